@@ -1,0 +1,41 @@
+# Developer tasks. Every target installs the Debian packages it needs first.
+# QGIS's Python bindings live in Debian's interpreter, so it is named
+# explicitly: another python3 earlier on PATH would not find them.
+PYTHON ?= /usr/bin/python3
+PYTEST_ARGS ?=
+
+.PHONY: help deps demo test bench package test-matrix clean
+
+help:
+	@echo "make demo         equalize a generated sample product (demo/)"
+	@echo "make test         run the whole test suite"
+	@echo "make bench        time and measure full-size runs"
+	@echo "make package      build sentinel2_equalizer.zip for Plugin Manager"
+	@echo "make test-matrix  run the suite on QGIS 3.22, 3.40 and 3.44"
+
+deps:
+	@sh scripts/install-deps
+
+demo: deps
+	$(PYTHON) scripts/demo.py demo
+
+test: deps
+	$(PYTHON) -m pytest $(PYTEST_ARGS) tests
+
+bench: deps
+	$(PYTHON) scripts/bench.py
+
+# The zip holds what git tracks, less what .gitattributes marks
+# export-ignore (tests, scripts, development files), as of the working tree.
+package:
+	@rm -f sentinel2_equalizer.zip
+	@ref=$$(git stash create); \
+	git archive --format=zip --prefix=sentinel2_equalizer/ \
+		-o sentinel2_equalizer.zip $${ref:-HEAD}
+	@echo "wrote sentinel2_equalizer.zip"
+
+test-matrix:
+	sh scripts/test-matrix
+
+clean:
+	rm -rf .build demo sentinel2_equalizer.zip

@@ -1,0 +1,1 @@
+"""Processing provider and algorithms: thin wrappers around the core."""

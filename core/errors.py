@@ -1,0 +1,29 @@
+"""Errors the core raises.
+
+Every message names the problem and what the user can do about it, so the
+Processing algorithm can show it as it is.
+"""
+
+
+class EqualizerError(Exception):
+    """Base class of every error the core raises on purpose."""
+
+
+class ProductError(EqualizerError):
+    """The input is not a readable Sentinel-2 product of a supported kind."""
+
+
+class BandError(EqualizerError):
+    """A band was asked for that the product lacks, or its file is unusable."""
+
+
+class DataError(EqualizerError):
+    """The pixel values cannot be equalized (for example, all no-data)."""
+
+
+class OutputError(EqualizerError):
+    """The output file cannot be written where it was asked for."""
+
+
+class Cancelled(EqualizerError):
+    """The caller asked to stop; nothing was written at the output path."""

@@ -1,0 +1,277 @@
+"""Reading bands onto one output grid, block by block.
+
+Every band is decoded once, a JPEG2000 tile row at a time, and written in
+output-grid space to a spool (an anonymous temporary file of raw uint16
+rows) while its histogram sample is drawn. The writer then reads the spools
+back, so the lookup tables can be known before the first output pixel is
+written without decoding anything twice and without holding whole bands in
+memory.
+
+Resampling onto the output grid:
+
+* finer grid than the band (a 20 m band on a 10 m grid): nearest neighbour by
+  whole-pixel repetition. Sentinel-2 grids are nested (10, 20 and 60 m share
+  their corner), so every output pixel is a real measurement of the band, the
+  no-data edge stays crisp, and nothing is invented.
+* coarser grid (a 10 m band on a 60 m grid): the band is read through the
+  JPEG2000 resolution levels, which decodes a fraction of the data, then taken
+  by nearest neighbour. That is what makes quick-looks fast.
+"""
+
+import math
+import os
+import tempfile
+
+import numpy as np
+import rasterio
+from rasterio.enums import Resampling
+from rasterio.errors import RasterioError
+from rasterio.transform import Affine
+from rasterio.windows import Window
+
+from .errors import BandError, Cancelled, ProductError
+
+#: Rows read at a time where the file has no useful tiling.
+DEFAULT_STRIP_ROWS = 1024
+
+
+class Grid:
+    """A north-up raster grid: ``width`` x ``height`` pixels of
+    ``resolution`` metres, upper-left corner at (``ulx``, ``uly``)."""
+
+    def __init__(self, epsg, resolution, ulx, uly, width, height):
+        self.epsg = epsg
+        self.resolution = resolution
+        self.ulx = ulx
+        self.uly = uly
+        self.width = width
+        self.height = height
+
+    @property
+    def transform(self):
+        return Affine(self.resolution, 0.0, self.ulx,
+                      0.0, -self.resolution, self.uly)
+
+    def offset_of(self, ulx, uly):
+        """(row, col) of the point (ulx, uly) in whole pixels of this grid."""
+        col = (ulx - self.ulx) / self.resolution
+        row = (self.uly - uly) / self.resolution
+        if abs(col - round(col)) > 1e-6 or abs(row - round(row)) > 1e-6:
+            raise ProductError(
+                "Granule corner ({}, {}) is off the {} m grid of the product; "
+                "the metadata is inconsistent.".format(ulx, uly,
+                                                       self.resolution))
+        return int(round(row)), int(round(col))
+
+
+def choose_zone(product, utm_zone=None):
+    """EPSG code of the output: the requested UTM zone (1-60), or else the
+    zone holding most granules (the lower code on a tie)."""
+    codes = product.epsg_codes
+    if utm_zone:
+        matching = [c for c in codes if c % 100 == int(utm_zone)]
+        if not matching:
+            raise ProductError(
+                "The product has no granule in UTM zone {}; its zones are {}. "
+                "Set UTM_ZONE to one of them, or to 0 for the zone with most "
+                "granules.".format(utm_zone,
+                                   ", ".join(str(c % 100) for c in codes)))
+        codes = matching
+    counts = {c: sum(1 for g in product.granules if g.epsg == c)
+              for c in codes}
+    return max(sorted(codes), key=lambda c: counts[c])
+
+
+def output_grid(product, resolution, epsg):
+    """The grid of ``resolution`` m covering every granule in ``epsg``."""
+    granules = [g for g in product.granules if g.epsg == epsg]
+    boxes = []
+    for g in granules:
+        res = min(g.grids)
+        ulx, uly, width, height = g.grids[res]
+        boxes.append((ulx, uly, ulx + width * res, uly - height * res))
+    left = min(b[0] for b in boxes)
+    top = max(b[1] for b in boxes)
+    width = int(math.ceil((max(b[2] for b in boxes) - left) / resolution - 1e-6))
+    height = int(math.ceil((top - min(b[3] for b in boxes)) / resolution - 1e-6))
+    return Grid(epsg, resolution, left, top, width, height), granules
+
+
+class Spool:
+    """One band in output-grid space, as raw uint16 rows in a temp file.
+
+    Areas never written read back as 0, the Sentinel-2 no-data value.
+    """
+
+    def __init__(self, width, height, folder=None):
+        self.width = width
+        self.height = height
+        self.file = tempfile.TemporaryFile(prefix="s2eq-", suffix=".spool",
+                                           dir=folder)
+
+    def _seek(self, row):
+        self.file.seek(row * self.width * 2)
+
+    def read(self, row, rows):
+        """Rows ``row`` .. ``row + rows`` as a (rows, width) uint16 array."""
+        out = np.zeros((rows, self.width), dtype=np.uint16)
+        self._seek(row)
+        self.file.readinto(memoryview(out).cast("B"))
+        return out
+
+    def write(self, row, col, block, merge=False):
+        """Put ``block`` with its upper-left pixel at (row, col).
+
+        With ``merge``, pixels already holding data keep it, so overlapping
+        granules fill each other's gaps instead of overwriting.
+        """
+        rows, cols = block.shape
+        if col == 0 and cols == self.width and not merge:
+            self._seek(row)
+            self.file.write(np.ascontiguousarray(block, dtype=np.uint16))
+            return
+        region = self.read(row, rows)
+        target = region[:, col:col + cols]
+        if merge:
+            np.copyto(target, block, where=target == 0)
+        else:
+            target[...] = block
+        self._seek(row)
+        self.file.write(region)
+
+    def close(self):
+        self.file.close()
+
+
+def _open(path, band):
+    try:
+        return rasterio.open(path)
+    except RasterioError as exc:
+        raise BandError("Band {} file {} cannot be read ({}). The download is "
+                        "probably incomplete: download the product again."
+                        .format(band, path, _first_line(exc)))
+
+
+def _first_line(exc):
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _check_grid(src, path, band, expected, resolution):
+    ulx, uly, width, height = expected
+    problem = None
+    if (src.width, src.height) != (width, height):
+        problem = "{} x {} pixels".format(src.width, src.height)
+    elif src.crs is not None and not src.transform.is_identity:
+        t = src.transform
+        if (abs(t.a - resolution) > 1e-6 or abs(t.c - ulx) > 1e-3
+                or abs(t.f - uly) > 1e-3):
+            problem = "corner ({}, {}) at {} m".format(t.c, t.f, t.a)
+    if problem:
+        raise BandError(
+            "Band {} file {} has {}, but the granule metadata says {} x {} "
+            "pixels with corner ({}, {}) at {} m. The product is damaged: "
+            "download it again.".format(band, path, problem, width, height,
+                                        ulx, uly, resolution))
+
+
+def pick_file_resolution(granule, band, resolution):
+    """Which of the band's files to read for a grid of ``resolution`` m:
+    the one at exactly that resolution if the product has it (L2A ships
+    20 and 60 m versions), else the finest."""
+    available = granule.band_files.get(band, {})
+    if not available:
+        raise BandError("Band {} has no file in granule {}.".format(
+            band, granule.name))
+    return resolution if resolution in available else min(available)
+
+
+def spool_band(product, granules, band, grid, spool, counter,
+               check_cancelled=None, advance=None):
+    """Decode ``band`` of every granule onto ``grid`` into ``spool``.
+
+    ``counter`` (equalize.BandHistogram) sees each decoded pixel once, at
+    the band's own resolution before any repetition. ``advance(share)`` is
+    called with the share (0..1) of this band done so far.
+    """
+    merge = len(granules) > 1
+    for number, granule in enumerate(granules):
+        def step(share, number=number):
+            if advance:
+                advance((number + share) / len(granules))
+        _spool_granule(product, granule, band, grid, spool, counter, merge,
+                       check_cancelled, step)
+
+
+def _spool_granule(product, granule, band, grid, spool, counter, merge,
+                   check_cancelled, advance):
+    native = pick_file_resolution(granule, band, grid.resolution)
+    path = product.band_file(granule, band, native)
+    expected = granule.grids.get(native)
+    ulx, uly = (expected[0], expected[1]) if expected else granule.grids[
+        min(granule.grids)][:2]
+    row0, col0 = grid.offset_of(ulx, uly)
+
+    with _open(path, band) as src:
+        if expected:
+            _check_grid(src, path, band, expected, native)
+        width, height = src.width, src.height
+        strip = src.block_shapes[0][0]
+        if strip < 256:               # striped, not tiled: read bigger chunks
+            strip = DEFAULT_STRIP_ROWS
+
+    try:
+        if native >= grid.resolution:
+            repeat = native // grid.resolution
+            _spool_by_strips(path, band, width, height, strip, repeat,
+                             row0, col0, spool, counter, merge,
+                             check_cancelled, advance)
+        else:
+            shrink = grid.resolution // native
+            _spool_decimated(path, band, width, height, shrink, row0, col0,
+                             spool, counter, merge, check_cancelled, advance)
+    except RasterioError as exc:
+        raise BandError("Band {} file {} could not be decoded ({}). The file "
+                        "is damaged or truncated: download the product again."
+                        .format(band, path, _first_line(exc)))
+
+
+def _spool_by_strips(path, band, width, height, strip, repeat, row0, col0,
+                     spool, counter, merge, check_cancelled, advance):
+    # The dataset is reopened for every tile row: closing it drops the
+    # decoded tiles from GDAL's block cache, which would otherwise grow to
+    # the size of the whole band.
+    for top in range(0, height, strip):
+        if check_cancelled and check_cancelled():
+            raise Cancelled("Cancelled.")
+        rows = min(strip, height - top)
+        with rasterio.open(path) as src:
+            block = src.read(1, window=Window(0, top, width, rows))
+        counter.add(block)
+        if repeat > 1:
+            block = np.repeat(np.repeat(block, repeat, axis=0), repeat, axis=1)
+        _put(spool, row0 + top * repeat, col0, block, merge)
+        if advance:
+            advance((top + rows) / float(height))
+
+
+def _spool_decimated(path, band, width, height, shrink, row0, col0, spool,
+                     counter, merge, check_cancelled, advance):
+    if check_cancelled and check_cancelled():
+        raise Cancelled("Cancelled.")
+    shape = (int(math.ceil(height / float(shrink))),
+             int(math.ceil(width / float(shrink))))
+    with rasterio.open(path) as src:
+        block = src.read(1, out_shape=shape, resampling=Resampling.nearest)
+    counter.add(block)
+    _put(spool, row0, col0, block, merge)
+    if advance:
+        advance(1.0)
+
+
+def _put(spool, row, col, block, merge):
+    """Write ``block`` into the spool, clipped to the grid."""
+    rows = min(block.shape[0], spool.height - row)
+    cols = min(block.shape[1], spool.width - col)
+    if rows > 0 and cols > 0:
+        spool.write(row, col, block[:rows, :cols], merge)

@@ -1,0 +1,316 @@
+"""The whole job: a product and three bands in, an equalized RGB GeoTIFF out.
+
+1. Each band is decoded once onto the output grid (``reading``), feeding its
+   sampled histogram.
+2. Each histogram becomes a lookup table (``equalize``).
+3. The spooled bands go through their tables into an 8-bit, tiled, JPEG
+   (YCbCr) GeoTIFF with an internal no-data mask and internal overviews.
+
+The GeoTIFF is written under a temporary name beside the output and renamed
+into place only when complete, so a failed or cancelled run leaves no file
+at the output path and never damages a file that was there before.
+"""
+
+import datetime
+import os
+import tempfile
+
+import numpy as np
+import rasterio
+from rasterio.enums import Resampling
+from rasterio.errors import RasterioError
+from rasterio.windows import Window
+
+from .bands import DEFAULT_BANDS, RESOLUTIONS, check_band
+from .equalize import DEFAULT_SEED, BandHistogram, apply_lut
+from .errors import BandError, Cancelled, DataError, OutputError
+from .product import open_product
+from .reading import Spool, choose_zone, output_grid, spool_band
+
+#: Output tile size in pixels.
+TILE = 512
+#: Rows equalized and written at a time (a whole number of tiles).
+WRITE_ROWS = 2 * TILE
+JPEG_QUALITY = 85
+#: Overviews stop once the image fits in this many pixels.
+OVERVIEW_MIN_SIZE = 256
+#: Share of the progress bar spent on each stage.
+READ_SHARE, WRITE_SHARE = 0.80, 0.15
+
+
+class Options:
+    """Everything one run needs, in plain Python values.
+
+    ``sample_fraction``: share (0 < f <= 1) of each band's valid pixels that
+    feed its histogram. ``resolution``: 10, 20 or 60 (m), or None for the
+    finest of the chosen bands. ``utm_zone``: 1-60, or None for the zone
+    holding most granules. ``scratch_dir``: where the band spools go (None:
+    the system's temporary folder).
+    """
+
+    def __init__(self, product, output, bands=DEFAULT_BANDS,
+                 sample_fraction=0.01, resolution=None, utm_zone=None,
+                 seed=DEFAULT_SEED, scratch_dir=None, software="",
+                 overviews=True):
+        self.product = product
+        self.output = output
+        self.bands = tuple(bands)
+        self.sample_fraction = sample_fraction
+        self.resolution = resolution
+        self.utm_zone = utm_zone
+        self.seed = seed
+        self.scratch_dir = scratch_dir
+        self.software = software
+        self.overviews = overviews
+
+
+class Result:
+    """What a run produced."""
+
+    def __init__(self, output, layer_name, product, grid, bands, sampled):
+        self.output = output
+        self.layer_name = layer_name
+        self.product = product
+        self.grid = grid
+        self.bands = bands
+        self.sampled = sampled        # band -> pixels that fed its histogram
+
+
+class _Progress:
+    """Maps stage progress onto one 0-100 scale and checks for cancel."""
+
+    def __init__(self, report=None, is_cancelled=None, log=None):
+        self.report = report
+        self.is_cancelled = is_cancelled
+        self.log = log or (lambda message: None)
+
+    def cancelled(self):
+        return bool(self.is_cancelled and self.is_cancelled())
+
+    def check(self):
+        if self.cancelled():
+            raise Cancelled("Cancelled: no output was written.")
+
+    def at(self, share):
+        if self.report:
+            self.report(max(0.0, min(100.0, 100.0 * share)))
+
+
+def layer_name(product, bands):
+    """A name that says what the image is: tile, sensing date, bands."""
+    return "{} {} {} equalized".format(
+        "+".join("T" + t for t in dict.fromkeys(product.tiles)),
+        product.sensing_date, "-".join(bands))
+
+
+def check_output_path(output, product=None):
+    """Raise OutputError if ``output`` cannot or must not be written."""
+    if not output:
+        raise OutputError("No output file given. Choose where to save the "
+                          "GeoTIFF.")
+    folder = os.path.dirname(os.path.abspath(output)) or "."
+    if not os.path.isdir(folder):
+        raise OutputError("The output folder '{}' does not exist. Create it "
+                          "or choose another output file.".format(folder))
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError("The output folder '{}' is not writable. Choose "
+                          "another output file.".format(folder))
+    if os.path.isdir(output):
+        raise OutputError("The output '{}' is a folder. Give a file name "
+                          "ending in .tif.".format(output))
+    if product is not None:
+        target = os.path.realpath(output)
+        source = product.source
+        inputs = [product.metadata_path]
+        if hasattr(source, "zip_path"):
+            inputs.append(source.zip_path)
+        for granule in product.granules:
+            for files in granule.band_files.values():
+                inputs.extend(source.gdal_path(p) for p in files.values())
+        if any(os.path.realpath(p) == target for p in inputs
+               if not p.startswith("/vsi")):
+            raise OutputError("The output '{}' is a file of the input "
+                              "product. Choose another output file."
+                              .format(output))
+
+
+def run(options, report=None, is_cancelled=None, log=None):
+    """Equalize ``options.bands`` of ``options.product`` into
+    ``options.output``.
+
+    ``report(percent)`` receives progress (0-100); ``is_cancelled()`` is
+    polled between blocks; ``log(message)`` receives one-line notes.
+    Returns a Result. Raises EqualizerError subclasses (Cancelled included)
+    with nothing left at the output path.
+    """
+    progress = _Progress(report, is_cancelled, log)
+    bands = tuple(check_band(b) for b in options.bands)
+    if len(bands) != 3:
+        raise BandError("Choose exactly three bands (red, green, blue).")
+    if not 0.0 < float(options.sample_fraction) <= 1.0:
+        raise DataError("The sample share must be above 0 % and at most "
+                        "100 %.")
+    product = open_product(options.product)
+    check_output_path(options.output, product)
+    progress.log("Product: {}".format(product.describe()))
+
+    resolution = options.resolution or min(
+        product.band_resolution(b) for b in bands)
+    for band in bands:
+        product.band_resolution(band)     # raises for a band it lacks
+    if resolution not in RESOLUTIONS:
+        raise BandError("Output resolution must be one of {} m.".format(
+            ", ".join(str(r) for r in RESOLUTIONS)))
+    epsg = choose_zone(product, options.utm_zone)
+    grid, granules = output_grid(product, resolution, epsg)
+    if len(product.epsg_codes) > 1:
+        progress.log("The product spans UTM zones {}; writing zone {} (set "
+                     "UTM_ZONE to choose).".format(
+                         ", ".join(str(c % 100) for c in product.epsg_codes),
+                         epsg % 100))
+    progress.log("Output grid: {} x {} pixels of {} m, EPSG:{}".format(
+        grid.width, grid.height, grid.resolution, grid.epsg))
+
+    spools = []
+    try:
+        luts, sampled = [], {}
+        for number, band in enumerate(bands):
+            spool = Spool(grid.width, grid.height, options.scratch_dir)
+            spools.append(spool)
+            counter = BandHistogram(options.sample_fraction, options.seed,
+                                    stream=number, nodata=product.nodata,
+                                    saturated=product.saturated)
+
+            def advance(share, number=number):
+                progress.at(READ_SHARE * (number + share) / len(bands))
+
+            spool_band(product, granules, band, grid, spool, counter,
+                       progress.cancelled, advance)
+            luts.append(_lookup_table(counter, band, options))
+            sampled[band] = counter.sampled_pixels
+            progress.log("{}: {} of {} valid pixels sampled".format(
+                band, counter.sampled_pixels, counter.valid_pixels))
+        name = layer_name(product, bands)
+        tags = _provenance(product, bands, options, grid)
+        write_geotiff(options.output, grid, spools, luts, product, tags,
+                      bands, progress, options.overviews)
+    finally:
+        for spool in spools:
+            spool.close()
+    progress.at(1.0)
+    return Result(options.output, name, product, grid, bands, sampled)
+
+
+def _lookup_table(counter, band, options):
+    if counter.valid_pixels == 0:
+        raise DataError("Band {} holds no valid pixel: it is all no-data, so "
+                        "the image would be empty. Choose another band or "
+                        "product.".format(band))
+    if counter.sampled_pixels == 0:
+        raise DataError(
+            "SAMPLE_PERCENT {:g} drew no valid pixel of band {} (it has {}). "
+            "Raise SAMPLE_PERCENT; 100 uses every pixel.".format(
+                options.sample_fraction * 100.0, band, counter.valid_pixels))
+    return counter.lookup_table()
+
+
+def _provenance(product, bands, options, grid):
+    return {
+        "S2EQ_PRODUCT": product.name,
+        "S2EQ_BANDS": ",".join(bands),
+        "S2EQ_SAMPLE_PERCENT": "{:g}".format(options.sample_fraction * 100.0),
+        "S2EQ_SEED": str(options.seed),
+        "S2EQ_PROCESSING_BASELINE": product.baseline,
+        "S2EQ_PRODUCT_LEVEL": product.level,
+        "S2EQ_SENSING_TIME": product.sensing,
+        "S2EQ_RESOLUTION": str(grid.resolution),
+        "S2EQ_SOFTWARE": options.software,
+        "TIFFTAG_SOFTWARE": options.software or "Sentinel-2 Equalizer",
+        "TIFFTAG_DATETIME": datetime.datetime.now().strftime(
+            "%Y:%m:%d %H:%M:%S"),
+        "TIFFTAG_IMAGEDESCRIPTION": "{} bands {} histogram-equalized".format(
+            product.name, "/".join(bands)),
+    }
+
+
+def overview_factors(width, height):
+    factors, factor = [], 2
+    while max(width, height) / factor >= OVERVIEW_MIN_SIZE:
+        factors.append(factor)
+        factor *= 2
+    return factors
+
+
+def write_geotiff(output, grid, spools, luts, product, tags, bands, progress,
+                  overviews=True):
+    """Write the equalized RGB GeoTIFF atomically at ``output``."""
+    folder = os.path.dirname(os.path.abspath(output))
+    handle, partial = tempfile.mkstemp(
+        prefix="." + os.path.basename(output) + ".", suffix=".partial",
+        dir=folder)
+    os.close(handle)
+    profile = {
+        "driver": "GTiff", "width": grid.width, "height": grid.height,
+        "count": 3, "dtype": "uint8", "crs": "EPSG:{}".format(grid.epsg),
+        "transform": grid.transform, "tiled": True, "blockxsize": TILE,
+        "blockysize": TILE, "compress": "JPEG", "photometric": "YCBCR",
+        "jpeg_quality": JPEG_QUALITY, "interleave": "pixel",
+    }
+    invalid = sorted({0, product.nodata})
+    try:
+        with rasterio.Env(GDAL_TIFF_INTERNAL_MASK=True,
+                          GDAL_PAM_ENABLED=False):
+            with rasterio.open(partial, "w", **profile) as dst:
+                dst.update_tags(**tags)
+                for index, band in enumerate(bands, start=1):
+                    dst.set_band_description(index, "{} equalized".format(band))
+                for top in range(0, grid.height, WRITE_ROWS):
+                    progress.check()
+                    rows = min(WRITE_ROWS, grid.height - top)
+                    rgb, mask = _equalize_rows(spools, luts, top, rows,
+                                               invalid)
+                    window = Window(0, top, grid.width, rows)
+                    dst.write(rgb, window=window)
+                    dst.write_mask(mask, window=window)
+                    progress.at(READ_SHARE + WRITE_SHARE
+                                * (top + rows) / float(grid.height))
+            progress.check()
+            factors = overview_factors(grid.width, grid.height)
+            if overviews and factors:
+                with rasterio.open(partial, "r+") as dst:
+                    dst.build_overviews(factors, Resampling.average)
+        progress.check()
+        os.replace(partial, output)
+    except Cancelled:
+        _remove(partial)
+        raise
+    except (RasterioError, OSError) as exc:
+        _remove(partial)
+        raise OutputError(
+            "Writing '{}' failed ({}). Check that the disk has room and the "
+            "folder is writable; nothing was written there.".format(
+                output, str(exc).strip().splitlines()[0] if str(exc) else
+                type(exc).__name__))
+    except BaseException:
+        _remove(partial)
+        raise
+
+
+def _equalize_rows(spools, luts, top, rows, invalid):
+    planes = [spool.read(top, rows) for spool in spools]
+    valid = np.ones(planes[0].shape, dtype=bool)
+    for plane in planes:
+        for dn in invalid:
+            valid &= plane != dn
+    rgb = np.empty((3,) + planes[0].shape, dtype=np.uint8)
+    for index, (plane, lut) in enumerate(zip(planes, luts)):
+        rgb[index] = apply_lut(lut, plane)
+    rgb[:, ~valid] = 0
+    return rgb, valid.astype(np.uint8) * 255
+
+
+def _remove(path):
+    try:
+        os.remove(path)
+    except OSError:
+        pass
