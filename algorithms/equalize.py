@@ -22,7 +22,7 @@ except ImportError as exc:
     render = None
     MISSING_MODULE = exc.name or str(exc)
 
-CUSTOM = "Custom (RED, GREEN, BLUE)"
+CUSTOM = "Custom bands"  # no comma: Processing splits enum strings on commas
 FINEST = "finest"
 
 
@@ -81,7 +81,7 @@ class EqualizeAlgorithm(QgsProcessingAlgorithm):
             "<p><b>Input.</b> The product's .SAFE folder, its downloaded "
             ".zip (read in place), its MTD_MSIL1C.xml / MTD_MSIL2A.xml, or a "
             "folder that holds one product.</p>"
-            "<p><b>Bands.</b> Pick a named combination, or keep 'Custom' and "
+            "<p><b>Bands.</b> Pick a named combination, or keep 'Custom bands' and "
             "choose red, green and blue bands (true colour B04, B03, B02 by "
             "default). Bands of different resolutions are put on the grid of "
             "the finest one by pixel repetition.</p>"
@@ -115,7 +115,7 @@ class EqualizeAlgorithm(QgsProcessingAlgorithm):
             options=[CUSTOM] + [c.label for c in COMBINATIONS],
             defaultValue=CUSTOM, usesStaticStrings=True)
         combo.setHelp(self.tr(
-            "A band combination by name. 'Custom' uses the red, green and "
+            "A band combination by name. 'Custom bands' uses the red, green and "
             "blue bands chosen below."))
         self.addParameter(combo)
 
@@ -127,7 +127,7 @@ class EqualizeAlgorithm(QgsProcessingAlgorithm):
                 name, label, options=list(BAND_NAMES), defaultValue=default,
                 usesStaticStrings=True)
             band.setHelp(self.tr(
-                "Band shown in this colour when the combination is 'Custom': "
+                "Band shown in this colour when the combination is 'Custom bands': "
                 "B01-B12 or B8A."))
             self.addParameter(band)
 

@@ -217,7 +217,7 @@ def _spool_granule(product, granule, band, grid, spool, counter, merge,
             _check_grid(src, path, band, expected, native)
         width, height = src.width, src.height
         strip = src.block_shapes[0][0]
-        if strip < 256:               # striped, not tiled: read bigger chunks
+        if strip < 64:                # thin strips, not tiles: read more
             strip = DEFAULT_STRIP_ROWS
 
     try:

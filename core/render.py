@@ -249,6 +249,10 @@ def write_geotiff(output, grid, spools, luts, product, tags, bands, progress,
         prefix="." + os.path.basename(output) + ".", suffix=".partial",
         dir=folder)
     os.close(handle)
+    # mkstemp makes the file private; the result gets the usual permissions.
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(partial, 0o666 & ~umask)
     profile = {
         "driver": "GTiff", "width": grid.width, "height": grid.height,
         "count": 3, "dtype": "uint8", "crs": "EPSG:{}".format(grid.epsg),

@@ -1,0 +1,114 @@
+"""s2eq:equalize through processing.run inside a real QGIS application."""
+
+import os
+
+import numpy as np
+import pytest
+import rasterio
+
+import s2products
+
+pytestmark = pytest.mark.usefixtures("qgis_app")
+
+
+def run(parameters, context=None, feedback=None):
+    import processing
+    return processing.run("s2eq:equalize", parameters, context=context,
+                          feedback=feedback)
+
+
+def band_file(product, band):
+    """The band's JP2 inside a compact L1C product."""
+    found = sorted(product.glob("GRANULE/*/IMG_DATA/*_{}.jp2".format(band)))
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_safe_folder_gives_masked_jpeg_rgb_on_the_product_grid(l1c, tmp_path):
+    out = str(tmp_path / "rgb.tif")
+    result = run({"INPUT": str(l1c), "OUTPUT": out})
+    assert result["OUTPUT"] == out
+    with rasterio.open(band_file(l1c, "B04")) as red, rasterio.open(out) as img:
+        assert (img.count, img.dtypes) == (3, ("uint8",) * 3)
+        assert img.crs == red.crs and img.transform == red.transform
+        assert (img.width, img.height) == (red.width, red.height)
+        assert img.compression.name == "jpeg"
+        assert img.photometric.name == "ycbcr"
+        assert [c.name for c in img.colorinterp] == ["red", "green", "blue"]
+        assert img.block_shapes[0] == (512, 512) or img.width < 512
+        assert img.tags()["S2EQ_BANDS"] == "B04,B03,B02"
+        mask = img.dataset_mask()
+        nodata = red.read(1) == 0
+        assert nodata.any() and (~nodata).any()
+        assert np.array_equal(mask == 0, nodata)
+        rgb = img.read()
+    valid = rgb[:, mask > 0]
+    # equalized: every band spreads over the whole range where there is data
+    assert valid.min(axis=1).max() < 20 and valid.max(axis=1).min() > 235
+    assert not any(name.endswith(".partial")
+                   for name in os.listdir(tmp_path))
+
+
+def test_metadata_file_as_input_gives_the_same_image(l1c, tmp_path):
+    from_folder = str(tmp_path / "folder.tif")
+    from_xml = str(tmp_path / "xml.tif")
+    run({"INPUT": str(l1c), "OUTPUT": from_folder})
+    run({"INPUT": str(l1c / "MTD_MSIL1C.xml"), "OUTPUT": from_xml})
+    with rasterio.open(from_folder) as a, rasterio.open(from_xml) as b:
+        assert np.array_equal(a.read(), b.read())
+
+
+def test_chosen_bands_are_the_ones_written(l1c, tmp_path):
+    out = str(tmp_path / "nir.tif")
+    run({"INPUT": str(l1c), "RED": "B08", "GREEN": "B04", "BLUE": "B03",
+         "SAMPLE_PERCENT": 100, "OUTPUT": out})
+    with rasterio.open(out) as img:
+        assert img.tags()["S2EQ_BANDS"] == "B08,B04,B03"
+        assert img.tags()["S2EQ_SAMPLE_PERCENT"] == "100"
+        red_out = img.read(1).astype(int)
+        mask = img.dataset_mask() > 0
+    with rasterio.open(band_file(l1c, "B08")) as nir:
+        dn = nir.read(1)
+    # the red channel is B08 ranked: mean output level rises with B08's DN
+    # decile (per pixel, JPEG's chroma subsampling blurs exact ranks)
+    deciles = np.percentile(dn[mask], np.arange(10, 100, 10))
+    groups = np.digitize(dn[mask], deciles)
+    means = [red_out[mask][groups == g].mean() for g in range(10)]
+    assert np.all(np.diff(means) > 0), means
+    assert means[0] < 40 and means[-1] > 215, means
+
+
+def test_progress_is_reported(l1c, tmp_path):
+    from qgis.core import QgsProcessingFeedback
+
+    class Recorder(QgsProcessingFeedback):
+        def __init__(self):
+            super().__init__()
+            self.seen = []
+            self.progressChanged.connect(self.seen.append)
+
+    feedback = Recorder()
+    run({"INPUT": str(l1c), "OUTPUT": str(tmp_path / "p.tif")},
+        feedback=feedback)
+    assert len(feedback.seen) > 5
+    assert feedback.seen == sorted(feedback.seen)
+    assert feedback.seen[-1] == pytest.approx(100.0)
+
+
+def test_result_is_loaded_as_a_styled_layer(l1c, tmp_path):
+    import processing
+    from qgis.core import QgsProject
+    project = QgsProject.instance()
+    project.removeAllMapLayers()
+    processing.runAndLoadResults(
+        "s2eq:equalize", {"INPUT": str(l1c), "OUTPUT": str(tmp_path / "m.tif")})
+    layers = list(project.mapLayers().values())
+    assert len(layers) == 1
+    layer = layers[0]
+    assert layer.name() == "T31UFQ 2023-06-14 B04-B03-B02 equalized"
+    renderer = layer.renderer()
+    assert renderer.type() == "multibandcolor"
+    assert (renderer.redBand(), renderer.greenBand(), renderer.blueBand()) \
+        == (1, 2, 3)
+    assert renderer.redContrastEnhancement() is None
+    project.removeAllMapLayers()
