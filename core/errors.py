@@ -27,3 +27,9 @@ class OutputError(EqualizerError):
 
 class Cancelled(EqualizerError):
     """The caller asked to stop; nothing was written at the output path."""
+
+
+def first_line(exc):
+    """The first line of an exception's message (GDAL's can run long)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -25,12 +25,15 @@ import tempfile
 import numpy as np
 import rasterio
 from rasterio.enums import Resampling
-from rasterio.errors import RasterioError
+from rasterio.errors import RasterioError, RasterioIOError
 from rasterio.transform import Affine
 from rasterio.windows import Window
 
-from .errors import BandError, Cancelled, ProductError
+from .errors import BandError, Cancelled, ProductError, first_line
 
+#: What rasterio raises when GDAL cannot open or decode a file (its I/O
+#: error is not a RasterioError).
+GDAL_ERRORS = (RasterioError, RasterioIOError)
 #: Rows read at a time where the file has no useful tiling.
 DEFAULT_STRIP_ROWS = 1024
 
@@ -146,15 +149,11 @@ class Spool:
 def _open(path, band):
     try:
         return rasterio.open(path)
-    except RasterioError as exc:
+    except GDAL_ERRORS as exc:
         raise BandError("Band {} file {} cannot be read ({}). The download is "
                         "probably incomplete: download the product again."
-                        .format(band, path, _first_line(exc)))
+                        .format(band, path, first_line(exc)))
 
-
-def _first_line(exc):
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _check_grid(src, path, band, expected, resolution):
@@ -230,10 +229,10 @@ def _spool_granule(product, granule, band, grid, spool, counter, merge,
             shrink = grid.resolution // native
             _spool_decimated(path, band, width, height, shrink, row0, col0,
                              spool, counter, merge, check_cancelled, advance)
-    except RasterioError as exc:
+    except GDAL_ERRORS as exc:
         raise BandError("Band {} file {} could not be decoded ({}). The file "
                         "is damaged or truncated: download the product again."
-                        .format(band, path, _first_line(exc)))
+                        .format(band, path, first_line(exc)))
 
 
 def _spool_by_strips(path, band, width, height, strip, repeat, row0, col0,

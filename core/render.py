@@ -23,7 +23,7 @@ from rasterio.windows import Window
 
 from .bands import DEFAULT_BANDS, RESOLUTIONS, check_band
 from .equalize import DEFAULT_SEED, BandHistogram, apply_lut
-from .errors import BandError, Cancelled, DataError, OutputError
+from .errors import BandError, Cancelled, DataError, OutputError, first_line
 from .product import open_product
 from .reading import Spool, choose_zone, output_grid, spool_band
 
@@ -96,10 +96,10 @@ class _Progress:
             self.report(max(0.0, min(100.0, 100.0 * share)))
 
 
-def layer_name(product, bands):
-    """A name that says what the image is: tile, sensing date, bands."""
+def layer_name(product, granules, bands):
+    """A name that says what the image is: tiles, sensing date, bands."""
     return "{} {} {} equalized".format(
-        "+".join("T" + t for t in dict.fromkeys(product.tiles)),
+        "+".join("T" + t for t in dict.fromkeys(g.tile for g in granules)),
         product.sensing_date, "-".join(bands))
 
 
@@ -190,7 +190,7 @@ def run(options, report=None, is_cancelled=None, log=None):
             sampled[band] = counter.sampled_pixels
             progress.log("{}: {} of {} valid pixels sampled".format(
                 band, counter.sampled_pixels, counter.valid_pixels))
-        name = layer_name(product, bands)
+        name = layer_name(product, granules, bands)
         tags = _provenance(product, bands, options, grid)
         write_geotiff(options.output, grid, spools, luts, product, tags,
                       bands, progress, options.overviews)
@@ -261,6 +261,7 @@ def write_geotiff(output, grid, spools, luts, product, tags, bands, progress,
         "jpeg_quality": JPEG_QUALITY, "interleave": "pixel",
     }
     invalid = sorted({0, product.nodata})
+    finished = False
     try:
         with rasterio.Env(GDAL_TIFF_INTERNAL_MASK=True,
                           GDAL_PAM_ENABLED=False):
@@ -285,19 +286,15 @@ def write_geotiff(output, grid, spools, luts, product, tags, bands, progress,
                     dst.build_overviews(factors, Resampling.average)
         progress.check()
         os.replace(partial, output)
-    except Cancelled:
-        _remove(partial)
-        raise
+        finished = True
     except (RasterioError, OSError) as exc:
-        _remove(partial)
         raise OutputError(
             "Writing '{}' failed ({}). Check that the disk has room and the "
             "folder is writable; nothing was written there.".format(
-                output, str(exc).strip().splitlines()[0] if str(exc) else
-                type(exc).__name__))
-    except BaseException:
-        _remove(partial)
-        raise
+                output, first_line(exc)))
+    finally:
+        if not finished:
+            _remove(partial)
 
 
 def _equalize_rows(spools, luts, top, rows, invalid):
@@ -311,6 +308,7 @@ def _equalize_rows(spools, luts, top, rows, invalid):
         rgb[index] = apply_lut(lut, plane)
     rgb[:, ~valid] = 0
     return rgb, valid.astype(np.uint8) * 255
+
 
 
 def _remove(path):
