@@ -1,5 +1,7 @@
 """The algorithm ``s2eq:equalize``: reads parameters, calls the core."""
 
+import os
+
 from qgis.core import (QgsProcessingAlgorithm, QgsProcessingException,
                        QgsProcessingParameterEnum, QgsProcessingParameterFile,
                        QgsProcessingParameterNumber,
@@ -182,6 +184,18 @@ class EqualizeAlgorithm(QgsProcessingAlgorithm):
             "dnf install python3-rasterio).").format(MISSING_MODULE)
 
     def checkParameterValues(self, parameters, context):  # noqa: N802
+        # Clearer messages than the generic "Incorrect parameter value" for
+        # the mistakes users make most.
+        if not str(parameters.get(self.INPUT) or "").strip():
+            return False, self.tr(
+                "INPUT is missing. Point it to a Sentinel-2 .SAFE folder, its "
+                ".zip, or its MTD_MSIL1C.xml / MTD_MSIL2A.xml file.")
+        for name in (self.RED, self.GREEN, self.BLUE):
+            value = parameters.get(name)
+            if isinstance(value, str) and value not in BAND_NAMES:
+                return False, self.tr(
+                    "{}: '{}' is not a Sentinel-2 band name. Use one of "
+                    "{}.").format(name, value, ", ".join(BAND_NAMES))
         percent = self.parameterAsDouble(parameters, self.SAMPLE_PERCENT,
                                          context)
         if not 0.0 < percent <= 100.0:
@@ -190,6 +204,24 @@ class EqualizeAlgorithm(QgsProcessingAlgorithm):
                 "1 for a quick histogram, 100 for the exact one.").format(
                     parameters.get(self.SAMPLE_PERCENT))
         return super().checkParameterValues(parameters, context)
+
+    def geotiff_path(self, output, context):
+        """``output`` with the .tif extension added when it has none, as
+        Processing does for its own file outputs; another extension is an
+        error, since the file is a GeoTIFF whatever its name."""
+        extension = os.path.splitext(output)[1].lower()
+        if extension in (".tif", ".tiff"):
+            return output
+        if extension:
+            raise QgsProcessingException(self.tr(
+                "OUTPUT '{}' ends in '{}', but the image is a GeoTIFF. Give a "
+                "file name ending in .tif.").format(output, extension))
+        path = output + ".tif"
+        if context.willLoadLayerOnCompletion(output):
+            layers = context.layersToLoadOnCompletion()
+            layers[path] = layers.pop(output)
+            context.setLayersToLoadOnCompletion(layers)
+        return path
 
     def bands(self, parameters, context):
         """The (red, green, blue) band names the parameters ask for."""
@@ -205,7 +237,9 @@ class EqualizeAlgorithm(QgsProcessingAlgorithm):
         if not ok:
             raise QgsProcessingException(message)
         product = self.parameterAsFile(parameters, self.INPUT, context)
-        output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
+        output = self.geotiff_path(
+            self.parameterAsOutputLayer(parameters, self.OUTPUT, context),
+            context)
         resolution = self.parameterAsEnumString(parameters, self.RESOLUTION,
                                                 context)
         zone = self.parameterAsInt(parameters, self.UTM_ZONE, context)
