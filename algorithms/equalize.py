@@ -237,9 +237,12 @@ class EqualizeAlgorithm(QgsProcessingAlgorithm):
         if not ok:
             raise QgsProcessingException(message)
         product = self.parameterAsFile(parameters, self.INPUT, context)
-        output = self.geotiff_path(
-            self.parameterAsOutputLayer(parameters, self.OUTPUT, context),
-            context)
+        output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
+        if os.path.realpath(output) == os.path.realpath(product):
+            raise QgsProcessingException(self.tr(
+                "OUTPUT is the input product itself. Choose another file for "
+                "the GeoTIFF."))
+        output = self.geotiff_path(output, context)
         resolution = self.parameterAsEnumString(parameters, self.RESOLUTION,
                                                 context)
         zone = self.parameterAsInt(parameters, self.UTM_ZONE, context)

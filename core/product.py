@@ -13,6 +13,7 @@ path read from a product may point outside it.
 import os
 import posixpath
 import re
+import struct
 import zipfile
 import xml.etree.ElementTree as ElementTree
 
@@ -60,6 +61,12 @@ class _FolderSource:
     def gdal_path(self, relpath):
         return os.path.join(self.root, *relpath.split("/"))
 
+    def damage(self, relpath):
+        """Why the JPEG2000 file at ``relpath`` is incomplete, or None."""
+        path = self.gdal_path(relpath)
+        with open(path, "rb") as handle:
+            return jpeg2000_damage(handle, os.path.getsize(path))
+
 
 class _ZipSource:
     def __init__(self, zip_path, archive, prefix):
@@ -90,6 +97,11 @@ class _ZipSource:
 
     def gdal_path(self, relpath):
         return "/vsizip/{}/{}".format(self.zip_path, self.prefix + relpath)
+
+    def damage(self, relpath):
+        # A cut zip fails to open at all (its directory is at the end), and
+        # checking a member would mean inflating it: trust the archive.
+        return None
 
 
 # --------------------------------------------------------------------------
@@ -171,6 +183,10 @@ class Product:
         if self.source.size(relpath) == 0:
             raise BandError("Band {} file {} is empty (0 bytes). {}".format(
                 band, relpath, REDOWNLOAD))
+        damage = self.source.damage(relpath)
+        if damage:
+            raise BandError("Band {} file {} is incomplete ({}). {}".format(
+                band, relpath, damage, REDOWNLOAD))
         return self.source.gdal_path(relpath)
 
     def describe(self):
@@ -178,6 +194,47 @@ class Product:
             self.spacecraft or "Sentinel-2", self.level, self.sensing_date,
             self.baseline or "?", len(self.granules),
             "" if len(self.granules) == 1 else "s")
+
+
+# --------------------------------------------------------------------------
+# JPEG2000 files cut short.
+
+def jpeg2000_damage(handle, size):
+    """Why a JPEG2000 file is incomplete, or None if it looks whole.
+
+    A cut file can decode without error, its missing tiles silently left
+    black, so the structure is checked first: the JP2 boxes must fill the
+    file exactly and the codestream must end with its end-of-codestream
+    marker (FFD9). Reads a few bytes per box, never the image.
+    """
+    handle.seek(0)
+    head = handle.read(4)
+    if head[:2] == b"\xff\x4f":          # a bare codestream, no boxes
+        end = size
+    else:
+        end, position = None, 0
+        while position < size:
+            handle.seek(position)
+            header = handle.read(16)
+            if len(header) < 8:
+                return "cut inside a box header"
+            length, kind = struct.unpack(">I4s", header[:8])
+            if length == 1 and len(header) == 16:
+                length = struct.unpack(">Q", header[8:16])[0]
+            elif length == 0:                 # the last box runs to the end
+                length = size - position
+            if length < 8 or position + length > size:
+                return "cut short: {} of {} bytes".format(size, position +
+                                                          length)
+            if kind == b"jp2c":
+                end = position + length
+            position += length
+        if end is None:
+            return "no image codestream"
+    handle.seek(end - 2)
+    if handle.read(2) != b"\xff\xd9":
+        return "the image codestream has no end marker"
+    return None
 
 
 # --------------------------------------------------------------------------

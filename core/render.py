@@ -12,8 +12,10 @@ at the output path and never damages a file that was there before.
 """
 
 import datetime
+import logging
 import os
 import tempfile
+import threading
 
 import numpy as np
 import rasterio
@@ -241,6 +243,44 @@ def overview_factors(width, height):
     return factors
 
 
+class _GdalErrors(logging.Handler):
+    """Collects the errors GDAL signals in this thread while it is active.
+
+    Some write failures, a full disk among them, surface only through GDAL's
+    error handler (when a tile is flushed or the file is closed), never as a
+    Python exception; rasterio passes them to its logger at INFO level.
+    """
+
+    LOGGER = logging.getLogger("rasterio._env")
+
+    def __init__(self):
+        super().__init__(logging.INFO)
+        self.thread = threading.get_ident()
+        self.messages = []
+
+    def emit(self, record):
+        if (record.thread == self.thread
+                and record.getMessage().startswith("GDAL signalled an error")):
+            args = record.args if isinstance(record.args, tuple) else ()
+            self.messages.append(str(args[-1]) if args else
+                                 record.getMessage())
+
+    def __enter__(self):
+        self._level = self.LOGGER.level
+        if not self.LOGGER.isEnabledFor(logging.INFO):
+            self.LOGGER.setLevel(logging.INFO)
+        self.LOGGER.addHandler(self)
+        return self
+
+    def __exit__(self, *exc_info):
+        self.LOGGER.removeHandler(self)
+        self.LOGGER.setLevel(self._level)
+
+    def check(self):
+        if self.messages:
+            raise OSError(self.messages[0])
+
+
 def write_geotiff(output, grid, spools, luts, product, tags, bands, progress,
                   overviews=True):
     """Write the equalized RGB GeoTIFF atomically at ``output``."""
@@ -264,7 +304,7 @@ def write_geotiff(output, grid, spools, luts, product, tags, bands, progress,
     finished = False
     try:
         with rasterio.Env(GDAL_TIFF_INTERNAL_MASK=True,
-                          GDAL_PAM_ENABLED=False):
+                          GDAL_PAM_ENABLED=False), _GdalErrors() as errors:
             with rasterio.open(partial, "w", **profile) as dst:
                 dst.update_tags(**tags)
                 for index, band in enumerate(bands, start=1):
@@ -284,6 +324,11 @@ def write_geotiff(output, grid, spools, luts, product, tags, bands, progress,
             if overviews and factors:
                 with rasterio.open(partial, "r+") as dst:
                     dst.build_overviews(factors, Resampling.average)
+            errors.check()
+            with rasterio.open(partial) as written:     # its directory reads
+                written.read(1, window=Window(grid.width - 1,
+                                              grid.height - 1, 1, 1))
+            errors.check()
         progress.check()
         os.replace(partial, output)
         finished = True
