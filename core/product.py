@@ -466,8 +466,12 @@ def _granule_entries(root, label):
             files = [_safe_relpath(i.text, label)
                      for i in _iter(e, "IMAGE_FILE") if i.text]
             if files:
-                folder = files[0].split("/")[1]
-                yield folder, files
+                parts = files[0].split("/")
+                if len(parts) < 4 or parts[0] != "GRANULE":
+                    raise ProductError(
+                        "{} lists an image outside the GRANULE folder ('{}'). "
+                        "{}".format(label, files[0], REDOWNLOAD))
+                yield parts[1], files
         elif tag == "Granules":           # 2015-2016 OPER naming
             folder = _safe_relpath(e.get("granuleIdentifier", ""), label)
             if "/" in folder or not folder or folder == ".":
