@@ -76,9 +76,10 @@ def lookup_table(counts, saturated=None):
     return lut
 
 
-def apply_lut(lut, values):
-    """Map uint16 ``values`` through ``lut``; returns uint8 of the same shape."""
-    return np.take(lut, values)
+def apply_lut(lut, values, out=None):
+    """Map uint16 ``values`` through ``lut``; returns uint8 of the same shape
+    (written into ``out`` when given)."""
+    return np.take(lut, values, out=out)
 
 
 class PixelSampler:

@@ -16,6 +16,7 @@ import logging
 import os
 import tempfile
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import rasterio
@@ -309,16 +310,24 @@ def write_geotiff(output, grid, spools, luts, product, tags, bands, progress,
                 dst.update_tags(**tags)
                 for index, band in enumerate(bands, start=1):
                     dst.set_band_description(index, "{} equalized".format(band))
-                for top in range(0, grid.height, WRITE_ROWS):
-                    progress.check()
-                    rows = min(WRITE_ROWS, grid.height - top)
-                    rgb, mask = _equalize_rows(spools, luts, top, rows,
-                                               invalid)
-                    window = Window(0, top, grid.width, rows)
-                    dst.write(rgb, window=window)
-                    dst.write_mask(mask, window=window)
-                    progress.at(READ_SHARE + WRITE_SHARE
-                                * (top + rows) / float(grid.height))
+                # GDAL's JPEG encoder runs on one core: the next strip is
+                # equalized on the other meanwhile.
+                strips = _strips(grid.height)
+                with ThreadPoolExecutor(max_workers=1) as worker:
+                    ahead = worker.submit(_equalize_rows, spools, luts,
+                                          strips[0], invalid)
+                    for number, (top, rows) in enumerate(strips):
+                        rgb, mask = ahead.result()
+                        if number + 1 < len(strips):
+                            ahead = worker.submit(
+                                _equalize_rows, spools, luts,
+                                strips[number + 1], invalid)
+                        progress.check()
+                        window = Window(0, top, grid.width, rows)
+                        dst.write(rgb, window=window)
+                        dst.write_mask(mask, window=window)
+                        progress.at(READ_SHARE + WRITE_SHARE
+                                    * (top + rows) / float(grid.height))
             progress.check()
             factors = overview_factors(grid.width, grid.height)
             if overviews and factors:
@@ -342,18 +351,27 @@ def write_geotiff(output, grid, spools, luts, product, tags, bands, progress,
             _remove(partial)
 
 
-def _equalize_rows(spools, luts, top, rows, invalid):
-    planes = [spool.read(top, rows) for spool in spools]
-    valid = np.ones(planes[0].shape, dtype=bool)
-    for plane in planes:
-        for dn in invalid:
-            valid &= plane != dn
-    rgb = np.empty((3,) + planes[0].shape, dtype=np.uint8)
-    for index, (plane, lut) in enumerate(zip(planes, luts)):
-        rgb[index] = apply_lut(lut, plane)
-    rgb[:, ~valid] = 0
-    return rgb, valid.astype(np.uint8) * 255
+def _strips(height):
+    """(top, rows) of each strip written at a time."""
+    return [(top, min(WRITE_ROWS, height - top))
+            for top in range(0, height, WRITE_ROWS)]
 
+
+def _equalize_rows(spools, luts, strip, invalid):
+    """RGB (3, rows, width) uint8 and mask (rows, width) uint8 (255 where
+    every band has data) for one strip."""
+    top, rows = strip
+    valid = None
+    rgb = np.empty((3, rows, spools[0].width), dtype=np.uint8)
+    for index, (spool, lut) in enumerate(zip(spools, luts)):
+        plane = spool.read(top, rows)
+        for dn in invalid:
+            has_data = np.not_equal(plane, dn)
+            valid = has_data if valid is None else np.logical_and(
+                valid, has_data, out=valid)
+        apply_lut(lut, plane, out=rgb[index])
+    np.multiply(rgb, valid, out=rgb)        # no-data pixels black
+    return rgb, np.multiply(valid, 255, dtype=np.uint8)
 
 
 def _remove(path):

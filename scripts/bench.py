@@ -1,0 +1,275 @@
+"""make bench: wall time and peak memory of full-size runs.
+
+Builds realistic 3-band L1C products of 1830, 5490 and 10980 pixels a side
+once (cached in .build/bench/), then runs every case in a fresh process,
+several times, and prints medians:
+
+  core     this plugin's core doing the whole job on the 10 m grid
+  floor    the same reads and the same GeoTIFF write (tiled JPEG, mask,
+           overviews) with no equalization: the I/O floor
+  numpy    a straightforward whole-array equalization (np.histogram and
+           np.interp on whole bands), written the same way
+  q20/q60  the 20 m and 60 m quick-looks through the core
+  qgis     the whole job through qgis_process
+
+then the ratios core/floor, core/numpy and q20|q60/core from the same run,
+and how far the 1 % sample's lookup table strays from the exact one.
+
+  /usr/bin/python3 scripts/bench.py [--sizes 1830,5490] [--runs 3]
+      [--cases core,floor,...]
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CACHE = os.path.join(ROOT, ".build", "bench")
+BANDS = ("B04", "B03", "B02")
+CASES = ("core", "floor", "numpy", "q20", "q60", "qgis")
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+sys.path.insert(0, os.path.join(ROOT, ".build", "plugins"))
+
+
+def product(size):
+    """The cached bench product of ``size`` pixels a side.
+
+    Made in a child process, like everything heavy: a child's peak RSS
+    counts the parent's memory at the moment it was started, so this
+    process stays small.
+    """
+    folder = os.path.join(CACHE, "product-{}".format(size))
+    done = os.path.join(folder, "complete")
+    if not os.path.exists(done):
+        if os.path.isdir(folder):
+            import shutil
+            shutil.rmtree(folder)
+        os.makedirs(folder)
+        started = time.time()
+        print("making the {0}x{0} product (once)...".format(size),
+              flush=True)
+        path = subprocess.run(
+            [sys.executable, os.path.join(ROOT, "tests", "s2products.py"),
+             folder, "--size", str(size), "--bands", ",".join(BANDS)],
+            check=True, stdout=subprocess.PIPE,
+            universal_newlines=True).stdout.strip().splitlines()[-1]
+        with open(done, "w") as marker:
+            marker.write(str(path))
+        print("  made in {:.0f} s".format(time.time() - started), flush=True)
+    with open(done) as marker:
+        return marker.read().strip()
+
+
+# ---------------------------------------------------------------------------
+# The cases, each run in a child process (``--case``).
+
+def band_paths(path):
+    import glob
+    return [glob.glob(os.path.join(path, "GRANULE", "*", "IMG_DATA",
+                                   "*_{}.jp2".format(b)))[0] for b in BANDS]
+
+
+def output_profile(src):
+    from sentinel2_equalizer.core import render
+    return {"driver": "GTiff", "width": src.width, "height": src.height,
+            "count": 3, "dtype": "uint8", "crs": src.crs,
+            "transform": src.transform, "tiled": True,
+            "blockxsize": render.TILE, "blockysize": render.TILE,
+            "compress": "JPEG", "photometric": "YCBCR",
+            "jpeg_quality": render.JPEG_QUALITY, "interleave": "pixel"}
+
+
+def write_like_the_core(out, src, strips):
+    """Write (rgb, mask, top) strips with the core's file options."""
+    import rasterio
+    from rasterio.enums import Resampling
+    from rasterio.windows import Window
+    from sentinel2_equalizer.core import render
+    with rasterio.Env(GDAL_TIFF_INTERNAL_MASK=True, GDAL_PAM_ENABLED=False):
+        with rasterio.open(out, "w", **output_profile(src)) as dst:
+            for rgb, mask, top in strips:
+                window = Window(0, top, src.width, rgb.shape[1])
+                dst.write(rgb, window=window)
+                dst.write_mask(mask, window=window)
+        with rasterio.open(out, "r+") as dst:
+            dst.build_overviews(render.overview_factors(src.width,
+                                                        src.height),
+                                Resampling.average)
+
+
+def case_core(path, out, resolution=None):
+    from sentinel2_equalizer.core import render
+    render.run(render.Options(path, out, bands=BANDS, sample_fraction=0.01,
+                              resolution=resolution))
+
+
+def case_floor(path, out):
+    """Every band read once by JPEG2000 tile rows, as the core reads them,
+    cut to 8 bits by a shift, written the core's way."""
+    import numpy as np
+    import rasterio
+    from rasterio.windows import Window
+    paths = band_paths(path)
+    with rasterio.open(paths[0]) as src:
+        rows = src.block_shapes[0][0]
+
+        def strips():
+            for top in range(0, src.height, rows):
+                height = min(rows, src.height - top)
+                planes = []
+                for band in paths:
+                    with rasterio.open(band) as one:
+                        planes.append(one.read(1, window=Window(
+                            0, top, src.width, height)))
+                rgb = np.stack([(p >> 6).astype(np.uint8) for p in planes])
+                mask = (planes[0] != 0).astype(np.uint8) * 255
+                yield rgb, mask, top
+        write_like_the_core(out, src, strips())
+
+
+def case_numpy(path, out):
+    """Whole bands in memory, np.histogram + np.interp."""
+    import numpy as np
+    import rasterio
+    paths = band_paths(path)
+    planes = []
+    for band in paths:
+        with rasterio.open(band) as src:
+            dn = src.read(1)
+        valid = dn != 0
+        counts, edges = np.histogram(dn[valid], bins=65535,
+                                     range=(1, 65536))
+        cdf = np.cumsum(counts) / float(counts.sum())
+        planes.append(np.interp(dn, edges[1:], cdf * 255.0).astype(
+            np.uint8))
+    with rasterio.open(paths[0]) as src:
+        rgb = np.stack(planes)
+        mask = valid.astype(np.uint8) * 255
+        write_like_the_core(out, src, [(rgb, mask, 0)])
+
+
+def case_qgis(path, out):
+    subprocess.run([os.path.join(ROOT, "scripts", "qgis-process"), "run",
+                    "s2eq:equalize", "--", "INPUT={}".format(path),
+                    "SAMPLE_PERCENT=1", "OUTPUT={}".format(out)],
+                   check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+
+
+def run_case(name, path, out):
+    if name == "core":
+        case_core(path, out)
+    elif name == "q20":
+        case_core(path, out, 20)
+    elif name == "q60":
+        case_core(path, out, 60)
+    else:
+        globals()["case_" + name](path, out)
+
+
+# ---------------------------------------------------------------------------
+# Measuring.
+
+def measure(name, path, runs):
+    """Median wall seconds and peak RSS (MiB) of ``runs`` fresh processes."""
+    walls, peaks = [], []
+    out = os.path.join(CACHE, "out-{}.tif".format(name))
+    for _ in range(runs):
+        started = time.time()
+        child = subprocess.Popen([sys.executable, __file__, "--case", name,
+                                  "--product", path, "--out", out])
+        _, status, usage = os.wait4(child.pid, 0)
+        walls.append(time.time() - started)
+        if status != 0:
+            raise SystemExit("case {} failed".format(name))
+        peaks.append(usage.ru_maxrss / 1024.0)      # KiB on Linux
+    return statistics.median(walls), statistics.median(peaks)
+
+
+def lut_error(path, fraction=0.01):
+    """Largest gap, in output levels, between the sampled and the exact
+    lookup table over the DNs that occur in each band."""
+    import numpy as np
+    import rasterio
+    from sentinel2_equalizer.core import equalize
+    worst = 0
+    for number, band in enumerate(band_paths(path)):
+        with rasterio.open(band) as src:
+            dn = src.read(1)
+        exact = equalize.BandHistogram(1.0)
+        exact.add(dn)
+        sampled = equalize.BandHistogram(fraction, stream=number)
+        sampled.add(dn)
+        present = exact.counts > 0
+        gap = np.abs(exact.lookup_table()[present].astype(int)
+                     - sampled.lookup_table()[present].astype(int))
+        worst = max(worst, int(gap.max()))
+    return worst
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="1830,5490,10980")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--cases", default=",".join(CASES))
+    parser.add_argument("--case")
+    parser.add_argument("--product")
+    parser.add_argument("--out")
+    parser.add_argument("--lut-error", action="store_true")
+    args = parser.parse_args()
+    if args.case:
+        run_case(args.case, args.product, args.out)
+        return
+    if args.lut_error:
+        print(lut_error(args.product))
+        return
+
+    os.makedirs(CACHE, exist_ok=True)
+    cases = [c for c in args.cases.split(",") if c]
+    results = {}
+    print("{} runs per case; medians of wall time and peak RSS; {} cores"
+          .format(args.runs, os.cpu_count()), flush=True)
+    for size in (int(s) for s in args.sizes.split(",")):
+        path = product(size)
+        row = results[size] = {}
+        for name in cases:
+            row[name] = measure(name, path, args.runs)
+            print("{:>6} {:<6} {:7.2f} s {:7.0f} MiB".format(
+                size, name, *row[name]), flush=True)
+        if "core" in row:
+            for other in ("floor", "numpy"):
+                if other in row:
+                    print("{:>6} core/{:<6} {:5.3f}".format(
+                        size, other, row["core"][0] / row[other][0]))
+            for quick in ("q20", "q60"):
+                if quick in row:
+                    print("{:>6} {}/core    {:5.3f}".format(
+                        size, quick, row[quick][0] / row["core"][0]))
+        gap = subprocess.run([sys.executable, __file__, "--lut-error",
+                              "--product", path], check=True,
+                             stdout=subprocess.PIPE,
+                             universal_newlines=True).stdout.strip()
+        print("{:>6} 1 % LUT vs exact: at most {} output levels apart"
+              .format(size, gap), flush=True)
+
+    sizes = sorted(results)
+    print("\n| size | " + " | ".join(cases) + " |")
+    print("|---|" + "---|" * len(cases))
+    for size in sizes:
+        print("| {} | ".format(size) + " | ".join(
+            "{:.1f} s, {:.0f} MiB".format(*results[size][c]) for c in cases)
+            + " |")
+    if len(sizes) >= 2 and all("core" in results[s] for s in sizes[-2:]):
+        small, large = (results[s]["core"][1] for s in sizes[-2:])
+        print("core peak memory {} -> {}: {:+.1f} %".format(
+            sizes[-2], sizes[-1], 100.0 * (large / small - 1.0)))
+    with open(os.path.join(CACHE, "last.json"), "w") as f:
+        json.dump({str(k): v for k, v in results.items()}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
