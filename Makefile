@@ -3,6 +3,7 @@
 # explicitly: another python3 earlier on PATH would not find them.
 PYTHON ?= /usr/bin/python3
 PYTEST_ARGS ?=
+PACKAGE ?= sentinel2_equalizer.zip
 
 .PHONY: help deps demo test bench package test-matrix clean
 
@@ -28,11 +29,11 @@ bench: deps
 # The zip holds what git tracks, less what .gitattributes marks
 # export-ignore (tests, scripts, development files), as of the working tree.
 package:
-	@rm -f sentinel2_equalizer.zip
+	@rm -f $(PACKAGE)
 	@ref=$$(git stash create); \
 	git archive --format=zip --prefix=sentinel2_equalizer/ \
-		-o sentinel2_equalizer.zip $${ref:-HEAD}
-	@echo "wrote sentinel2_equalizer.zip"
+		-o $(PACKAGE) $${ref:-HEAD}
+	@echo "wrote $(PACKAGE)"
 
 test-matrix:
 	sh scripts/test-matrix

@@ -13,10 +13,12 @@ import os
 import subprocess
 import sys
 import time
+import warnings
 
 import numpy as np
 import rasterio
 from rasterio.enums import Resampling
+from rasterio.errors import NotGeoreferencedWarning
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
@@ -25,7 +27,7 @@ import s2products  # noqa: E402  (the tests' generator)
 
 SIZE = 1830          # a sixth of a real tile's width, in 10 m pixels
 BANDS = ("B04", "B03", "B02")
-PANEL = 900          # width of each half of the picture, in pixels
+PANEL = 640          # width of each half of the picture, in pixels
 GAP = 12
 
 
@@ -59,10 +61,12 @@ def comparison(product, equalized, png):
     for image, start in ((left, 0), (right, PANEL + GAP)):
         image[:, ~mask] = 235            # no-data drawn light grey
         canvas[:, :, start:start + PANEL] = image
-    with rasterio.open(png, "w", driver="PNG", width=canvas.shape[2],
-                       height=canvas.shape[1], count=3,
-                       dtype="uint8") as dst:
-        dst.write(canvas)
+    with warnings.catch_warnings():      # a PNG has no georeferencing
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        with rasterio.open(png, "w", driver="PNG", width=canvas.shape[2],
+                           height=canvas.shape[1], count=3, dtype="uint8",
+                           zlevel=9) as dst:
+            dst.write(canvas)
 
 
 def main(folder):
