@@ -18,9 +18,10 @@ Resampling onto the output grid:
   by nearest neighbour. That is what makes quick-looks fast.
 """
 
+import functools
 import math
-import os
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import rasterio
@@ -215,57 +216,69 @@ def _spool_granule(product, granule, band, grid, spool, counter, merge,
         if expected:
             _check_grid(src, path, band, expected, native)
         width, height = src.width, src.height
-        strip = src.block_shapes[0][0]
-        if strip < 64:                # thin strips, not tiles: read more
-            strip = DEFAULT_STRIP_ROWS
+        tile_rows = src.block_shapes[0][0]
+    if tile_rows < 64:                  # thin strips, not tiles: read more
+        tile_rows = DEFAULT_STRIP_ROWS
 
+    repeat = max(native // grid.resolution, 1)     # band coarser than grid
+    shrink = max(grid.resolution // native, 1)     # band finer than grid
+    # Whole JPEG2000 tile rows, and a whole number of output rows.
+    strip = tile_rows * shrink // math.gcd(tile_rows, shrink)
+    out_width = -(-width // shrink)
+
+    def read(top):
+        # Reopened for every strip: closing the file drops its decoded tiles
+        # from GDAL's block cache, which would otherwise grow to the size of
+        # the whole band.
+        rows = min(strip, height - top)
+        window = Window(0, top, width, rows)
+        with rasterio.open(path) as src:
+            if shrink == 1:
+                return top, src.read(1, window=window)
+            # A smaller buffer than the window makes GDAL decode a reduced
+            # JPEG2000 resolution level instead of the full one.
+            return top, src.read(1, window=window,
+                                 out_shape=(-(-rows // shrink), out_width),
+                                 resampling=Resampling.nearest)
+
+    # Repeated rows are written a slice at a time to bound memory.
+    slice_rows = max(DEFAULT_STRIP_ROWS // repeat, 1)
     try:
-        if native >= grid.resolution:
-            repeat = native // grid.resolution
-            _spool_by_strips(path, band, width, height, strip, repeat,
-                             row0, col0, spool, counter, merge,
-                             check_cancelled, advance)
-        else:
-            shrink = grid.resolution // native
-            _spool_decimated(path, band, width, height, shrink, row0, col0,
-                             spool, counter, merge, check_cancelled, advance)
+        strips = [functools.partial(read, top)
+                  for top in range(0, height, strip)]
+        for top, block in _prefetched(strips, check_cancelled):
+            counter.add(block)
+            out_row = row0 + top // shrink * repeat
+            for first in range(0, block.shape[0], slice_rows):
+                piece = block[first:first + slice_rows]
+                if repeat > 1:
+                    piece = np.repeat(np.repeat(piece, repeat, axis=0),
+                                      repeat, axis=1)
+                _put(spool, out_row + first * repeat, col0, piece, merge)
+            if advance:
+                advance(min(top + strip, height) / float(height))
     except GDAL_ERRORS as exc:
         raise BandError("Band {} file {} could not be decoded ({}). The file "
                         "is damaged or truncated: download the product again."
                         .format(band, path, first_line(exc)))
 
 
-def _spool_by_strips(path, band, width, height, strip, repeat, row0, col0,
-                     spool, counter, merge, check_cancelled, advance):
-    # The dataset is reopened for every tile row: closing it drops the
-    # decoded tiles from GDAL's block cache, which would otherwise grow to
-    # the size of the whole band.
-    for top in range(0, height, strip):
-        if check_cancelled and check_cancelled():
-            raise Cancelled("Cancelled.")
-        rows = min(strip, height - top)
-        with rasterio.open(path) as src:
-            block = src.read(1, window=Window(0, top, width, rows))
-        counter.add(block)
-        if repeat > 1:
-            block = np.repeat(np.repeat(block, repeat, axis=0), repeat, axis=1)
-        _put(spool, row0 + top * repeat, col0, block, merge)
-        if advance:
-            advance((top + rows) / float(height))
-
-
-def _spool_decimated(path, band, width, height, shrink, row0, col0, spool,
-                     counter, merge, check_cancelled, advance):
-    if check_cancelled and check_cancelled():
-        raise Cancelled("Cancelled.")
-    shape = (int(math.ceil(height / float(shrink))),
-             int(math.ceil(width / float(shrink))))
-    with rasterio.open(path) as src:
-        block = src.read(1, out_shape=shape, resampling=Resampling.nearest)
-    counter.add(block)
-    _put(spool, row0, col0, block, merge)
-    if advance:
-        advance(1.0)
+def _prefetched(reads, check_cancelled=None):
+    """Yield the results of ``reads`` (callables) in order, running the
+    next one in a worker thread while the caller works on the current one:
+    decoding goes on during the caller's histogram and spool writes."""
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        pending = None
+        for read in reads:
+            upcoming = worker.submit(read)
+            if pending is not None:
+                yield pending.result()
+            pending = upcoming
+            if check_cancelled and check_cancelled():
+                upcoming.cancel()
+                raise Cancelled("Cancelled.")
+        if pending is not None:
+            yield pending.result()
 
 
 def _put(spool, row, col, block, merge):

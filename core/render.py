@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import rasterio
 from rasterio.enums import Resampling
+from rasterio.env import get_gdal_config, set_gdal_config
 from rasterio.errors import RasterioError
 from rasterio.windows import Window
 
@@ -33,7 +34,12 @@ from .reading import Spool, choose_zone, output_grid, spool_band
 #: Output tile size in pixels.
 TILE = 512
 #: Rows equalized and written at a time (a whole number of tiles).
-WRITE_ROWS = 2 * TILE
+WRITE_ROWS = TILE
+#: Upper bound on GDAL's block cache during a run, in bytes. GDAL keeps the
+#: tiles written to a GeoTIFF in that cache until it is full (by default 5 %
+#: of RAM), so a full tile's output would sit there uncompressed, about
+#: 0.5 GiB, and its overviews would read it all back in.
+GDAL_CACHE_BYTES = 64 * 2 ** 20
 JPEG_QUALITY = 85
 #: Overviews stop once the image fits in this many pixels.
 OVERVIEW_MIN_SIZE = 256
@@ -146,7 +152,11 @@ def run(options, report=None, is_cancelled=None, log=None):
     Returns a Result. Raises EqualizerError subclasses (Cancelled included)
     with nothing left at the output path.
     """
-    progress = _Progress(report, is_cancelled, log)
+    with BoundedGdalCache():
+        return _run(options, _Progress(report, is_cancelled, log))
+
+
+def _run(options, progress):
     bands = tuple(check_band(b) for b in options.bands)
     if len(bands) != 3:
         raise BandError("Choose exactly three bands (red, green, blue).")
@@ -174,34 +184,52 @@ def run(options, report=None, is_cancelled=None, log=None):
     progress.log("Output grid: {} x {} pixels of {} m, EPSG:{}".format(
         grid.width, grid.height, grid.resolution, grid.epsg))
 
+    unique = list(dict.fromkeys(bands))      # a band asked twice is read once
     spools = []
     try:
+        spools = [Spool(grid.width, grid.height, options.scratch_dir)
+                  for _ in unique]
+        counters = [BandHistogram(options.sample_fraction, options.seed,
+                                  stream=number, nodata=product.nodata,
+                                  saturated=product.saturated)
+                    for number in range(len(unique))]
+        _spool_bands(product, granules, unique, grid, spools, counters,
+                     progress)
         luts, sampled = [], {}
-        for number, band in enumerate(bands):
-            spool = Spool(grid.width, grid.height, options.scratch_dir)
-            spools.append(spool)
-            counter = BandHistogram(options.sample_fraction, options.seed,
-                                    stream=number, nodata=product.nodata,
-                                    saturated=product.saturated)
-
-            def advance(share, number=number):
-                progress.at(READ_SHARE * (number + share) / len(bands))
-
-            spool_band(product, granules, band, grid, spool, counter,
-                       progress.cancelled, advance)
+        for band, counter in zip(unique, counters):
             luts.append(_lookup_table(counter, band, options))
             sampled[band] = counter.sampled_pixels
             progress.log("{}: {} of {} valid pixels sampled".format(
                 band, counter.sampled_pixels, counter.valid_pixels))
+        channels = [unique.index(band) for band in bands]
+        spools_rgb = [spools[i] for i in channels]
+        luts = [luts[i] for i in channels]
         name = layer_name(product, granules, bands)
         tags = _provenance(product, bands, options, grid)
-        write_geotiff(options.output, grid, spools, luts, product, tags,
+        write_geotiff(options.output, grid, spools_rgb, luts, product, tags,
                       bands, progress, options.overviews)
     finally:
         for spool in spools:
             spool.close()
     progress.at(1.0)
     return Result(options.output, name, product, grid, bands, sampled)
+
+
+def _spool_bands(product, granules, bands, grid, spools, counters,
+                 progress):
+    """Decode the bands one after the other into their spools.
+
+    One band at a time: each decode already keeps both cores busy (OpenJPEG
+    decodes tiles in parallel, and the next strip is decoded while the
+    current one feeds the histogram and spool), so decoding bands side by
+    side only adds memory.
+    """
+    for number, band in enumerate(bands):
+        def advance(share, number=number):
+            progress.at(READ_SHARE * (number + share) / len(bands))
+
+        spool_band(product, granules, band, grid, spools[number],
+                   counters[number], progress.cancelled, advance)
 
 
 def _lookup_table(counter, band, options):
@@ -242,6 +270,38 @@ def overview_factors(width, height):
         factors.append(factor)
         factor *= 2
     return factors
+
+
+class BoundedGdalCache:
+    """Lowers GDAL's block cache to GDAL_CACHE_BYTES while any run is on.
+
+    The cache size is process-wide: the first run to start lowers it, the
+    last to finish puts back what was there, so concurrent runs (batch, or
+    two tasks in QGIS) never leave it lowered.
+    """
+
+    _lock = threading.Lock()
+    _runs = 0
+    _saved = None
+
+    def __enter__(self):
+        cls = type(self)
+        with cls._lock:
+            if cls._runs == 0:
+                current = int(get_gdal_config("GDAL_CACHEMAX") or 0)
+                if current > GDAL_CACHE_BYTES:
+                    cls._saved = current
+                    set_gdal_config("GDAL_CACHEMAX", GDAL_CACHE_BYTES)
+            cls._runs += 1
+        return self
+
+    def __exit__(self, *exc_info):
+        cls = type(self)
+        with cls._lock:
+            cls._runs -= 1
+            if cls._runs == 0 and cls._saved is not None:
+                set_gdal_config("GDAL_CACHEMAX", cls._saved)
+                cls._saved = None
 
 
 class _GdalErrors(logging.Handler):
