@@ -222,8 +222,12 @@ def _spool_granule(product, granule, band, grid, spool, counter, merge,
 
     repeat = max(native // grid.resolution, 1)     # band coarser than grid
     shrink = max(grid.resolution // native, 1)     # band finer than grid
-    # Whole JPEG2000 tile rows, and a whole number of output rows.
+    # Whole JPEG2000 tile rows, and a whole number of output rows. A reduced
+    # read holds a fraction of the pixels, so it takes taller strips (fewer
+    # opens, more tiles decoded in parallel) for the same memory.
     strip = tile_rows * shrink // math.gcd(tile_rows, shrink)
+    if shrink > 1:
+        strip *= max(1, (2 * DEFAULT_STRIP_ROWS * shrink) // strip)
     out_width = -(-width // shrink)
 
     def read(top):

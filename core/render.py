@@ -264,12 +264,41 @@ def _provenance(product, bands, options, grid):
     }
 
 
+#: GDAL settings while writing: the no-data mask inside the GeoTIFF, no
+#: .aux.xml beside it, and overviews computed on every core.
+GDAL_WRITE_OPTIONS = {"GDAL_TIFF_INTERNAL_MASK": True,
+                      "GDAL_PAM_ENABLED": False,
+                      "GDAL_NUM_THREADS": "ALL_CPUS"}
+
+
+def geotiff_profile(width, height, crs, transform):
+    """Creation options of the output: 8-bit RGB, 512-pixel tiles, JPEG in
+    YCbCr (about a third of the size of JPEG in RGB), tiles compressed on
+    every core."""
+    return {
+        "driver": "GTiff", "width": width, "height": height, "count": 3,
+        "dtype": "uint8", "crs": crs, "transform": transform, "tiled": True,
+        "blockxsize": TILE, "blockysize": TILE, "compress": "JPEG",
+        "photometric": "YCBCR", "jpeg_quality": JPEG_QUALITY,
+        "interleave": "pixel", "num_threads": "ALL_CPUS",
+    }
+
+
 def overview_factors(width, height):
     factors, factor = [], 2
     while max(width, height) / factor >= OVERVIEW_MIN_SIZE:
         factors.append(factor)
         factor *= 2
     return factors
+
+
+def add_overviews(path, width, height):
+    """Internal overviews (halving down to OVERVIEW_MIN_SIZE), so QGIS pans
+    and zooms a full tile at once. Call inside GDAL_WRITE_OPTIONS."""
+    factors = overview_factors(width, height)
+    if factors:
+        with rasterio.open(path, "r+") as dst:
+            dst.build_overviews(factors, Resampling.average)
 
 
 class BoundedGdalCache:
@@ -354,18 +383,12 @@ def write_geotiff(output, grid, spools, luts, product, tags, bands, progress,
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(partial, 0o666 & ~umask)
-    profile = {
-        "driver": "GTiff", "width": grid.width, "height": grid.height,
-        "count": 3, "dtype": "uint8", "crs": "EPSG:{}".format(grid.epsg),
-        "transform": grid.transform, "tiled": True, "blockxsize": TILE,
-        "blockysize": TILE, "compress": "JPEG", "photometric": "YCBCR",
-        "jpeg_quality": JPEG_QUALITY, "interleave": "pixel",
-    }
+    profile = geotiff_profile(grid.width, grid.height,
+                              "EPSG:{}".format(grid.epsg), grid.transform)
     invalid = sorted({0, product.nodata})
     finished = False
     try:
-        with rasterio.Env(GDAL_TIFF_INTERNAL_MASK=True,
-                          GDAL_PAM_ENABLED=False), _GdalErrors() as errors:
+        with rasterio.Env(**GDAL_WRITE_OPTIONS), _GdalErrors() as errors:
             with rasterio.open(partial, "w", **profile) as dst:
                 dst.update_tags(**tags)
                 for index, band in enumerate(bands, start=1):
@@ -389,10 +412,8 @@ def write_geotiff(output, grid, spools, luts, product, tags, bands, progress,
                         progress.at(READ_SHARE + WRITE_SHARE
                                     * (top + rows) / float(grid.height))
             progress.check()
-            factors = overview_factors(grid.width, grid.height)
-            if overviews and factors:
-                with rasterio.open(partial, "r+") as dst:
-                    dst.build_overviews(factors, Resampling.average)
+            if overviews:
+                add_overviews(partial, grid.width, grid.height)
             errors.check()
             with rasterio.open(partial) as written:     # its directory reads
                 written.read(1, window=Window(grid.width - 1,

@@ -73,32 +73,21 @@ def band_paths(path):
                                    "*_{}.jp2".format(b)))[0] for b in BANDS]
 
 
-def output_profile(src):
-    from sentinel2_equalizer.core import render
-    return {"driver": "GTiff", "width": src.width, "height": src.height,
-            "count": 3, "dtype": "uint8", "crs": src.crs,
-            "transform": src.transform, "tiled": True,
-            "blockxsize": render.TILE, "blockysize": render.TILE,
-            "compress": "JPEG", "photometric": "YCBCR",
-            "jpeg_quality": render.JPEG_QUALITY, "interleave": "pixel"}
-
-
 def write_like_the_core(out, src, strips):
-    """Write (rgb, mask, top) strips with the core's file options."""
+    """Write (rgb, mask, top) strips with the core's file options, GDAL
+    settings and overviews."""
     import rasterio
-    from rasterio.enums import Resampling
     from rasterio.windows import Window
     from sentinel2_equalizer.core import render
-    with rasterio.Env(GDAL_TIFF_INTERNAL_MASK=True, GDAL_PAM_ENABLED=False):
-        with rasterio.open(out, "w", **output_profile(src)) as dst:
+    profile = render.geotiff_profile(src.width, src.height, src.crs,
+                                     src.transform)
+    with rasterio.Env(**render.GDAL_WRITE_OPTIONS):
+        with rasterio.open(out, "w", **profile) as dst:
             for rgb, mask, top in strips:
                 window = Window(0, top, src.width, rgb.shape[1])
                 dst.write(rgb, window=window)
                 dst.write_mask(mask, window=window)
-        with rasterio.open(out, "r+") as dst:
-            dst.build_overviews(render.overview_factors(src.width,
-                                                        src.height),
-                                Resampling.average)
+        render.add_overviews(out, src.width, src.height)
 
 
 def case_core(path, out, resolution=None):
@@ -109,12 +98,14 @@ def case_core(path, out, resolution=None):
 
 def case_floor(path, out):
     """Every band read once by JPEG2000 tile rows, as the core reads them,
-    cut to 8 bits by a shift, written the core's way."""
+    cut to 8 bits by a shift, written the core's way (same GDAL cache
+    bound)."""
     import numpy as np
     import rasterio
     from rasterio.windows import Window
+    from sentinel2_equalizer.core import render
     paths = band_paths(path)
-    with rasterio.open(paths[0]) as src:
+    with render.BoundedGdalCache(), rasterio.open(paths[0]) as src:
         rows = src.block_shapes[0][0]
 
         def strips():
@@ -174,20 +165,18 @@ def run_case(name, path, out):
 # ---------------------------------------------------------------------------
 # Measuring.
 
-def measure(name, path, runs):
-    """Median wall seconds and peak RSS (MiB) of ``runs`` fresh processes."""
-    walls, peaks = [], []
+def measure_once(name, path):
+    """Wall seconds and peak RSS (MiB) of one fresh process running
+    case ``name``."""
     out = os.path.join(CACHE, "out-{}.tif".format(name))
-    for _ in range(runs):
-        started = time.time()
-        child = subprocess.Popen([sys.executable, __file__, "--case", name,
-                                  "--product", path, "--out", out])
-        _, status, usage = os.wait4(child.pid, 0)
-        walls.append(time.time() - started)
-        if status != 0:
-            raise SystemExit("case {} failed".format(name))
-        peaks.append(usage.ru_maxrss / 1024.0)      # KiB on Linux
-    return statistics.median(walls), statistics.median(peaks)
+    started = time.time()
+    child = subprocess.Popen([sys.executable, __file__, "--case", name,
+                              "--product", path, "--out", out])
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.time() - started
+    if status != 0:
+        raise SystemExit("case {} failed".format(name))
+    return wall, usage.ru_maxrss / 1024.0          # KiB on Linux
 
 
 def lut_error(path, fraction=0.01):
@@ -235,11 +224,20 @@ def main():
           .format(args.runs, os.cpu_count()), flush=True)
     for size in (int(s) for s in args.sizes.split(",")):
         path = product(size)
+        # Rounds interleave the cases, so a drift in the machine's speed
+        # (shared hosts have them) hits every case alike.
+        samples = {name: [] for name in cases}
+        for round_number in range(args.runs):
+            for name in cases:
+                samples[name].append(measure_once(name, path))
         row = results[size] = {}
         for name in cases:
-            row[name] = measure(name, path, args.runs)
-            print("{:>6} {:<6} {:7.2f} s {:7.0f} MiB".format(
-                size, name, *row[name]), flush=True)
+            row[name] = (statistics.median(w for w, _ in samples[name]),
+                         statistics.median(m for _, m in samples[name]))
+            print("{:>6} {:<6} {:7.2f} s {:7.0f} MiB   (walls: {})".format(
+                size, name, row[name][0], row[name][1], ", ".join(
+                    "{:.1f}".format(w) for w, _ in samples[name])),
+                flush=True)
         if "core" in row:
             for other in ("floor", "numpy"):
                 if other in row:
