@@ -28,6 +28,9 @@ class OutputError(EqualizerError):
 class Cancelled(EqualizerError):
     """The caller asked to stop; nothing was written at the output path."""
 
+    def __init__(self, message="Cancelled: no output was written."):
+        super().__init__(message)
+
 
 def first_line(exc):
     """The first line of an exception's message (GDAL's can run long)."""

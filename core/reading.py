@@ -37,6 +37,8 @@ from .errors import BandError, Cancelled, ProductError, first_line
 GDAL_ERRORS = (RasterioError, RasterioIOError)
 #: Rows read at a time where the file has no useful tiling.
 DEFAULT_STRIP_ROWS = 1024
+#: Widest block decoded at once, in output pixels.
+READ_COLUMNS = 6144
 
 
 class Grid:
@@ -102,10 +104,16 @@ def output_grid(product, resolution, epsg):
 
 
 class Spool:
-    """One band in output-grid space, as raw uint16 rows in a temp file.
+    """One band in output-grid space, in an anonymous temporary file.
 
-    Areas never written read back as 0, the Sentinel-2 no-data value.
+    The grid is stored as vertical stripes of STRIPE columns, each stripe's
+    rows one after the other, so that a block one stripe wide is a single
+    contiguous read or write: memory per block then depends on the stripe
+    width, not on the width of the product. Areas never written read back as
+    0, the Sentinel-2 no-data value.
     """
+
+    STRIPE = 2048
 
     def __init__(self, width, height, folder=None):
         self.width = width
@@ -113,14 +121,34 @@ class Spool:
         self.file = tempfile.TemporaryFile(prefix="s2eq-", suffix=".spool",
                                            dir=folder)
 
-    def _seek(self, row):
-        self.file.seek(row * self.width * 2)
+    def stripes(self):
+        """(first column, width) of each stripe."""
+        return [(col, min(self.STRIPE, self.width - col))
+                for col in range(0, self.width, self.STRIPE)]
 
-    def read(self, row, rows):
-        """Rows ``row`` .. ``row + rows`` as a (rows, width) uint16 array."""
-        out = np.zeros((rows, self.width), dtype=np.uint16)
-        self._seek(row)
-        self.file.readinto(memoryview(out).cast("B"))
+    def _seek(self, stripe_col, row):
+        stripe_width = min(self.STRIPE, self.width - stripe_col)
+        self.file.seek(2 * (stripe_col * self.height + row * stripe_width))
+
+    def _read_stripe(self, stripe_col, row, rows):
+        out = np.empty((rows, min(self.STRIPE, self.width - stripe_col)),
+                       dtype=np.uint16)
+        self._seek(stripe_col, row)
+        got = self.file.readinto(memoryview(out).cast("B"))
+        if got < out.nbytes:               # past what was ever written
+            out.reshape(-1).view(np.uint8)[got:] = 0
+        return out
+
+    def read(self, row, rows, col, cols):
+        """The block of ``rows`` x ``cols`` at (row, col), uint16."""
+        out = np.empty((rows, cols), dtype=np.uint16)
+        for stripe_col, width in self.stripes():
+            left, right = max(col, stripe_col), min(col + cols,
+                                                    stripe_col + width)
+            if left < right:
+                stripe = self._read_stripe(stripe_col, row, rows)
+                out[:, left - col:right - col] = \
+                    stripe[:, left - stripe_col:right - stripe_col]
         return out
 
     def write(self, row, col, block, merge=False):
@@ -130,18 +158,23 @@ class Spool:
         granules fill each other's gaps instead of overwriting.
         """
         rows, cols = block.shape
-        if col == 0 and cols == self.width and not merge:
-            self._seek(row)
-            self.file.write(np.ascontiguousarray(block, dtype=np.uint16))
-            return
-        region = self.read(row, rows)
-        target = region[:, col:col + cols]
-        if merge:
-            np.copyto(target, block, where=target == 0)
-        else:
-            target[...] = block
-        self._seek(row)
-        self.file.write(region)
+        for stripe_col, width in self.stripes():
+            left, right = max(col, stripe_col), min(col + cols,
+                                                    stripe_col + width)
+            if left >= right:
+                continue
+            piece = block[:, left - col:right - col]
+            if right - left == width and not merge:
+                data = np.ascontiguousarray(piece, dtype=np.uint16)
+            else:                          # part of a stripe: read, mend
+                data = self._read_stripe(stripe_col, row, rows)
+                target = data[:, left - stripe_col:right - stripe_col]
+                if merge:
+                    np.copyto(target, piece, where=target == 0)
+                else:
+                    target[...] = piece
+            self._seek(stripe_col, row)
+            self.file.write(data)
 
     def close(self):
         self.file.close()
@@ -216,71 +249,81 @@ def _spool_granule(product, granule, band, grid, spool, counter, merge,
         if expected:
             _check_grid(src, path, band, expected, native)
         width, height = src.width, src.height
-        tile_rows = src.block_shapes[0][0]
+        tile_rows, tile_cols = src.block_shapes[0]
     if tile_rows < 64:                  # thin strips, not tiles: read more
-        tile_rows = DEFAULT_STRIP_ROWS
+        tile_rows, tile_cols = DEFAULT_STRIP_ROWS, width
 
     repeat = max(native // grid.resolution, 1)     # band coarser than grid
     shrink = max(grid.resolution // native, 1)     # band finer than grid
-    # Whole JPEG2000 tile rows, and a whole number of output rows. A reduced
-    # read holds a fraction of the pixels, so it takes taller strips (fewer
-    # opens, more tiles decoded in parallel) for the same memory.
-    strip = tile_rows * shrink // math.gcd(tile_rows, shrink)
+    # Blocks are whole JPEG2000 tiles (nothing is decoded twice), several
+    # side by side (decoded in parallel), landing on whole spool stripes and
+    # whole output pixels; at most READ_COLUMNS wide, so memory does not grow
+    # with the product. A reduced read holds a fraction of the pixels, so it
+    # takes bigger blocks for the same memory.
+    block_rows = _lcm(tile_rows, shrink)
     if shrink > 1:
-        strip *= max(1, (2 * DEFAULT_STRIP_ROWS * shrink) // strip)
-    out_width = -(-width // shrink)
+        block_rows *= max(1, (2 * DEFAULT_STRIP_ROWS * shrink) // block_rows)
+    unit = _lcm(tile_cols, shrink * Spool.STRIPE // math.gcd(
+        Spool.STRIPE, repeat))
+    block_cols = unit * max(1, READ_COLUMNS * shrink // unit)
 
-    def read(top):
-        # Reopened for every strip: closing the file drops its decoded tiles
-        # from GDAL's block cache, which would otherwise grow to the size of
-        # the whole band.
-        rows = min(strip, height - top)
-        window = Window(0, top, width, rows)
+    def read(top, left):
+        # Reopened for every block: closing the file drops its decoded
+        # tiles from GDAL's block cache, which would otherwise grow to the
+        # size of the whole band.
+        window = Window(left, top, min(block_cols, width - left),
+                        min(block_rows, height - top))
         with rasterio.open(path) as src:
             if shrink == 1:
-                return top, src.read(1, window=window)
+                return top, left, src.read(1, window=window)
             # A smaller buffer than the window makes GDAL decode a reduced
             # JPEG2000 resolution level instead of the full one.
-            return top, src.read(1, window=window,
-                                 out_shape=(-(-rows // shrink), out_width),
-                                 resampling=Resampling.nearest)
+            return top, left, src.read(
+                1, window=window, resampling=Resampling.nearest,
+                out_shape=(-(-window.height // shrink),
+                           -(-window.width // shrink)))
 
-    # Repeated rows are written a slice at a time to bound memory.
+    # Repeated pixels are written a slice of rows at a time, to bound memory.
     slice_rows = max(DEFAULT_STRIP_ROWS // repeat, 1)
+    blocks = [functools.partial(read, top, left)
+              for top in range(0, height, block_rows)
+              for left in range(0, width, block_cols)]
     try:
-        strips = [functools.partial(read, top)
-                  for top in range(0, height, strip)]
-        for top, block in _prefetched(strips, check_cancelled):
+        # The next block decodes while this one feeds histogram and spool.
+        for done, (top, left, block) in enumerate(prefetched(blocks), 1):
+            if check_cancelled and check_cancelled():
+                raise Cancelled()
             counter.add(block)
             out_row = row0 + top // shrink * repeat
+            out_col = col0 + left // shrink * repeat
             for first in range(0, block.shape[0], slice_rows):
                 piece = block[first:first + slice_rows]
                 if repeat > 1:
                     piece = np.repeat(np.repeat(piece, repeat, axis=0),
                                       repeat, axis=1)
-                _put(spool, out_row + first * repeat, col0, piece, merge)
+                _put(spool, out_row + first * repeat, out_col, piece, merge)
             if advance:
-                advance(min(top + strip, height) / float(height))
+                advance(done / float(len(blocks)))
     except GDAL_ERRORS as exc:
         raise BandError("Band {} file {} could not be decoded ({}). The file "
                         "is damaged or truncated: download the product again."
                         .format(band, path, first_line(exc)))
 
 
-def _prefetched(reads, check_cancelled=None):
-    """Yield the results of ``reads`` (callables) in order, running the
-    next one in a worker thread while the caller works on the current one:
-    decoding goes on during the caller's histogram and spool writes."""
+def _lcm(a, b):
+    return a * b // math.gcd(a, b)
+
+
+def prefetched(jobs):
+    """Yield the results of ``jobs`` (callables) in order, running the next
+    one in a worker thread while the caller works on the current one."""
     with ThreadPoolExecutor(max_workers=1) as worker:
         pending = None
-        for read in reads:
-            upcoming = worker.submit(read)
+        for job in jobs:
+            upcoming = worker.submit(job)
             if pending is not None:
                 yield pending.result()
             pending = upcoming
-            if check_cancelled and check_cancelled():
-                upcoming.cancel()
-                raise Cancelled("Cancelled.")
         if pending is not None:
             yield pending.result()
 

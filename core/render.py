@@ -12,11 +12,11 @@ at the output path and never damages a file that was there before.
 """
 
 import datetime
+import functools
 import logging
 import os
 import tempfile
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import rasterio
@@ -29,7 +29,8 @@ from .bands import DEFAULT_BANDS, RESOLUTIONS, check_band
 from .equalize import DEFAULT_SEED, BandHistogram, apply_lut
 from .errors import BandError, Cancelled, DataError, OutputError, first_line
 from .product import open_product
-from .reading import Spool, choose_zone, output_grid, spool_band
+from .reading import (Spool, choose_zone, output_grid, prefetched,
+                      spool_band)
 
 #: Output tile size in pixels.
 TILE = 512
@@ -98,7 +99,7 @@ class _Progress:
 
     def check(self):
         if self.cancelled():
-            raise Cancelled("Cancelled: no output was written.")
+            raise Cancelled()
 
     def at(self, share):
         if self.report:
@@ -220,7 +221,7 @@ def _spool_bands(product, granules, bands, grid, spools, counters,
     """Decode the bands one after the other into their spools.
 
     One band at a time: each decode already keeps both cores busy (OpenJPEG
-    decodes tiles in parallel, and the next strip is decoded while the
+    decodes tiles in parallel, and the next block is decoded while the
     current one feeds the histogram and spool), so decoding bands side by
     side only adds memory.
     """
@@ -393,24 +394,19 @@ def write_geotiff(output, grid, spools, luts, product, tags, bands, progress,
                 dst.update_tags(**tags)
                 for index, band in enumerate(bands, start=1):
                     dst.set_band_description(index, "{} equalized".format(band))
-                # GDAL's JPEG encoder runs on one core: the next strip is
-                # equalized on the other meanwhile.
-                strips = _strips(grid.height)
-                with ThreadPoolExecutor(max_workers=1) as worker:
-                    ahead = worker.submit(_equalize_rows, spools, luts,
-                                          strips[0], invalid)
-                    for number, (top, rows) in enumerate(strips):
-                        rgb, mask = ahead.result()
-                        if number + 1 < len(strips):
-                            ahead = worker.submit(
-                                _equalize_rows, spools, luts,
-                                strips[number + 1], invalid)
-                        progress.check()
-                        window = Window(0, top, grid.width, rows)
-                        dst.write(rgb, window=window)
-                        dst.write_mask(mask, window=window)
-                        progress.at(READ_SHARE + WRITE_SHARE
-                                    * (top + rows) / float(grid.height))
+                # The next block is equalized while GDAL compresses this one.
+                blocks = _blocks(spools[0])
+                jobs = [functools.partial(_equalize_block, spools, luts,
+                                          block, invalid) for block in blocks]
+                for done, (block, (rgb, mask)) in enumerate(
+                        zip(blocks, prefetched(jobs)), 1):
+                    progress.check()
+                    top, rows, left, cols = block
+                    window = Window(left, top, cols, rows)
+                    dst.write(rgb, window=window)
+                    dst.write_mask(mask, window=window)
+                    progress.at(READ_SHARE + WRITE_SHARE * done
+                                / float(len(blocks)))
             progress.check()
             if overviews:
                 add_overviews(partial, grid.width, grid.height)
@@ -432,20 +428,23 @@ def write_geotiff(output, grid, spools, luts, product, tags, bands, progress,
             _remove(partial)
 
 
-def _strips(height):
-    """(top, rows) of each strip written at a time."""
-    return [(top, min(WRITE_ROWS, height - top))
-            for top in range(0, height, WRITE_ROWS)]
+def _blocks(spool):
+    """(top, rows, left, cols) of each block written at a time: one tile
+    row of one spool stripe, in reading order, so memory does not grow with
+    the width of the product."""
+    return [(top, min(WRITE_ROWS, spool.height - top), left, cols)
+            for top in range(0, spool.height, WRITE_ROWS)
+            for left, cols in spool.stripes()]
 
 
-def _equalize_rows(spools, luts, strip, invalid):
-    """RGB (3, rows, width) uint8 and mask (rows, width) uint8 (255 where
-    every band has data) for one strip."""
-    top, rows = strip
+def _equalize_block(spools, luts, block, invalid):
+    """RGB (3, rows, cols) uint8 and mask (rows, cols) uint8 (255 where
+    every band has data) for one block."""
+    top, rows, left, cols = block
     valid = None
-    rgb = np.empty((3, rows, spools[0].width), dtype=np.uint8)
+    rgb = np.empty((3, rows, cols), dtype=np.uint8)
     for index, (spool, lut) in enumerate(zip(spools, luts)):
-        plane = spool.read(top, rows)
+        plane = spool.read(top, rows, left, cols)
         for dn in invalid:
             has_data = np.not_equal(plane, dn)
             valid = has_data if valid is None else np.logical_and(

@@ -114,3 +114,28 @@ def test_result_is_loaded_as_a_styled_layer(l1c, tmp_path):
         == (1, 2, 3)
     assert renderer.redContrastEnhancement() is None
     project.removeAllMapLayers()
+
+
+def test_saturated_pixels_are_drawn_white(l1c, tmp_path):
+    out = str(tmp_path / "sat.tif")
+    run({"INPUT": str(l1c), "OUTPUT": out})
+    with rasterio.open(band_file(l1c, "B04")) as red:
+        saturated = red.read(1) == 65535
+    assert saturated.sum() > 20       # cloud cores in the test product
+    with rasterio.open(out) as img:
+        rgb = img.read()
+        assert np.all(img.dataset_mask()[saturated] == 255)
+    # white, give or take JPEG's rounding at the edges of small patches
+    assert np.median(rgb[:, saturated]) >= 250
+
+
+def test_input_accepts_folders_files_and_zips_by_name():
+    """The file parameter's filter must not turn folders away (a filter
+    of extensions alone rejects an extension-less folder name)."""
+    from qgis.core import QgsApplication
+    alg = QgsApplication.processingRegistry().algorithmById("s2eq:equalize")
+    parameter = alg.parameterDefinition("INPUT")
+    for value in ("/data/S2B_MSIL1C_X.SAFE", "/data/S2B_MSIL1C_X.SAFE/",
+                  "/data/downloads", "/data/S2B_MSIL1C_X.zip",
+                  "/data/X.SAFE/MTD_MSIL1C.xml"):
+        assert parameter.checkValueIsAcceptable(value), value
