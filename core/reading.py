@@ -25,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import rasterio
+from rasterio._err import CPLE_BaseError
 from rasterio.enums import Resampling
 from rasterio.errors import RasterioError, RasterioIOError
 from rasterio.transform import Affine
@@ -32,9 +33,10 @@ from rasterio.windows import Window
 
 from .errors import BandError, Cancelled, ProductError, first_line
 
-#: What rasterio raises when GDAL cannot open or decode a file (its I/O
-#: error is not a RasterioError).
-GDAL_ERRORS = (RasterioError, RasterioIOError)
+#: What rasterio raises when GDAL fails: its I/O error is not a
+#: RasterioError, and some failures (a damaged TIFF directory, say) come as
+#: GDAL's own error classes, which rasterio keeps in a private module.
+GDAL_ERRORS = (RasterioError, RasterioIOError, CPLE_BaseError)
 #: Rows read at a time where the file has no useful tiling.
 DEFAULT_STRIP_ROWS = 1024
 

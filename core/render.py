@@ -22,15 +22,14 @@ import numpy as np
 import rasterio
 from rasterio.enums import Resampling
 from rasterio.env import get_gdal_config, set_gdal_config
-from rasterio.errors import RasterioError
 from rasterio.windows import Window
 
 from .bands import DEFAULT_BANDS, RESOLUTIONS, check_band
 from .equalize import DEFAULT_SEED, BandHistogram, apply_lut
 from .errors import BandError, Cancelled, DataError, OutputError, first_line
 from .product import open_product
-from .reading import (Spool, choose_zone, output_grid, prefetched,
-                      spool_band)
+from .reading import (GDAL_ERRORS, Spool, choose_zone, output_grid,
+                      prefetched, spool_band)
 
 #: Output tile size in pixels.
 TILE = 512
@@ -407,6 +406,7 @@ def write_geotiff(output, grid, spools, luts, product, tags, bands, progress,
                     dst.write_mask(mask, window=window)
                     progress.at(READ_SHARE + WRITE_SHARE * done
                                 / float(len(blocks)))
+            errors.check()
             progress.check()
             if overviews:
                 add_overviews(partial, grid.width, grid.height)
@@ -418,7 +418,7 @@ def write_geotiff(output, grid, spools, luts, product, tags, bands, progress,
         progress.check()
         os.replace(partial, output)
         finished = True
-    except (RasterioError, OSError) as exc:
+    except GDAL_ERRORS + (OSError,) as exc:
         raise OutputError(
             "Writing '{}' failed ({}). Check that the disk has room and the "
             "folder is writable; nothing was written there.".format(
