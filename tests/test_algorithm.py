@@ -113,6 +113,8 @@ def test_result_is_loaded_as_a_styled_layer(l1c, tmp_path):
     assert (renderer.redBand(), renderer.greenBand(), renderer.blueBand()) \
         == (1, 2, 3)
     assert renderer.redContrastEnhancement() is None
+    # QGIS shows the file's no-data mask as a fourth, alpha band
+    assert layer.bandCount() == 4 and renderer.alphaBand() == 4
     project.removeAllMapLayers()
 
 
