@@ -17,12 +17,18 @@ from .compat import (FILE_BEHAVIOR, FLAG_ADVANCED, NUMBER_DOUBLE,
                      NUMBER_INTEGER, add_flags)
 from .styling import EqualizedStyle
 
-try:   # numpy and rasterio may be missing: the plugin still loads.
-    from ..core import render
-    MISSING_MODULE = None
-except ImportError as exc:
-    render = None
-    MISSING_MODULE = exc.name or str(exc)
+
+
+def load_render():
+    """The numpy/rasterio part of the core, imported on first use so that
+    QGIS starts without loading them, and so that the plugin still loads
+    where they are missing. Returns (module, None) or (None, the name of
+    the module that could not be imported)."""
+    try:
+        from ..core import render
+    except ImportError as exc:
+        return None, exc.name or str(exc)
+    return render, None
 
 CUSTOM = "Custom bands"  # no comma: Processing splits enum strings on commas
 FINEST = "finest"
@@ -171,7 +177,8 @@ class EqualizeAlgorithm(QgsProcessingAlgorithm):
         self.addParameter(output)
 
     def canExecute(self):  # noqa: N802 (QGIS API)
-        if MISSING_MODULE is None:
+        missing = load_render()[1]
+        if missing is None:
             return True, ""
         return False, self.tr(
             "This algorithm needs the Python modules numpy and rasterio, and "
@@ -181,7 +188,7 @@ class EqualizeAlgorithm(QgsProcessingAlgorithm):
             "build): /Applications/QGIS.app/Contents/MacOS/bin/pip3 install "
             "rasterio. Linux: install your distribution's python3-rasterio "
             "(Debian/Ubuntu: sudo apt install python3-rasterio; Fedora: sudo "
-            "dnf install python3-rasterio).").format(MISSING_MODULE)
+            "dnf install python3-rasterio).").format(missing)
 
     def checkParameterValues(self, parameters, context):  # noqa: N802
         # Clearer messages than the generic "Incorrect parameter value" for
@@ -233,9 +240,9 @@ class EqualizeAlgorithm(QgsProcessingAlgorithm):
                      for name in (self.RED, self.GREEN, self.BLUE))
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
-        ok, message = self.canExecute()
-        if not ok:
-            raise QgsProcessingException(message)
+        render = load_render()[0]
+        if render is None:
+            raise QgsProcessingException(self.canExecute()[1])
         product = self.parameterAsFile(parameters, self.INPUT, context)
         output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
         if os.path.realpath(output) == os.path.realpath(product):
