@@ -124,7 +124,9 @@ class EqualizeAlgorithm(QgsProcessingAlgorithm):
             defaultValue=CUSTOM, usesStaticStrings=True)
         combo.setHelp(self.tr(
             "A band combination by name. 'Custom bands' uses the red, green and "
-            "blue bands chosen below."))
+            "blue bands chosen below.") + " " + "; ".join(
+                "{}: {}".format(c.label, c.purpose)
+                for c in COMBINATIONS) + ".")
         self.addParameter(combo)
 
         for name, label, default in (

@@ -23,11 +23,6 @@ RESOLUTIONS = (10, 20, 60)
 DEFAULT_BANDS = ("B04", "B03", "B02")
 
 
-def band_index(band):
-    """Position of ``band`` in ESA's band_id numbering (0 for B01 … 12 for B12)."""
-    return BAND_NAMES.index(check_band(band))
-
-
 def check_band(band):
     """Return ``band`` in canonical spelling, or raise BandError."""
     name = str(band).strip().upper()

@@ -724,6 +724,22 @@ def _footprint(granules, scenes):
     return ring + ring[:1]
 
 
+def _granule_list(granules, image_files, datastrip_id, element, child):
+    """The root metadata's Granule_List entries: compact products name each
+    granule <Granule> with IMAGE_FILE paths, OPER ones <Granules> with
+    IMAGE_ID names."""
+    xml = ""
+    for g in granules:
+        files = "".join(f"\n            <{child}>{f}</{child}>"
+                        for f in image_files[g.tile])
+        xml += f"""
+        <Granule_List>
+          <{element} datastripIdentifier="{datastrip_id}" granuleIdentifier="{g.identifier}" imageFormat="JPEG2000">{files}
+          </{element}>
+        </Granule_List>"""
+    return xml
+
+
 def _pos_list(ring):
     return " ".join(f"{lat:.12g} {lon:.12g}" for lon, lat in ring)
 
@@ -831,15 +847,8 @@ def _root_mtd(n, granules, image_files, footprint, cloud_pct, with_offset):
       <Query_Options completeSingleTile="true">
         <PRODUCT_FORMAT>SAFE_COMPACT</PRODUCT_FORMAT>
       </Query_Options>"""
-        granule_xml = ""
-        for g in granules:
-            files = "".join(f"\n            <IMAGE_FILE>{f}</IMAGE_FILE>"
-                            for f in image_files[g.tile])
-            granule_xml += f"""
-        <Granule_List>
-          <Granule datastripIdentifier="{n.datastrip_id}" granuleIdentifier="{g.identifier}" imageFormat="JPEG2000">{files}
-          </Granule>
-        </Granule_List>"""
+        granule_xml = _granule_list(granules, image_files, n.datastrip_id,
+                                    "Granule", "IMAGE_FILE")
     else:
         band_list = "".join(
             f"\n          <BAND_NAME>{'B8A' if b == 'B8A' else 'B' + str(int(b[1:]))}</BAND_NAME>"
@@ -853,15 +862,8 @@ def _root_mtd(n, granules, image_files, footprint, cloud_pct, with_offset):
         <PRODUCT_FORMAT>SAFE</PRODUCT_FORMAT>
         <AGGREGATION_FLAG>true</AGGREGATION_FLAG>
       </Query_Options>"""
-        granule_xml = ""
-        for g in granules:
-            ids = "".join(f"\n            <IMAGE_ID>{f}</IMAGE_ID>"
-                          for f in image_files[g.tile])
-            granule_xml += f"""
-        <Granule_List>
-          <Granules datastripIdentifier="{n.datastrip_id}" granuleIdentifier="{g.identifier}" imageFormat="JPEG2000">{ids}
-          </Granules>
-        </Granule_List>"""
+        granule_xml = _granule_list(granules, image_files, n.datastrip_id,
+                                    "Granules", "IMAGE_ID")
     if lv == "L1C":
         quant = ('\n      <QUANTIFICATION_VALUE unit="none">'
                  f"{QUANTIFICATION}</QUANTIFICATION_VALUE>")
