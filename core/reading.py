@@ -1,7 +1,7 @@
 """Reading bands onto one output grid, block by block.
 
-Every band is decoded once, a JPEG2000 tile row at a time, and written in
-output-grid space to a spool (an anonymous temporary file of raw uint16
+Every band is decoded once, one JPEG2000 tile at a time with a tile per
+core in flight, and written in output-grid space to a spool (an anonymous temporary file of raw uint16
 rows) while its histogram sample is drawn. The writer then reads the spools
 back, so the lookup tables can be known before the first output pixel is
 written without decoding anything twice and without holding whole bands in
@@ -18,8 +18,11 @@ Resampling onto the output grid:
   by nearest neighbour. That is what makes quick-looks fast.
 """
 
+import collections
 import functools
+import itertools
 import math
+import os
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 
@@ -39,6 +42,12 @@ from .errors import BandError, Cancelled, ProductError, first_line
 GDAL_ERRORS = (RasterioError, RasterioIOError, CPLE_BaseError)
 #: Rows read at a time where the file has no useful tiling.
 DEFAULT_STRIP_ROWS = 1024
+#: Blocks narrower or lower than this are strips, not tiles.
+MIN_TILE = 64
+#: Blocks decoded at the same time. OpenJPEG spreads one tile over the
+#: cores only in part (about 1.7 of 2 here); a second tile in flight fills
+#: the gaps.
+DECODE_WORKERS = min(max(os.cpu_count() or 1, 2), 4)
 
 
 class Grid:
@@ -113,7 +122,7 @@ class Spool:
     0, the Sentinel-2 no-data value.
     """
 
-    STRIPE = 2048
+    STRIPE = 1024
 
     def __init__(self, width, height, folder=None):
         self.width = width
@@ -249,77 +258,95 @@ def _spool_granule(product, granule, band, grid, spool, counter, merge,
         if expected:
             _check_grid(src, path, band, expected, native)
         width, height = src.width, src.height
-        tile_rows = src.block_shapes[0][0]
-    if tile_rows < 64:                  # thin strips, not tiles: read more
-        tile_rows = DEFAULT_STRIP_ROWS
+        tile_rows, tile_cols = src.block_shapes[0]
 
     repeat = max(native // grid.resolution, 1)     # band coarser than grid
     shrink = max(grid.resolution // native, 1)     # band finer than grid
-    # Blocks are whole rows of JPEG2000 tiles: nothing is decoded twice,
-    # and one read decodes a row's tiles in parallel (narrower blocks save
-    # memory on wide bands but leave a core idle at the end of each block:
-    # about 8 % slower on a full tile). A reduced read holds a fraction of
-    # the pixels, so it takes taller blocks for the same memory.
-    block_rows = _lcm(tile_rows, shrink)
-    if shrink > 1:
-        block_rows *= max(1, (2 * DEFAULT_STRIP_ROWS * shrink) // block_rows)
+    windows = decode_windows(width, height, tile_rows, tile_cols, shrink)
 
-    def read(top):
-        # Reopened for every block: closing the file drops its decoded
-        # tiles from GDAL's block cache, which would otherwise grow to the
-        # size of the whole band.
-        window = Window(0, top, width, min(block_rows, height - top))
+    def read(window):
+        # Opened for every block: closing the file drops its decoded tiles
+        # from GDAL's block cache, where they would otherwise pile up.
         with rasterio.open(path) as src:
             if shrink == 1:
-                return top, src.read(1, window=window)
+                return window, src.read(1, window=window)
             # A smaller buffer than the window makes GDAL decode a reduced
             # JPEG2000 resolution level instead of the full one.
-            return top, src.read(
+            return window, src.read(
                 1, window=window, resampling=Resampling.nearest,
                 out_shape=(-(-window.height // shrink),
                            -(-window.width // shrink)))
 
     # Repeated pixels are written a slice of rows at a time, to bound memory.
     slice_rows = max(DEFAULT_STRIP_ROWS // repeat, 1)
-    blocks = [functools.partial(read, top)
-              for top in range(0, height, block_rows)]
+    jobs = [functools.partial(read, window) for window in windows]
     try:
-        # The next block decodes while this one feeds histogram and spool.
-        for done, (top, block) in enumerate(prefetched(blocks), 1):
+        # Blocks decode in worker threads, several at a time, while this
+        # thread feeds the previous ones to the histogram and the spool.
+        for done, (window, block) in enumerate(
+                prefetched(jobs, DECODE_WORKERS), 1):
             if check_cancelled and check_cancelled():
                 raise Cancelled()
             counter.add(block)
-            out_row = row0 + top // shrink * repeat
+            out_row = row0 + window.row_off // shrink * repeat
+            out_col = col0 + window.col_off // shrink * repeat
             for first in range(0, block.shape[0], slice_rows):
                 piece = block[first:first + slice_rows]
                 if repeat > 1:
                     piece = np.repeat(np.repeat(piece, repeat, axis=0),
                                       repeat, axis=1)
-                _put(spool, out_row + first * repeat, col0, piece, merge)
+                _put(spool, out_row + first * repeat, out_col, piece, merge)
             if advance:
-                advance(done / float(len(blocks)))
+                advance(done / float(len(jobs)))
     except GDAL_ERRORS as exc:
         raise BandError("Band {} file {} could not be decoded ({}). The file "
                         "is damaged or truncated: download the product again."
                         .format(band, path, first_line(exc)))
 
 
+def decode_windows(width, height, tile_rows, tile_cols, shrink=1):
+    """The windows a band of ``width`` x ``height`` pixels is decoded in,
+    row by row.
+
+    Each window is one JPEG2000 tile, so memory does not depend on the size
+    of the band and no tile is decoded twice. A reduced read (``shrink``
+    > 1) takes about ``shrink`` x ``shrink`` tiles, so that its output is
+    still about one tile, and its edges fall on whole output pixels. A file
+    in thin strips rather than tiles is read DEFAULT_STRIP_ROWS rows at a
+    time.
+    """
+    if tile_rows < MIN_TILE or tile_cols < MIN_TILE:
+        tile_rows, tile_cols = DEFAULT_STRIP_ROWS, width
+    rows = _lcm(tile_rows, shrink)
+    rows *= max(1, shrink * tile_rows // rows)
+    cols = _lcm(tile_cols, shrink)
+    cols *= max(1, shrink * tile_cols // cols)
+    return [Window(left, top, min(cols, width - left), min(rows, height - top))
+            for top in range(0, height, rows)
+            for left in range(0, width, cols)]
+
+
 def _lcm(a, b):
     return a * b // math.gcd(a, b)
 
 
-def prefetched(jobs):
-    """Yield the results of ``jobs`` (callables) in order, running the next
-    one in a worker thread while the caller works on the current one."""
-    with ThreadPoolExecutor(max_workers=1) as worker:
-        pending = None
-        for job in jobs:
-            upcoming = worker.submit(job)
-            if pending is not None:
-                yield pending.result()
-            pending = upcoming
-        if pending is not None:
-            yield pending.result()
+def prefetched(jobs, workers=1):
+    """Yield the results of ``jobs`` (callables) in order, while the next
+    ``workers`` jobs run in worker threads."""
+    pending = collections.deque()
+    jobs = iter(jobs)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        try:
+            for job in itertools.islice(jobs, workers):
+                pending.append(pool.submit(job))
+            while pending:
+                result = pending.popleft().result()
+                for job in itertools.islice(jobs, 1):
+                    pending.append(pool.submit(job))
+                yield result
+        finally:
+            for future in pending:          # stopped early: drop the rest
+                future.cancel()
 
 
 def _put(spool, row, col, block, merge):

@@ -33,8 +33,9 @@ from .reading import (GDAL_ERRORS, Spool, choose_zone, output_grid,
 
 #: Output tile size in pixels.
 TILE = 512
-#: Rows equalized and written at a time (a whole number of tiles).
+#: Block equalized and written at a time, in whole output tiles.
 WRITE_ROWS = TILE
+WRITE_COLS = 4 * TILE
 #: Upper bound on GDAL's block cache during a run, in bytes. GDAL keeps the
 #: tiles written to a GeoTIFF in that cache until it is full (by default 5 %
 #: of RAM), so a full tile's output would sit there uncompressed, about
@@ -430,11 +431,12 @@ def write_geotiff(output, grid, spools, luts, product, tags, bands, progress,
 
 def _blocks(spool):
     """(top, rows, left, cols) of each block written at a time: one tile
-    row of one spool stripe, in reading order, so memory does not grow with
-    the width of the product."""
-    return [(top, min(WRITE_ROWS, spool.height - top), left, cols)
+    row of WRITE_COLS columns, in reading order, so memory does not grow
+    with the width of the product."""
+    return [(top, min(WRITE_ROWS, spool.height - top),
+             left, min(WRITE_COLS, spool.width - left))
             for top in range(0, spool.height, WRITE_ROWS)
-            for left, cols in spool.stripes()]
+            for left in range(0, spool.width, WRITE_COLS)]
 
 
 def _equalize_block(spools, luts, block, invalid):

@@ -1,0 +1,84 @@
+"""Decoding bands onto the output grid, JPEG2000 tile by tile: no QGIS."""
+
+import numpy as np
+import pytest
+import rasterio
+from rasterio.enums import Resampling
+
+from sentinel2_equalizer.core import equalize as eq
+from sentinel2_equalizer.core import reading
+from sentinel2_equalizer.core.product import open_product
+
+
+@pytest.mark.parametrize("width, height, tile, shrink", [
+    (366, 366, 128, 1), (10980, 10980, 1024, 1), (5490, 5490, 1024, 1),
+    (10980, 10980, 1024, 2), (10980, 10980, 1024, 6), (1830, 1830, 1024, 3),
+    (700, 300, 16, 1),               # thin strips, not tiles
+])
+def test_windows_cover_the_band_once_on_tile_and_pixel_edges(
+        width, height, tile, shrink):
+    windows = reading.decode_windows(width, height, tile, tile, shrink)
+    seen = np.zeros((height, width), dtype=np.uint8)
+    for w in windows:
+        seen[w.row_off:w.row_off + w.height, w.col_off:w.col_off + w.width] += 1
+        if tile >= reading.MIN_TILE:
+            assert w.row_off % tile == 0 and w.col_off % tile == 0
+        assert w.row_off % shrink == 0 and w.col_off % shrink == 0
+    assert np.all(seen == 1)
+    if shrink > 1:      # a reduced read still yields about a tile's pixels
+        first = windows[0]
+        assert first.width // shrink >= tile // 2
+
+
+def spool(product_path, band, resolution, fraction=1.0):
+    product = open_product(str(product_path))
+    epsg = reading.choose_zone(product)
+    grid, granules = reading.output_grid(product, resolution, epsg)
+    store = reading.Spool(grid.width, grid.height)
+    counter = eq.BandHistogram(fraction, nodata=product.nodata,
+                               saturated=product.saturated)
+    reading.spool_band(product, granules, band, grid, store, counter)
+    try:
+        image = store.read(0, grid.height, 0, grid.width)
+    finally:
+        store.close()
+    path = product.band_file(granules[0], band,
+                             product.band_resolution(band))
+    return image, counter, path, product
+
+
+def test_spooled_band_is_the_decoded_band_and_counts_every_pixel(l1c):
+    image, counter, path, product = spool(l1c, "B04", 10)
+    with rasterio.open(path) as src:
+        assert src.block_shapes[0] == (128, 128)     # several tiles a side
+        whole = src.read(1)
+    np.testing.assert_array_equal(image, whole)
+    exact = eq.histogram(whole, (product.nodata, product.saturated))
+    np.testing.assert_array_equal(counter.counts, exact)
+    assert counter.valid_pixels == int(exact.sum())   # saturated left out
+    assert np.count_nonzero(whole == product.saturated) > 0
+
+
+def test_coarser_band_is_repeated_onto_the_finer_grid(l1c):
+    image, _, path, _ = spool(l1c, "B11", 10)
+    with rasterio.open(path) as src:
+        whole = src.read(1)
+    np.testing.assert_array_equal(
+        image, np.repeat(np.repeat(whole, 2, axis=0), 2, axis=1))
+
+
+def test_coarser_grid_reads_the_reduced_resolution_level(l1c):
+    image, _, path, _ = spool(l1c, "B04", 20)
+    with rasterio.open(path) as src:
+        half = src.read(1, out_shape=(src.height // 2, src.width // 2),
+                        resampling=Resampling.nearest)
+    np.testing.assert_array_equal(image, half)
+
+
+def test_sampled_counts_come_from_valid_pixels_only(l1c):
+    image, counter, _, product = spool(l1c, "B03", 10, fraction=0.05)
+    valid = (image != product.nodata) & (image != product.saturated)
+    assert 0.04 < counter.sampled_pixels / valid.sum() < 0.06
+    assert counter.counts[product.nodata] == 0
+    present = eq.histogram(image) > 0
+    assert np.all(present[counter.counts > 0])
