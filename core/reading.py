@@ -1,8 +1,8 @@
 """Reading bands onto one output grid, block by block.
 
 Every band is decoded once, one JPEG2000 tile at a time with a tile per
-core in flight, and written in output-grid space to a spool (an anonymous temporary file of raw uint16
-rows) while its histogram sample is drawn. The writer then reads the spools
+core in flight, and written in output-grid space to a spool (an anonymous
+temporary file of raw uint16 rows) while its histogram sample is drawn. The writer then reads the spools
 back, so the lookup tables can be known before the first output pixel is
 written without decoding anything twice and without holding whole bands in
 memory.
