@@ -5,8 +5,9 @@ once (cached in .build/bench/), then runs every case in a fresh process,
 several times, and prints medians:
 
   core     this plugin's core doing the whole job on the 10 m grid
-  floor    the same reads and the same GeoTIFF write (tiled JPEG, mask,
-           overviews) with no equalization: the I/O floor
+  floor    the same tile-by-tile decodes and the same GeoTIFF write
+           (tiled JPEG, mask, overviews) with no equalization: the I/O
+           floor
   numpy    a straightforward whole-array equalization (np.histogram and
            np.interp on whole bands), written the same way
   q20/q60  the 20 m and 60 m quick-looks through the core
@@ -73,18 +74,16 @@ def band_paths(path):
                                    "*_{}.jp2".format(b)))[0] for b in BANDS]
 
 
-def write_like_the_core(out, src, strips):
-    """Write (rgb, mask, top) strips with the core's file options, GDAL
+def write_like_the_core(out, src, blocks):
+    """Write (rgb, mask, window) blocks with the core's file options, GDAL
     settings and overviews."""
     import rasterio
-    from rasterio.windows import Window
     from sentinel2_equalizer.core import render
     profile = render.geotiff_profile(src.width, src.height, src.crs,
                                      src.transform)
     with rasterio.Env(**render.GDAL_WRITE_OPTIONS):
         with rasterio.open(out, "w", **profile) as dst:
-            for rgb, mask, top in strips:
-                window = Window(0, top, src.width, rgb.shape[1])
+            for rgb, mask, window in blocks:
                 dst.write(rgb, window=window)
                 dst.write_mask(mask, window=window)
         render.add_overviews(out, src.width, src.height)
@@ -97,35 +96,41 @@ def case_core(path, out, resolution=None):
 
 
 def case_floor(path, out):
-    """Every band read once by JPEG2000 tile rows, as the core reads them,
-    cut to 8 bits by a shift, written the core's way (same GDAL cache
-    bound)."""
+    """Every band decoded once, tile by tile with the core's windows and
+    worker threads, cut to 8 bits by a shift and written the core's way
+    (same GDAL cache bound) as soon as a tile's three bands are in: no
+    spool, no histogram, no lookup table."""
+    import functools
     import numpy as np
     import rasterio
-    from rasterio.windows import Window
-    from sentinel2_equalizer.core import render
+    from sentinel2_equalizer.core import reading, render
     paths = band_paths(path)
-    with render.BoundedGdalCache(), rasterio.open(paths[0]) as src:
-        rows = src.block_shapes[0][0]
 
-        def strips():
-            for top in range(0, src.height, rows):
-                height = min(rows, src.height - top)
-                planes = []
-                for band in paths:
-                    with rasterio.open(band) as one:
-                        planes.append(one.read(1, window=Window(
-                            0, top, src.width, height)))
-                rgb = np.stack([(p >> 6).astype(np.uint8) for p in planes])
-                mask = (planes[0] != 0).astype(np.uint8) * 255
-                yield rgb, mask, top
-        write_like_the_core(out, src, strips())
+    def decode(band, window):
+        with rasterio.open(band) as one:
+            return one.read(1, window=window)
+
+    with render.BoundedGdalCache(), rasterio.open(paths[0]) as src:
+        windows = reading.decode_windows(src.width, src.height,
+                                         *src.block_shapes[0])
+        jobs = [functools.partial(decode, band, window)
+                for window in windows for band in paths]
+        planes = reading.prefetched(jobs, reading.DECODE_WORKERS)
+
+        def blocks():
+            for window in windows:
+                dn = [next(planes) for _ in paths]
+                rgb = np.stack([(p >> 6).astype(np.uint8) for p in dn])
+                mask = (dn[0] != 0).astype(np.uint8) * 255
+                yield rgb, mask, window
+        write_like_the_core(out, src, blocks())
 
 
 def case_numpy(path, out):
     """Whole bands in memory, np.histogram + np.interp."""
     import numpy as np
     import rasterio
+    from rasterio.windows import Window
     paths = band_paths(path)
     planes = []
     for band in paths:
@@ -140,7 +145,8 @@ def case_numpy(path, out):
     with rasterio.open(paths[0]) as src:
         rgb = np.stack(planes)
         mask = valid.astype(np.uint8) * 255
-        write_like_the_core(out, src, [(rgb, mask, 0)])
+        write_like_the_core(out, src, [(rgb, mask, Window(
+            0, 0, src.width, src.height))])
 
 
 def case_qgis(path, out):
