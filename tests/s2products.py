@@ -332,6 +332,30 @@ def _reflectance(lay, band, level):
     return land * (1.0 - cloud) + (_SPEC_CLOUD[i] * lay["cloud_refl"]) * cloud
 
 
+#: Sensor noise, in reflectance, of a pixel at reflectance 0.1. The MSI's
+#: signal-to-noise ratios at its reference radiances (about 100 to 170)
+#: put the noise of a dark-to-mid land pixel near 10 DN; it grows as the
+#: square root of the signal (photon noise). It is what keeps real bands
+#: from compressing as well as smooth synthetic fields do, and so what makes
+#: their JPEG2000 decoding cost what it does.
+SENSOR_NOISE = 0.0008
+
+
+def _add_sensor_noise(refl, x, y, res, key):
+    """Add white noise to ``refl`` in place, drawn from the pixel's map
+    position, so overlapping granules carry the very same noise."""
+    h = _hash(np.floor(x / res).astype(np.int64)[None, :],
+              np.floor(y / res).astype(np.int64)[:, None], key)
+    # Two 16-bit uniforms summed: a triangular draw on (-1, 1), sd 1/sqrt(6).
+    tri = ((h & np.uint32(0xFFFF)).astype(np.float32)
+           + (h >> np.uint32(16)).astype(np.float32)) * np.float32(1 / 65536.0)
+    tri -= np.float32(1.0)
+    scale = np.sqrt(np.maximum(refl, 0.0) * np.float32(10.0))
+    scale *= np.float32(SENSOR_NOISE * math.sqrt(6.0))
+    refl += tri * scale
+    return refl
+
+
 def _to_dn(refl, lay, add):
     dn = np.floor(refl * QUANTIFICATION + 0.5) + add
     dn = np.clip(dn, 1, SATURATED_DN - 1).astype(np.uint16)
@@ -611,7 +635,9 @@ def _render(g, scene, res, bands, level, add, extras=()):
         y = g.uly - (np.arange(r0, r1) + 0.5) * res
         lay = scene.layers(x, y)
         for b in bands:
-            out[b][r0:r1] = _to_dn(_reflectance(lay, b, level), lay, add)
+            refl = _add_sensor_noise(_reflectance(lay, b, level), x, y, res,
+                                     _key(scene.seed, "noise:" + b))
+            out[b][r0:r1] = _to_dn(refl, lay, add)
         valid = ~lay["nodata"]
         stats["valid"] += int(valid.sum())
         stats["nodata"] += int(lay["nodata"].sum())
