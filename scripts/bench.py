@@ -36,6 +36,14 @@ sys.path.insert(0, os.path.join(ROOT, "tests"))
 sys.path.insert(0, os.path.join(ROOT, ".build", "plugins"))
 
 
+def generator_version():
+    """Fingerprint of the product generator: products made by another
+    version of it are made again."""
+    import hashlib
+    with open(os.path.join(ROOT, "tests", "s2products.py"), "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()[:16]
+
+
 def product(size):
     """The cached bench product of ``size`` pixels a side.
 
@@ -45,7 +53,12 @@ def product(size):
     """
     folder = os.path.join(CACHE, "product-{}".format(size))
     done = os.path.join(folder, "complete")
-    if not os.path.exists(done):
+    version = generator_version()
+    made = None
+    if os.path.exists(done):
+        with open(done) as marker:
+            made = marker.read().splitlines()
+    if not made or made[1:] != [version]:
         if os.path.isdir(folder):
             import shutil
             shutil.rmtree(folder)
@@ -59,10 +72,10 @@ def product(size):
             check=True, stdout=subprocess.PIPE,
             universal_newlines=True).stdout.strip().splitlines()[-1]
         with open(done, "w") as marker:
-            marker.write(str(path))
+            marker.write("{}\n{}\n".format(path, version))
         print("  made in {:.0f} s".format(time.time() - started), flush=True)
-    with open(done) as marker:
-        return marker.read().strip()
+        made = [path, version]
+    return made[0]
 
 
 # ---------------------------------------------------------------------------
