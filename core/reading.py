@@ -42,6 +42,8 @@ from .errors import BandError, Cancelled, ProductError, first_line
 GDAL_ERRORS = (RasterioError, RasterioIOError, CPLE_BaseError)
 #: Rows read at a time where the file has no useful tiling.
 DEFAULT_STRIP_ROWS = 1024
+#: Output tiles a side of one reduced-resolution read.
+REDUCED_READ_TILES = 2
 #: Blocks narrower or lower than this are strips, not tiles.
 MIN_TILE = 64
 #: Blocks decoded at the same time. OpenJPEG spreads one tile over the
@@ -308,19 +310,21 @@ def decode_windows(width, height, tile_rows, tile_cols, shrink=1):
     """The windows a band of ``width`` x ``height`` pixels is decoded in,
     row by row.
 
-    Each window is one JPEG2000 tile, so memory does not depend on the size
-    of the band and no tile is decoded twice. A reduced read (``shrink``
-    > 1) takes about ``shrink`` x ``shrink`` tiles, so that its output is
-    still about one tile, and its edges fall on whole output pixels. A file
-    in thin strips rather than tiles is read DEFAULT_STRIP_ROWS rows at a
-    time.
+    At full resolution each window is one JPEG2000 tile, so memory does not
+    depend on the size of the band and no tile is decoded twice. A reduced
+    read (``shrink`` > 1) takes about 2 x ``shrink`` tiles a side, so that
+    its output is about two tiles a side (a few larger reduced reads decode
+    faster than many small ones), and its edges fall on whole output
+    pixels. A file in thin strips rather than tiles is read
+    DEFAULT_STRIP_ROWS rows at a time.
     """
     if tile_rows < MIN_TILE or tile_cols < MIN_TILE:
         tile_rows, tile_cols = DEFAULT_STRIP_ROWS, width
+    span = 1 if shrink == 1 else REDUCED_READ_TILES * shrink
     rows = _lcm(tile_rows, shrink)
-    rows *= max(1, shrink * tile_rows // rows)
+    rows *= max(1, span * tile_rows // rows)
     cols = _lcm(tile_cols, shrink)
-    cols *= max(1, shrink * tile_cols // cols)
+    cols *= max(1, span * tile_cols // cols)
     return [Window(left, top, min(cols, width - left), min(rows, height - top))
             for top in range(0, height, rows)
             for left in range(0, width, cols)]
