@@ -2,7 +2,8 @@
 
 Builds realistic 3-band L1C products of 1830, 5490 and 10980 pixels a side
 once (cached in .build/bench/), then runs every case in a fresh process,
-several times, and prints medians:
+five times by default (timings on a shared machine drift by several
+percent from run to run), and prints medians:
 
   core     this plugin's core doing the whole job on the 10 m grid
   floor    the same tile-by-tile decodes and the same GeoTIFF write
@@ -16,7 +17,7 @@ several times, and prints medians:
 then the ratios core/floor, core/numpy and q20|q60/core from the same run,
 and how far the 1 % sample's lookup table strays from the exact one.
 
-  /usr/bin/python3 scripts/bench.py [--sizes 1830,5490] [--runs 3]
+  /usr/bin/python3 scripts/bench.py [--sizes 1830,5490] [--runs 5]
       [--cases core,floor,...]
 """
 
@@ -222,7 +223,7 @@ def lut_error(path, fraction=0.01):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="1830,5490,10980")
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--cases", default=",".join(CASES))
     parser.add_argument("--case")
     parser.add_argument("--product")
