@@ -2,10 +2,10 @@
 
 Every band is decoded once, one JPEG2000 tile at a time with a tile per
 core in flight, and written in output-grid space to a spool (an anonymous
-temporary file of raw uint16 rows) while its histogram sample is drawn. The writer then reads the spools
-back, so the lookup tables can be known before the first output pixel is
-written without decoding anything twice and without holding whole bands in
-memory.
+temporary file of raw uint16 rows) while its histogram sample is drawn.
+The writer then reads the spools back, so the lookup tables can be known
+before the first output pixel is written without decoding anything twice
+and without holding whole bands in memory.
 
 Resampling onto the output grid:
 
@@ -337,16 +337,16 @@ def _lcm(a, b):
 def prefetched(jobs, workers=1):
     """Yield the results of ``jobs`` (callables) in order, while the next
     ``workers`` jobs run in worker threads."""
-    pending = collections.deque()
     jobs = iter(jobs)
     with ThreadPoolExecutor(max_workers=workers) as pool:
+        pending = collections.deque(
+            pool.submit(job) for job in itertools.islice(jobs, workers))
         try:
-            for job in itertools.islice(jobs, workers):
-                pending.append(pool.submit(job))
             while pending:
                 result = pending.popleft().result()
-                for job in itertools.islice(jobs, 1):
-                    pending.append(pool.submit(job))
+                upcoming = next(jobs, None)
+                if upcoming is not None:
+                    pending.append(pool.submit(upcoming))
                 yield result
         finally:
             for future in pending:          # stopped early: drop the rest

@@ -332,10 +332,10 @@ def _reflectance(lay, band, level):
     return land * (1.0 - cloud) + (_SPEC_CLOUD[i] * lay["cloud_refl"]) * cloud
 
 
-#: Sensor noise, in reflectance, of a pixel at reflectance 0.1. The MSI's
-#: signal-to-noise ratios at its reference radiances (about 100 to 170)
-#: put the noise of a dark-to-mid land pixel near 10 DN; it grows as the
-#: square root of the signal (photon noise). It is what keeps real bands
+#: Sensor noise (standard deviation, in reflectance) of a pixel at
+#: reflectance 0.1: 8 DN, in line with the MSI's signal-to-noise ratios of
+#: about 100 to 170 at its reference radiances. It grows as the square root
+#: of the signal (photon noise). It is what keeps real bands
 #: from compressing as well as smooth synthetic fields do, and so what makes
 #: their JPEG2000 decoding cost what it does.
 SENSOR_NOISE = 0.0008

@@ -20,7 +20,9 @@ def test_windows_cover_the_band_once_on_tile_and_pixel_edges(
     windows = reading.decode_windows(width, height, tile, tile, shrink)
     seen = np.zeros((height, width), dtype=np.uint8)
     for w in windows:
-        seen[w.row_off:w.row_off + w.height, w.col_off:w.col_off + w.width] += 1
+        rows = slice(w.row_off, w.row_off + w.height)
+        cols = slice(w.col_off, w.col_off + w.width)
+        seen[rows, cols] += 1
         if tile >= reading.MIN_TILE:
             assert w.row_off % tile == 0 and w.col_off % tile == 0
         assert w.row_off % shrink == 0 and w.col_off % shrink == 0
