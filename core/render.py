@@ -77,13 +77,15 @@ class Options:
 class Result:
     """What a run produced."""
 
-    def __init__(self, output, layer_name, product, grid, bands, sampled):
+    def __init__(self, output, layer_name, product, grid, bands, sampled,
+                 tables):
         self.output = output
         self.layer_name = layer_name
         self.product = product
         self.grid = grid
         self.bands = bands
         self.sampled = sampled        # band -> pixels that fed its histogram
+        self.tables = tables          # band -> its uint8 lookup table
 
 
 class _Progress:
@@ -196,15 +198,14 @@ def _run(options, progress):
                     for number in range(len(unique))]
         _spool_bands(product, granules, unique, grid, spools, counters,
                      progress)
-        luts, sampled = [], {}
+        tables, sampled = {}, {}
         for band, counter in zip(unique, counters):
-            luts.append(_lookup_table(counter, band, options))
+            tables[band] = _lookup_table(counter, band, options)
             sampled[band] = counter.sampled_pixels
             progress.log("{}: {} of {} valid pixels sampled".format(
                 band, counter.sampled_pixels, counter.valid_pixels))
-        channels = [unique.index(band) for band in bands]
-        spools_rgb = [spools[i] for i in channels]
-        luts = [luts[i] for i in channels]
+        spools_rgb = [spools[unique.index(band)] for band in bands]
+        luts = [tables[band] for band in bands]
         name = layer_name(product, granules, bands)
         tags = _provenance(product, bands, options, grid)
         write_geotiff(options.output, grid, spools_rgb, luts, product, tags,
@@ -213,7 +214,8 @@ def _run(options, progress):
         for spool in spools:
             spool.close()
     progress.at(1.0)
-    return Result(options.output, name, product, grid, bands, sampled)
+    return Result(options.output, name, product, grid, bands, sampled,
+                  tables)
 
 
 def _spool_bands(product, granules, bands, grid, spools, counters,
@@ -440,13 +442,25 @@ def _blocks(spool):
 
 
 def _equalize_block(spools, luts, block, invalid):
-    """RGB (3, rows, cols) uint8 and mask (rows, cols) uint8 (255 where
-    every band has data) for one block."""
+    """The equalized block (see map_planes) at ``block`` of the spools."""
     top, rows, left, cols = block
-    valid = None
-    rgb = np.empty((3, rows, cols), dtype=np.uint8)
-    for index, (spool, lut) in enumerate(zip(spools, luts)):
-        plane = spool.read(top, rows, left, cols)
+    # One band read at a time, so only one uint16 plane is held.
+    return map_planes((spool.read(top, rows, left, cols) for spool in spools),
+                      luts, invalid)
+
+
+def map_planes(planes, luts, invalid=(0,)):
+    """Map three uint16 (rows, cols) ``planes`` (any iterable) through their
+    ``luts``.
+
+    Returns RGB (3, rows, cols) uint8, black where any plane holds one of
+    the ``invalid`` DNs, and the mask (rows, cols) uint8: 255 where every
+    plane has data, else 0.
+    """
+    rgb = valid = None
+    for index, (plane, lut) in enumerate(zip(planes, luts)):
+        if rgb is None:
+            rgb = np.empty((3,) + plane.shape, dtype=np.uint8)
         for dn in invalid:
             has_data = np.not_equal(plane, dn)
             valid = has_data if valid is None else np.logical_and(

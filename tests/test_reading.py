@@ -1,4 +1,5 @@
-"""Decoding bands onto the output grid, JPEG2000 tile by tile: no QGIS."""
+"""Decoding bands onto the output grid, JPEG2000 tile by tile, and mapping
+them through their tables: no QGIS."""
 
 import numpy as np
 import pytest
@@ -6,7 +7,7 @@ import rasterio
 from rasterio.enums import Resampling
 
 from sentinel2_equalizer.core import equalize as eq
-from sentinel2_equalizer.core import reading
+from sentinel2_equalizer.core import reading, render
 from sentinel2_equalizer.core.product import open_product
 
 
@@ -84,3 +85,28 @@ def test_sampled_counts_come_from_valid_pixels_only(l1c):
     assert counter.counts[product.nodata] == 0
     present = eq.histogram(image) > 0
     assert np.all(present[counter.counts > 0])
+
+
+def test_run_reports_the_tables_it_mapped_the_bands_with(l1c, tmp_path):
+    result = render.run(render.Options(str(l1c), str(tmp_path / "rgb.tif"),
+                                       sample_fraction=1.0))
+    assert sorted(result.tables) == sorted(result.bands)
+    for band in result.bands:
+        image, _, _, product = spool(l1c, band, 10)
+        exact = eq.lookup_table(
+            eq.histogram(image, (product.nodata, product.saturated)),
+            product.saturated)
+        np.testing.assert_array_equal(result.tables[band], exact)
+
+
+def test_a_pixel_missing_in_any_band_is_black_and_masked():
+    planes = [np.array([[0, 2], [3, 4]], np.uint16),
+              np.array([[5, 0], [7, 8]], np.uint16),
+              np.array([[9, 10], [11, 12]], np.uint16)]
+    luts = [(np.arange(eq.LEVELS_IN) * k % 256).astype(np.uint8)
+            for k in (3, 5, 7)]
+    rgb, mask = render.map_planes(iter(planes), luts)
+    np.testing.assert_array_equal(mask, [[0, 0], [255, 255]])
+    assert not rgb[:, 0, :].any()              # first row: a band missing
+    for plane, lut, channel in zip(planes, luts, rgb):
+        np.testing.assert_array_equal(channel[1], lut[plane[1]])
