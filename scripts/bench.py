@@ -6,16 +6,20 @@ five times by default (timings on a shared machine drift by several
 percent from run to run), and prints medians:
 
   core     this plugin's core doing the whole job on the 10 m grid
-  floor    the same tile-by-tile decodes and the same GeoTIFF write
-           (tiled JPEG, mask, overviews) with no equalization: the I/O
-           floor
+  floor    the I/O floor: the same tile-by-tile decodes and the same
+           GeoTIFF write (tiled JPEG, mask, overviews) in one pass, with
+           the lookup tables handed over from the core's run instead of
+           equalized (no sample, no histogram, no spool), so it writes the
+           very same picture: what the job would cost if the tables were
+           known before the first pixel was decoded
   numpy    a straightforward whole-array equalization (np.histogram and
            np.interp on whole bands), written the same way
   q20/q60  the 20 m and 60 m quick-looks through the core
   qgis     the whole job through qgis_process
 
 then the ratios core/floor, core/numpy and q20|q60/core from the same run,
-and how far the 1 % sample's lookup table strays from the exact one.
+whether floor and core wrote the same pixels, and how far the 1 % sample's
+lookup table strays from the exact one.
 
   /usr/bin/python3 scripts/bench.py [--sizes 1830,5490] [--runs 5]
       [--cases core,floor,...]
@@ -103,22 +107,28 @@ def write_like_the_core(out, src, blocks):
         render.add_overviews(out, src.width, src.height)
 
 
-def case_core(path, out, resolution=None):
+def case_core(path, out, resolution=None, tables=None):
+    """The core's whole job; its lookup tables go to ``tables`` (.npy)."""
     from sentinel2_equalizer.core import render
-    render.run(render.Options(path, out, bands=BANDS, sample_fraction=0.01,
-                              resolution=resolution))
+    result = render.run(render.Options(path, out, bands=BANDS,
+                                       sample_fraction=0.01,
+                                       resolution=resolution))
+    if tables:
+        import numpy as np
+        np.save(tables, np.stack([result.tables[b] for b in BANDS]))
 
 
-def case_floor(path, out):
+def case_floor(path, out, tables):
     """Every band decoded once, tile by tile with the core's windows and
-    worker threads, cut to 8 bits by a shift and written the core's way
-    (same GDAL cache bound) as soon as a tile's three bands are in: no
-    spool, no histogram, no lookup table."""
+    worker threads, mapped through the core's own tables (read from
+    ``tables``) and written the core's way (same GDAL cache bound) as soon
+    as a tile's three bands are in."""
     import functools
     import numpy as np
     import rasterio
     from sentinel2_equalizer.core import reading, render
     paths = band_paths(path)
+    luts = np.load(tables)
 
     def decode(band, window):
         with rasterio.open(band) as one:
@@ -133,9 +143,8 @@ def case_floor(path, out):
 
         def blocks():
             for window in windows:
-                dn = [next(planes) for _ in paths]
-                rgb = np.stack([(p >> 6).astype(np.uint8) for p in dn])
-                mask = (dn[0] != 0).astype(np.uint8) * 255
+                rgb, mask = render.map_planes(
+                    [next(planes) for _ in paths], luts)
                 yield rgb, mask, window
         write_like_the_core(out, src, blocks())
 
@@ -171,13 +180,15 @@ def case_qgis(path, out):
                    stderr=subprocess.DEVNULL)
 
 
-def run_case(name, path, out):
+def run_case(name, path, out, tables):
     if name == "core":
-        case_core(path, out)
+        case_core(path, out, tables=tables)
     elif name == "q20":
         case_core(path, out, 20)
     elif name == "q60":
         case_core(path, out, 60)
+    elif name == "floor":
+        case_floor(path, out, tables)
     else:
         globals()["case_" + name](path, out)
 
@@ -185,18 +196,44 @@ def run_case(name, path, out):
 # ---------------------------------------------------------------------------
 # Measuring.
 
+def output(name):
+    return os.path.join(CACHE, "out-{}.tif".format(name))
+
+
+def tables_file(path):
+    """Where the core's run on the product at ``path`` leaves its tables."""
+    return os.path.join(CACHE, "tables-{}.npy".format(
+        os.path.basename(os.path.dirname(path))))
+
+
 def measure_once(name, path):
     """Wall seconds and peak RSS (MiB) of one fresh process running
     case ``name``."""
-    out = os.path.join(CACHE, "out-{}.tif".format(name))
     started = time.time()
     child = subprocess.Popen([sys.executable, __file__, "--case", name,
-                              "--product", path, "--out", out])
+                              "--product", path, "--out", output(name),
+                              "--tables", tables_file(path)])
     _, status, usage = os.wait4(child.pid, 0)
     wall = time.time() - started
     if status != 0:
         raise SystemExit("case {} failed".format(name))
     return wall, usage.ru_maxrss / 1024.0          # KiB on Linux
+
+
+def same_pixels(first, second):
+    """Whether two RGB GeoTIFFs hold the same pixels and mask."""
+    import numpy as np
+    import rasterio
+    with rasterio.open(first) as a, rasterio.open(second) as b:
+        if (a.width, a.height, a.count) != (b.width, b.height, b.count):
+            return False
+        for _, window in a.block_windows(1):
+            if not (np.array_equal(a.read(window=window),
+                                   b.read(window=window))
+                    and np.array_equal(a.read_masks(1, window=window),
+                                       b.read_masks(1, window=window))):
+                return False
+    return True
 
 
 def lut_error(path, fraction=0.01):
@@ -228,13 +265,18 @@ def main():
     parser.add_argument("--case")
     parser.add_argument("--product")
     parser.add_argument("--out")
+    parser.add_argument("--tables")
     parser.add_argument("--lut-error", action="store_true")
+    parser.add_argument("--same-pixels", nargs=2)
     args = parser.parse_args()
     if args.case:
-        run_case(args.case, args.product, args.out)
+        run_case(args.case, args.product, args.out, args.tables)
         return
     if args.lut_error:
         print(lut_error(args.product))
+        return
+    if args.same_pixels:
+        print("yes" if same_pixels(*args.same_pixels) else "NO")
         return
 
     os.makedirs(CACHE, exist_ok=True)
@@ -244,6 +286,10 @@ def main():
           .format(args.runs, os.cpu_count()), flush=True)
     for size in (int(s) for s in args.sizes.split(",")):
         path = product(size)
+        if os.path.exists(tables_file(path)):
+            os.remove(tables_file(path))
+        if "floor" in cases and "core" not in cases[:cases.index("floor")]:
+            measure_once("core", path)      # the floor needs its tables
         # Rounds interleave the cases, so a drift in the machine's speed
         # (shared hosts have them) hits every case alike.
         samples = {name: [] for name in cases}
@@ -267,6 +313,13 @@ def main():
                 if quick in row:
                     print("{:>6} {}/core    {:5.3f}".format(
                         size, quick, row[quick][0] / row["core"][0]))
+        if "core" in row and "floor" in row:
+            same = subprocess.run(
+                [sys.executable, __file__, "--same-pixels", output("core"),
+                 output("floor")], check=True, stdout=subprocess.PIPE,
+                universal_newlines=True).stdout.strip()
+            print("{:>6} floor wrote the core's very pixels: {}".format(
+                size, same), flush=True)
         gap = subprocess.run([sys.executable, __file__, "--lut-error",
                               "--product", path], check=True,
                              stdout=subprocess.PIPE,
