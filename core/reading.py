@@ -152,6 +152,9 @@ class Spool:
 
     def read(self, row, rows, col, cols):
         """The block of ``rows`` x ``cols`` at (row, col), uint16."""
+        if col % self.STRIPE == 0 and cols == min(self.STRIPE,
+                                                  self.width - col):
+            return self._read_stripe(col, row, rows)    # one whole stripe
         out = np.empty((rows, cols), dtype=np.uint16)
         for stripe_col, width in self.stripes():
             left, right = max(col, stripe_col), min(col + cols,

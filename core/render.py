@@ -33,9 +33,12 @@ from .reading import (GDAL_ERRORS, Spool, choose_zone, output_grid,
 
 #: Output tile size in pixels.
 TILE = 512
-#: Block equalized and written at a time, in whole output tiles.
+#: Block equalized and written at a time: a row of whole output tiles, one
+#: spool stripe wide, so that each band's part is a single read straight
+#: from the spool. (Twice as wide, the write pass of a 10980-pixel tile took
+#: 0.2-0.3 s longer, mostly in page faults.)
 WRITE_ROWS = TILE
-WRITE_COLS = 4 * TILE
+WRITE_COLS = Spool.STRIPE
 #: Upper bound on GDAL's block cache during a run, in bytes. GDAL keeps the
 #: tiles written to a GeoTIFF in that cache until it is full (by default 5 %
 #: of RAM), so a full tile's output would sit there uncompressed, about

@@ -110,3 +110,24 @@ def test_a_pixel_missing_in_any_band_is_black_and_masked():
     assert not rgb[:, 0, :].any()              # first row: a band missing
     for plane, lut, channel in zip(planes, luts, rgb):
         np.testing.assert_array_equal(channel[1], lut[plane[1]])
+
+
+def test_spool_gives_back_any_block_it_was_given():
+    rng = np.random.default_rng(7)
+    width, height = 2 * reading.Spool.STRIPE + 300, 90
+    band = rng.integers(1, 65535, (height, width), dtype=np.uint16)
+    store = reading.Spool(width, height)
+    try:
+        for top, left in ((0, 0), (0, width - 1500), (40, 0), (40, width - 1500)):
+            store.write(top, left, band[top:top + 50, left:left + 1500])
+        stripe = reading.Spool.STRIPE
+        for row, rows, col, cols in ((0, 90, 0, stripe),      # whole stripes
+                                     (10, 30, stripe, stripe),
+                                     (5, 80, 2 * stripe, 300),
+                                     (3, 7, 1000, 1100),      # across stripes
+                                     (0, 90, 0, width)):
+            np.testing.assert_array_equal(
+                store.read(row, rows, col, cols),
+                band[row:row + rows, col:col + cols])
+    finally:
+        store.close()
