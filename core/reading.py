@@ -233,80 +233,113 @@ def pick_file_resolution(granule, band, resolution):
     return resolution if resolution in available else min(available)
 
 
-def spool_band(product, granules, band, grid, spool, counter,
-               check_cancelled=None, advance=None):
-    """Decode ``band`` of every granule onto ``grid`` into ``spool``.
+def spool_bands(product, granules, bands, grid, spools, counters,
+                check_cancelled=None, advance=None):
+    """Decode each of ``bands`` of every granule onto ``grid`` into its
+    spool (``spools``, in the same order).
 
-    ``counter`` (equalize.BandHistogram) sees each decoded pixel once, at
-    the band's own resolution before any repetition. ``advance(share)`` is
-    called with the share (0..1) of this band done so far.
+    Each band's ``counter`` (equalize.BandHistogram) sees each of its
+    decoded pixels once, at the band's own resolution before any
+    repetition, band after band in a fixed order. All reads form one
+    stream with DECODE_WORKERS in flight, so the cores stay busy from one
+    band to the next; every band file is opened and checked before the
+    first is decoded, so a damaged one is reported at once.
+    ``advance(share)`` is called with the share (0..1) of the pixels
+    decoded so far.
     """
     merge = len(granules) > 1
-    for number, granule in enumerate(granules):
-        def step(share, number=number):
-            if advance:
-                advance((number + share) / len(granules))
-        _spool_granule(product, granule, band, grid, spool, counter, merge,
-                       check_cancelled, step)
+    reads = []
+    for band, spool, counter in zip(bands, spools, counters):
+        for granule in granules:
+            target = _GranuleBand(product, granule, band, grid, spool,
+                                  counter, merge)
+            reads.extend((target, window) for window in target.windows)
+    costs = [window.width * window.height / float(target.shrink ** 2)
+             for target, window in reads]
+    total, done = sum(costs), 0.0
+    jobs = [functools.partial(target.decode, window)
+            for target, window in reads]
+    # Blocks decode in worker threads, several at a time, while this
+    # thread feeds the previous ones to the histograms and the spools.
+    for (target, window), cost, block in zip(
+            reads, costs, prefetched(jobs, DECODE_WORKERS)):
+        if check_cancelled and check_cancelled():
+            raise Cancelled()
+        target.put(window, block)
+        done += cost
+        if advance:
+            advance(done / total)
 
 
-def _spool_granule(product, granule, band, grid, spool, counter, merge,
-                   check_cancelled, advance):
-    native = pick_file_resolution(granule, band, grid.resolution)
-    path = product.band_file(granule, band, native)
-    expected = granule.grids.get(native)
-    ulx, uly = (expected[0], expected[1]) if expected else granule.grids[
-        min(granule.grids)][:2]
-    row0, col0 = grid.offset_of(ulx, uly)
+def spool_band(product, granules, band, grid, spool, counter,
+               check_cancelled=None, advance=None):
+    """spool_bands for one band."""
+    spool_bands(product, granules, [band], grid, [spool], [counter],
+                check_cancelled, advance)
 
-    with _open(path, band) as src:
-        if expected:
-            _check_grid(src, path, band, expected, native)
-        width, height = src.width, src.height
-        tile_rows, tile_cols = src.block_shapes[0]
 
-    repeat = max(native // grid.resolution, 1)     # band coarser than grid
-    shrink = max(grid.resolution // native, 1)     # band finer than grid
-    windows = decode_windows(width, height, tile_rows, tile_cols, shrink)
+class _GranuleBand:
+    """One band of one granule: its file, checked against the metadata,
+    the windows it is decoded in, and where their pixels go."""
 
-    def read(window):
-        # Opened for every block: closing the file drops its decoded tiles
-        # from GDAL's block cache, where they would otherwise pile up.
-        with rasterio.open(path) as src:
-            if shrink == 1:
-                return window, src.read(1, window=window)
-            # A smaller buffer than the window makes GDAL decode a reduced
-            # JPEG2000 resolution level instead of the full one.
-            return window, src.read(
-                1, window=window, resampling=Resampling.nearest,
-                out_shape=(-(-window.height // shrink),
-                           -(-window.width // shrink)))
+    def __init__(self, product, granule, band, grid, spool, counter, merge):
+        native = pick_file_resolution(granule, band, grid.resolution)
+        self.band = band
+        self.path = product.band_file(granule, band, native)
+        expected = granule.grids.get(native)
+        ulx, uly = (expected[0], expected[1]) if expected else granule.grids[
+            min(granule.grids)][:2]
+        self.row0, self.col0 = grid.offset_of(ulx, uly)
+        with _open(self.path, band) as src:
+            if expected:
+                _check_grid(src, self.path, band, expected, native)
+            width, height = src.width, src.height
+            tile_rows, tile_cols = src.block_shapes[0]
+        self.repeat = max(native // grid.resolution, 1)  # band coarser
+        self.shrink = max(grid.resolution // native, 1)  # band finer
+        self.windows = decode_windows(width, height, tile_rows, tile_cols,
+                                      self.shrink)
+        self.spool = spool
+        self.counter = counter
+        self.merge = merge
 
-    # Repeated pixels are written a slice of rows at a time, to bound memory.
-    slice_rows = max(DEFAULT_STRIP_ROWS // repeat, 1)
-    jobs = [functools.partial(read, window) for window in windows]
-    try:
-        # Blocks decode in worker threads, several at a time, while this
-        # thread feeds the previous ones to the histogram and the spool.
-        for done, (window, block) in enumerate(
-                prefetched(jobs, DECODE_WORKERS), 1):
-            if check_cancelled and check_cancelled():
-                raise Cancelled()
-            counter.add(block)
-            out_row = row0 + window.row_off // shrink * repeat
-            out_col = col0 + window.col_off // shrink * repeat
-            for first in range(0, block.shape[0], slice_rows):
-                piece = block[first:first + slice_rows]
-                if repeat > 1:
-                    piece = np.repeat(np.repeat(piece, repeat, axis=0),
-                                      repeat, axis=1)
-                _put(spool, out_row + first * repeat, out_col, piece, merge)
-            if advance:
-                advance(done / float(len(jobs)))
-    except GDAL_ERRORS as exc:
-        raise BandError("Band {} file {} could not be decoded ({}). The file "
-                        "is damaged or truncated: download the product again."
-                        .format(band, path, first_line(exc)))
+    def decode(self, window):
+        """The band's pixels in ``window``, on the grid's resolution if
+        coarser (a worker thread's job)."""
+        try:
+            # Opened for every block: closing the file drops its decoded
+            # tiles from GDAL's block cache, where they would pile up.
+            with rasterio.open(self.path) as src:
+                if self.shrink == 1:
+                    return src.read(1, window=window)
+                # A smaller buffer than the window makes GDAL decode a
+                # reduced JPEG2000 resolution level instead of the full one.
+                return src.read(
+                    1, window=window, resampling=Resampling.nearest,
+                    out_shape=(-(-window.height // self.shrink),
+                               -(-window.width // self.shrink)))
+        except GDAL_ERRORS as exc:
+            raise BandError(
+                "Band {} file {} could not be decoded ({}). The file is "
+                "damaged or truncated: download the product again."
+                .format(self.band, self.path, first_line(exc)))
+
+    def put(self, window, block):
+        """Count ``block`` (decoded from ``window``) and spool it."""
+        self.counter.add(block)
+        repeat = self.repeat
+        out_row = self.row0 + window.row_off // self.shrink * repeat
+        out_col = self.col0 + window.col_off // self.shrink * repeat
+        # Repeated pixels are written a slice of rows at a time, to bound
+        # memory.
+        slice_rows = max(DEFAULT_STRIP_ROWS // repeat, 1)
+        for first in range(0, block.shape[0], slice_rows):
+            piece = block[first:first + slice_rows]
+            if repeat > 1:
+                piece = np.repeat(np.repeat(piece, repeat, axis=0),
+                                  repeat, axis=1)
+            _put(self.spool, out_row + first * repeat, out_col, piece,
+                 self.merge)
 
 
 def decode_windows(width, height, tile_rows, tile_cols, shrink=1):

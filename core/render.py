@@ -29,7 +29,7 @@ from .equalize import DEFAULT_SEED, BandHistogram, apply_lut
 from .errors import BandError, Cancelled, DataError, OutputError, first_line
 from .product import open_product
 from .reading import (GDAL_ERRORS, Spool, choose_zone, output_grid,
-                      prefetched, spool_band)
+                      prefetched, spool_bands)
 
 #: Output tile size in pixels.
 TILE = 512
@@ -199,8 +199,9 @@ def _run(options, progress):
                                   stream=number, nodata=product.nodata,
                                   saturated=product.saturated)
                     for number in range(len(unique))]
-        _spool_bands(product, granules, unique, grid, spools, counters,
-                     progress)
+        spool_bands(product, granules, unique, grid, spools, counters,
+                    progress.cancelled,
+                    lambda share: progress.at(READ_SHARE * share))
         tables, sampled = {}, {}
         for band, counter in zip(unique, counters):
             tables[band] = _lookup_table(counter, band, options)
@@ -219,23 +220,6 @@ def _run(options, progress):
     progress.at(1.0)
     return Result(options.output, name, product, grid, bands, sampled,
                   tables)
-
-
-def _spool_bands(product, granules, bands, grid, spools, counters,
-                 progress):
-    """Decode the bands one after the other into their spools.
-
-    One band at a time: each decode already keeps both cores busy (OpenJPEG
-    decodes tiles in parallel, and the next block is decoded while the
-    current one feeds the histogram and spool), so decoding bands side by
-    side only adds memory.
-    """
-    for number, band in enumerate(bands):
-        def advance(share, number=number):
-            progress.at(READ_SHARE * (number + share) / len(bands))
-
-        spool_band(product, granules, band, grid, spools[number],
-                   counters[number], progress.cancelled, advance)
 
 
 def _lookup_table(counter, band, options):

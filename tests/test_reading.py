@@ -131,3 +131,21 @@ def test_spool_gives_back_any_block_it_was_given():
                 band[row:row + rows, col:col + cols])
     finally:
         store.close()
+
+
+def test_a_damaged_last_band_stops_the_run_before_any_decoding(
+        l1c, tmp_path):
+    import shutil
+    from sentinel2_equalizer.core.errors import BandError
+    copy = tmp_path / l1c.name
+    shutil.copytree(l1c, copy)
+    product = open_product(str(copy))
+    granule = product.granules[0]
+    shutil.copy(product.band_file(granule, "B05", 20),
+                product.band_file(granule, "B02", 10))   # wrong grid
+    shares = []
+    with pytest.raises(BandError, match="Band B02 file .* has 183 x 183"):
+        render.run(render.Options(str(copy), str(tmp_path / "rgb.tif")),
+                   report=shares.append)
+    assert max(shares, default=0.0) == 0.0
+    assert not (tmp_path / "rgb.tif").exists()
