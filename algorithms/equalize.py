@@ -18,7 +18,6 @@ from .compat import (FILE_BEHAVIOR, FLAG_ADVANCED, NUMBER_DOUBLE,
 from .styling import EqualizedStyle
 
 
-
 def load_render():
     """The numpy/rasterio part of the core, imported on first use so that
     QGIS starts without loading them, and so that the plugin still loads

@@ -271,13 +271,6 @@ def spool_bands(product, granules, bands, grid, spools, counters,
             advance(done / total)
 
 
-def spool_band(product, granules, band, grid, spool, counter,
-               check_cancelled=None, advance=None):
-    """spool_bands for one band."""
-    spool_bands(product, granules, [band], grid, [spool], [counter],
-                check_cancelled, advance)
-
-
 class _GranuleBand:
     """One band of one granule: its file, checked against the metadata,
     the windows it is decoded in, and where their pixels go."""

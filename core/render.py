@@ -33,12 +33,11 @@ from .reading import (GDAL_ERRORS, Spool, choose_zone, output_grid,
 
 #: Output tile size in pixels.
 TILE = 512
-#: Block equalized and written at a time: a row of whole output tiles, one
-#: spool stripe wide, so that each band's part is a single read straight
-#: from the spool. (Twice as wide, the write pass of a 10980-pixel tile took
-#: 0.2-0.3 s longer, mostly in page faults.)
+#: Rows equalized and written at a time (a row of output tiles). A block is
+#: one spool stripe wide, so each band's part of it is a single read
+#: straight from the spool. (With blocks twice as wide, the write pass of a
+#: 10980-pixel tile took 0.2-0.3 s longer, mostly in page faults.)
 WRITE_ROWS = TILE
-WRITE_COLS = Spool.STRIPE
 #: Upper bound on GDAL's block cache during a run, in bytes. GDAL keeps the
 #: tiles written to a GeoTIFF in that cache until it is full (by default 5 %
 #: of RAM), so a full tile's output would sit there uncompressed, about
@@ -420,12 +419,11 @@ def write_geotiff(output, grid, spools, luts, product, tags, bands, progress,
 
 def _blocks(spool):
     """(top, rows, left, cols) of each block written at a time: one tile
-    row of WRITE_COLS columns, in reading order, so memory does not grow
-    with the width of the product."""
-    return [(top, min(WRITE_ROWS, spool.height - top),
-             left, min(WRITE_COLS, spool.width - left))
+    row of one spool stripe, in reading order, so memory does not grow with
+    the width of the product."""
+    return [(top, min(WRITE_ROWS, spool.height - top), left, cols)
             for top in range(0, spool.height, WRITE_ROWS)
-            for left in range(0, spool.width, WRITE_COLS)]
+            for left, cols in spool.stripes()]
 
 
 def _equalize_block(spools, luts, block, invalid):

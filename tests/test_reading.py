@@ -40,7 +40,7 @@ def spool(product_path, band, resolution, fraction=1.0):
     store = reading.Spool(grid.width, grid.height)
     counter = eq.BandHistogram(fraction, nodata=product.nodata,
                                saturated=product.saturated)
-    reading.spool_band(product, granules, band, grid, store, counter)
+    reading.spool_bands(product, granules, [band], grid, [store], [counter])
     try:
         image = store.read(0, grid.height, 0, grid.width)
     finally:
@@ -118,7 +118,8 @@ def test_spool_gives_back_any_block_it_was_given():
     band = rng.integers(1, 65535, (height, width), dtype=np.uint16)
     store = reading.Spool(width, height)
     try:
-        for top, left in ((0, 0), (0, width - 1500), (40, 0), (40, width - 1500)):
+        right = width - 1500
+        for top, left in ((0, 0), (0, right), (40, 0), (40, right)):
             store.write(top, left, band[top:top + 50, left:left + 1500])
         stripe = reading.Spool.STRIPE
         for row, rows, col, cols in ((0, 90, 0, stripe),      # whole stripes
