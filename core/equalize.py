@@ -82,6 +82,64 @@ def apply_lut(lut, values, out=None):
     return np.take(lut, values, out=out)
 
 
+def map_planes(planes, luts, invalid=(0,)):
+    """Map three uint16 (rows, cols) ``planes`` (any iterable) through their
+    ``luts``.
+
+    Returns RGB (3, rows, cols) uint8, black where any plane holds one of
+    the ``invalid`` DNs, and the mask (rows, cols) uint8: 255 where every
+    plane has data, else 0.
+    """
+    rgb = valid = None
+    for index, (plane, lut) in enumerate(zip(planes, luts)):
+        if rgb is None:
+            rgb = np.empty((3,) + plane.shape, dtype=np.uint8)
+        for dn in invalid:
+            has_data = np.not_equal(plane, dn)
+            valid = has_data if valid is None else np.logical_and(
+                valid, has_data, out=valid)
+        apply_lut(lut, plane, out=rgb[index])
+    np.multiply(rgb, valid, out=rgb)        # no-data pixels black
+    return rgb, np.multiply(valid, 255, dtype=np.uint8)
+
+
+# --------------------------------------------------------------------------
+# The reflectance scale. From processing baseline 04.00 on, a DN is
+# reflectance x 10000 minus an offset the metadata declares (-1000); older
+# products have no offset. Histograms and curves shared between products are
+# kept on the corrected scale, DN + offset, so that one value means one
+# reflectance whatever the baseline. Valid values stay valid: the corrected
+# value is clamped to FIRST_VALID..LAST_VALID, clear of no-data (0) and the
+# saturated value (65535).
+
+FIRST_VALID, LAST_VALID = 1, LEVELS_IN - 2
+
+
+def _corrected(offset):
+    return np.clip(np.arange(LEVELS_IN) + int(offset), FIRST_VALID,
+                   LAST_VALID)
+
+
+def to_reflectance_scale(counts, offset):
+    """A DN histogram (LEVELS_IN counts) moved to the corrected scale
+    (DN + ``offset``, clamped to FIRST_VALID..LAST_VALID). int64 counts."""
+    counts = np.asarray(counts, dtype=np.int64)
+    if not offset:
+        return counts.copy()
+    moved = np.zeros(LEVELS_IN, dtype=np.int64)
+    np.add.at(moved, _corrected(offset), counts)
+    return moved
+
+
+def dn_table(lut, offset, saturated=None):
+    """The table that maps a product's DNs through ``lut``, a table on the
+    corrected scale; ``saturated``, if given, maps to 255."""
+    table = np.asarray(lut, dtype=np.uint8)[_corrected(offset)]
+    if saturated is not None:
+        table[int(saturated)] = LEVELS_OUT - 1
+    return table
+
+
 class PixelSampler:
     """Draws each pixel of a stream of blocks with probability ``fraction``.
 

@@ -36,3 +36,7 @@ def first_line(exc):
     """The first line of an exception's message (GDAL's can run long)."""
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+class CurveError(EqualizerError):
+    """A curve file is missing, unreadable, or does not fit the run."""

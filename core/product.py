@@ -172,9 +172,35 @@ class Product:
         present = {b for g in self.granules for b in g.band_files}
         return [b for b in BAND_NAMES if b in present]
 
+    def files(self):
+        """Paths of the files this product is read from: its metadata, its
+        zip if it is one, and every band file it lists (GDAL paths, so
+        members of a zip start with /vsizip/)."""
+        paths = [self.metadata_path]
+        zip_path = getattr(self.source, "zip_path", None)
+        if zip_path:
+            paths.append(zip_path)
+        for granule in self.granules:
+            for files in granule.band_files.values():
+                paths.extend(self.source.gdal_path(p) for p in files.values())
+        return paths
+
+    def band_source(self, granule, band, resolution):
+        """Which file of ``band`` in ``granule`` to read for a grid of
+        ``resolution`` m, as (GDAL path, the file's resolution in m): the
+        file at exactly that resolution where the product has one (L2A ships
+        20 and 60 m versions), else the finest. The file is checked to exist
+        and to be whole."""
+        available = granule.band_files.get(band, {})
+        if not available:
+            raise BandError("Band {} has no file in granule {}.".format(
+                band, granule.name))
+        native = resolution if resolution in available else min(available)
+        return self.band_file(granule, band, native), native
+
     def band_file(self, granule, band, resolution):
-        """GDAL path of ``band`` at ``resolution`` in ``granule``, checked to
-        exist and to be non-empty."""
+        """GDAL path of ``band``'s file at ``resolution`` in ``granule``,
+        checked to exist and to be non-empty."""
         relpath = granule.band_files[band][resolution]
         if not self.source.exists(relpath):
             raise BandError(

@@ -1,4 +1,5 @@
-"""Reading bands onto one output grid, block by block.
+"""Decoding bands onto one output grid, block by block, for the measure
+stage and the spool.
 
 Every band is decoded once, one JPEG2000 tile at a time with a tile per
 core in flight, and written in output-grid space to a spool (an anonymous
@@ -23,23 +24,16 @@ import functools
 import itertools
 import math
 import os
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import rasterio
-from rasterio._err import CPLE_BaseError
 from rasterio.enums import Resampling
-from rasterio.errors import RasterioError, RasterioIOError
-from rasterio.transform import Affine
 from rasterio.windows import Window
 
-from .errors import BandError, Cancelled, ProductError, first_line
+from .errors import BandError, Cancelled, first_line
+from .gdal_env import GDAL_ERRORS
 
-#: What rasterio raises when GDAL fails: its I/O error is not a
-#: RasterioError, and some failures (a damaged TIFF directory, say) come as
-#: GDAL's own error classes, which rasterio keeps in a private module.
-GDAL_ERRORS = (RasterioError, RasterioIOError, CPLE_BaseError)
 #: Rows read at a time where the file has no useful tiling.
 DEFAULT_STRIP_ROWS = 1024
 #: Output tiles a side of one reduced-resolution read.
@@ -50,148 +44,6 @@ MIN_TILE = 64
 #: cores only in part (about 1.7 of 2 here); a second tile in flight fills
 #: the gaps.
 DECODE_WORKERS = min(max(os.cpu_count() or 1, 2), 4)
-
-
-class Grid:
-    """A north-up raster grid: ``width`` x ``height`` pixels of
-    ``resolution`` metres, upper-left corner at (``ulx``, ``uly``)."""
-
-    def __init__(self, epsg, resolution, ulx, uly, width, height):
-        self.epsg = epsg
-        self.resolution = resolution
-        self.ulx = ulx
-        self.uly = uly
-        self.width = width
-        self.height = height
-
-    @property
-    def transform(self):
-        return Affine(self.resolution, 0.0, self.ulx,
-                      0.0, -self.resolution, self.uly)
-
-    def offset_of(self, ulx, uly):
-        """(row, col) of the point (ulx, uly) in whole pixels of this grid."""
-        col = (ulx - self.ulx) / self.resolution
-        row = (self.uly - uly) / self.resolution
-        if abs(col - round(col)) > 1e-6 or abs(row - round(row)) > 1e-6:
-            raise ProductError(
-                "Granule corner ({}, {}) is off the {} m grid of the product; "
-                "the metadata is inconsistent.".format(ulx, uly,
-                                                       self.resolution))
-        return int(round(row)), int(round(col))
-
-
-def choose_zone(product, utm_zone=None):
-    """EPSG code of the output: the requested UTM zone (1-60), or else the
-    zone holding most granules (the lower code on a tie)."""
-    codes = product.epsg_codes
-    if utm_zone:
-        matching = [c for c in codes if c % 100 == int(utm_zone)]
-        if not matching:
-            raise ProductError(
-                "The product has no granule in UTM zone {}; its zones are {}. "
-                "Set UTM_ZONE to one of them, or to 0 for the zone with most "
-                "granules.".format(utm_zone,
-                                   ", ".join(str(c % 100) for c in codes)))
-        codes = matching
-    counts = {c: sum(1 for g in product.granules if g.epsg == c)
-              for c in codes}
-    return max(sorted(codes), key=lambda c: counts[c])
-
-
-def output_grid(product, resolution, epsg):
-    """The grid of ``resolution`` m covering every granule in ``epsg``."""
-    granules = [g for g in product.granules if g.epsg == epsg]
-    boxes = []
-    for g in granules:
-        res = min(g.grids)
-        ulx, uly, width, height = g.grids[res]
-        boxes.append((ulx, uly, ulx + width * res, uly - height * res))
-    left = min(b[0] for b in boxes)
-    top = max(b[1] for b in boxes)
-    width = int(math.ceil((max(b[2] for b in boxes) - left) / resolution - 1e-6))
-    height = int(math.ceil((top - min(b[3] for b in boxes)) / resolution - 1e-6))
-    return Grid(epsg, resolution, left, top, width, height), granules
-
-
-class Spool:
-    """One band in output-grid space, in an anonymous temporary file.
-
-    The grid is stored as vertical stripes of STRIPE columns, each stripe's
-    rows one after the other, so that a block one stripe wide is a single
-    contiguous read or write: memory per block then depends on the stripe
-    width, not on the width of the product. Areas never written read back as
-    0, the Sentinel-2 no-data value.
-    """
-
-    STRIPE = 1024
-
-    def __init__(self, width, height, folder=None):
-        self.width = width
-        self.height = height
-        self.file = tempfile.TemporaryFile(prefix="s2eq-", suffix=".spool",
-                                           dir=folder)
-
-    def stripes(self):
-        """(first column, width) of each stripe."""
-        return [(col, min(self.STRIPE, self.width - col))
-                for col in range(0, self.width, self.STRIPE)]
-
-    def _seek(self, stripe_col, row):
-        stripe_width = min(self.STRIPE, self.width - stripe_col)
-        self.file.seek(2 * (stripe_col * self.height + row * stripe_width))
-
-    def _read_stripe(self, stripe_col, row, rows):
-        out = np.empty((rows, min(self.STRIPE, self.width - stripe_col)),
-                       dtype=np.uint16)
-        self._seek(stripe_col, row)
-        got = self.file.readinto(memoryview(out).cast("B"))
-        if got < out.nbytes:               # past what was ever written
-            out.reshape(-1).view(np.uint8)[got:] = 0
-        return out
-
-    def read(self, row, rows, col, cols):
-        """The block of ``rows`` x ``cols`` at (row, col), uint16."""
-        if col % self.STRIPE == 0 and cols == min(self.STRIPE,
-                                                  self.width - col):
-            return self._read_stripe(col, row, rows)    # one whole stripe
-        out = np.empty((rows, cols), dtype=np.uint16)
-        for stripe_col, width in self.stripes():
-            left, right = max(col, stripe_col), min(col + cols,
-                                                    stripe_col + width)
-            if left < right:
-                stripe = self._read_stripe(stripe_col, row, rows)
-                out[:, left - col:right - col] = \
-                    stripe[:, left - stripe_col:right - stripe_col]
-        return out
-
-    def write(self, row, col, block, merge=False):
-        """Put ``block`` with its upper-left pixel at (row, col).
-
-        With ``merge``, pixels already holding data keep it, so overlapping
-        granules fill each other's gaps instead of overwriting.
-        """
-        rows, cols = block.shape
-        for stripe_col, width in self.stripes():
-            left, right = max(col, stripe_col), min(col + cols,
-                                                    stripe_col + width)
-            if left >= right:
-                continue
-            piece = block[:, left - col:right - col]
-            if right - left == width and not merge:
-                data = np.ascontiguousarray(piece, dtype=np.uint16)
-            else:                          # part of a stripe: read, mend
-                data = self._read_stripe(stripe_col, row, rows)
-                target = data[:, left - stripe_col:right - stripe_col]
-                if merge:
-                    np.copyto(target, piece, where=target == 0)
-                else:
-                    target[...] = piece
-            self._seek(stripe_col, row)
-            self.file.write(data)
-
-    def close(self):
-        self.file.close()
 
 
 def _open(path, band):
@@ -222,17 +74,6 @@ def _check_grid(src, path, band, expected, resolution):
                                         ulx, uly, resolution))
 
 
-def pick_file_resolution(granule, band, resolution):
-    """Which of the band's files to read for a grid of ``resolution`` m:
-    the one at exactly that resolution if the product has it (L2A ships
-    20 and 60 m versions), else the finest."""
-    available = granule.band_files.get(band, {})
-    if not available:
-        raise BandError("Band {} has no file in granule {}.".format(
-            band, granule.name))
-    return resolution if resolution in available else min(available)
-
-
 def spool_bands(product, granules, bands, grid, spools, counters,
                 check_cancelled=None, advance=None):
     """Decode each of ``bands`` of every granule onto ``grid`` into its
@@ -251,7 +92,7 @@ def spool_bands(product, granules, bands, grid, spools, counters,
     reads = []
     for band, spool, counter in zip(bands, spools, counters):
         for granule in granules:
-            target = _GranuleBand(product, granule, band, grid, spool,
+            target = GranuleBand(product, granule, band, grid, spool,
                                   counter, merge)
             reads.extend((target, window) for window in target.windows)
     costs = [window.width * window.height / float(target.shrink ** 2)
@@ -271,14 +112,15 @@ def spool_bands(product, granules, bands, grid, spools, counters,
             advance(done / total)
 
 
-class _GranuleBand:
+class GranuleBand:
     """One band of one granule: its file, checked against the metadata,
     the windows it is decoded in, and where their pixels go."""
 
-    def __init__(self, product, granule, band, grid, spool, counter, merge):
-        native = pick_file_resolution(granule, band, grid.resolution)
+    def __init__(self, product, granule, band, grid, spool=None,
+                 counter=None, merge=False):
         self.band = band
-        self.path = product.band_file(granule, band, native)
+        self.path, native = product.band_source(granule, band,
+                                                grid.resolution)
         expected = granule.grids.get(native)
         ulx, uly = (expected[0], expected[1]) if expected else granule.grids[
             min(granule.grids)][:2]
@@ -318,8 +160,12 @@ class _GranuleBand:
                 .format(self.band, self.path, first_line(exc)))
 
     def put(self, window, block):
-        """Count ``block`` (decoded from ``window``) and spool it."""
-        self.counter.add(block)
+        """Count ``block`` (decoded from ``window``) and spool it, where
+        this band has a counter and a spool."""
+        if self.counter is not None:
+            self.counter.add(block)
+        if self.spool is None:
+            return
         repeat = self.repeat
         out_row = self.row0 + window.row_off // self.shrink * repeat
         out_col = self.col0 + window.col_off // self.shrink * repeat

@@ -96,15 +96,15 @@ def write_like_the_core(out, src, blocks):
     """Write (rgb, mask, window) blocks with the core's file options, GDAL
     settings and overviews."""
     import rasterio
-    from sentinel2_equalizer.core import render
-    profile = render.geotiff_profile(src.width, src.height, src.crs,
+    from sentinel2_equalizer.core import geotiff
+    profile = geotiff.geotiff_profile(src.width, src.height, src.crs,
                                      src.transform)
-    with rasterio.Env(**render.GDAL_WRITE_OPTIONS):
+    with rasterio.Env(**geotiff.GDAL_WRITE_OPTIONS):
         with rasterio.open(out, "w", **profile) as dst:
             for rgb, mask, window in blocks:
                 dst.write(rgb, window=window)
                 dst.write_mask(mask, window=window)
-        render.add_overviews(out, src.width, src.height)
+        geotiff.add_overviews(out, src.width, src.height)
 
 
 def case_core(path, out, resolution=None, tables=None):
@@ -126,7 +126,7 @@ def case_floor(path, out, tables):
     import functools
     import numpy as np
     import rasterio
-    from sentinel2_equalizer.core import reading, render
+    from sentinel2_equalizer.core import equalize, gdal_env, reading
     paths = band_paths(path)
     luts = np.load(tables)
 
@@ -134,7 +134,7 @@ def case_floor(path, out, tables):
         with rasterio.open(band) as one:
             return one.read(1, window=window)
 
-    with render.BoundedGdalCache(), rasterio.open(paths[0]) as src:
+    with gdal_env.BoundedGdalCache(), rasterio.open(paths[0]) as src:
         windows = reading.decode_windows(src.width, src.height,
                                          *src.block_shapes[0])
         jobs = [functools.partial(decode, band, window)
@@ -143,7 +143,7 @@ def case_floor(path, out, tables):
 
         def blocks():
             for window in windows:
-                rgb, mask = render.map_planes(
+                rgb, mask = equalize.map_planes(
                     [next(planes) for _ in paths], luts)
                 yield rgb, mask, window
         write_like_the_core(out, src, blocks())

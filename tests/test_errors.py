@@ -210,8 +210,8 @@ def test_sample_percent_out_of_range(l1c, kept, percent):
 
 def test_sample_too_small_to_hit_a_pixel(l1c, kept):
     fails({"INPUT": str(l1c), "SAMPLE_PERCENT": 1e-6, "OUTPUT": kept},
-          "SAMPLE_PERCENT 1e-06 drew no valid pixel of band B04 .* Raise "
-          "SAMPLE_PERCENT")
+          "sample of 1e-06 % drew no valid pixel of band B04 .* Raise the "
+          "sample share")
 
 
 # ---------------------------------------------------------------------------
@@ -254,10 +254,10 @@ def test_output_is_an_input_file(copy):
 
 
 def test_core_refuses_to_overwrite_a_product_file(copy):
-    from sentinel2_equalizer.core import errors, product, render
+    from sentinel2_equalizer.core import errors, output, product
     opened = product.open_product(str(copy))
     with pytest.raises(errors.OutputError, match="is a file of the input"):
-        render.check_output_path(band_path(copy, "B04"), opened)
+        output.check_output_path(band_path(copy, "B04"), opened.files())
 
 
 def test_output_without_extension_gets_tif(l1c, tmp_path):

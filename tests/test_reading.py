@@ -7,7 +7,9 @@ import rasterio
 from rasterio.enums import Resampling
 
 from sentinel2_equalizer.core import equalize as eq
+from sentinel2_equalizer.core import grid as grid_module
 from sentinel2_equalizer.core import reading, render
+from sentinel2_equalizer.core.spool import Spool
 from sentinel2_equalizer.core.product import open_product
 
 
@@ -35,9 +37,9 @@ def test_windows_cover_the_band_once_on_tile_and_pixel_edges(
 
 def spool(product_path, band, resolution, fraction=1.0):
     product = open_product(str(product_path))
-    epsg = reading.choose_zone(product)
-    grid, granules = reading.output_grid(product, resolution, epsg)
-    store = reading.Spool(grid.width, grid.height)
+    epsg = grid_module.choose_zone(product)
+    grid, granules = grid_module.output_grid(product, resolution, epsg)
+    store = Spool(grid.width, grid.height)
     counter = eq.BandHistogram(fraction, nodata=product.nodata,
                                saturated=product.saturated)
     reading.spool_bands(product, granules, [band], grid, [store], [counter])
@@ -105,7 +107,7 @@ def test_a_pixel_missing_in_any_band_is_black_and_masked():
               np.array([[9, 10], [11, 12]], np.uint16)]
     luts = [(np.arange(eq.LEVELS_IN) * k % 256).astype(np.uint8)
             for k in (3, 5, 7)]
-    rgb, mask = render.map_planes(iter(planes), luts)
+    rgb, mask = eq.map_planes(iter(planes), luts)
     np.testing.assert_array_equal(mask, [[0, 0], [255, 255]])
     assert not rgb[:, 0, :].any()              # first row: a band missing
     for plane, lut, channel in zip(planes, luts, rgb):
@@ -114,14 +116,14 @@ def test_a_pixel_missing_in_any_band_is_black_and_masked():
 
 def test_spool_gives_back_any_block_it_was_given():
     rng = np.random.default_rng(7)
-    width, height = 2 * reading.Spool.STRIPE + 300, 90
+    width, height = 2 * Spool.STRIPE + 300, 90
     band = rng.integers(1, 65535, (height, width), dtype=np.uint16)
-    store = reading.Spool(width, height)
+    store = Spool(width, height)
     try:
         right = width - 1500
         for top, left in ((0, 0), (0, right), (40, 0), (40, right)):
             store.write(top, left, band[top:top + 50, left:left + 1500])
-        stripe = reading.Spool.STRIPE
+        stripe = Spool.STRIPE
         for row, rows, col, cols in ((0, 90, 0, stripe),      # whole stripes
                                      (10, 30, stripe, stripe),
                                      (5, 80, 2 * stripe, 300),

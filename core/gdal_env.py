@@ -1,0 +1,131 @@
+"""Process-wide GDAL state a run touches, and GDAL's errors.
+
+GDAL's block cache and rasterio's logger belong to the whole process (QGIS
+runs many things in it), so a run changes them only through the counted
+context managers here: the first run to start changes them, the last to
+finish puts back what it found.
+"""
+
+import logging
+import threading
+
+from rasterio._err import CPLE_BaseError
+from rasterio.env import get_gdal_config, set_gdal_config
+from rasterio.errors import RasterioError, RasterioIOError
+
+#: What rasterio raises when GDAL fails: its I/O error is not a
+#: RasterioError, and some failures (a damaged TIFF directory, say) come as
+#: GDAL's own error classes, which rasterio keeps in a private module.
+GDAL_ERRORS = (RasterioError, RasterioIOError, CPLE_BaseError)
+
+#: Upper bound on GDAL's block cache during a run, in bytes. GDAL keeps the
+#: tiles written to a GeoTIFF in that cache until it is full (by default 5 %
+#: of RAM), so a full tile's output would sit there uncompressed, about
+#: 0.5 GiB, and its overviews would read it all back in.
+GDAL_CACHE_BYTES = 64 * 2 ** 20
+
+
+class _Counted:
+    """Runs ``lower()`` when the first holder enters and ``restore(saved)``
+    when the last one leaves, whatever the order in which threads come and
+    go. Subclasses keep their own count."""
+
+    _lock = threading.Lock()
+    _holders = 0
+    _saved = None
+
+    def lower(self):
+        raise NotImplementedError
+
+    def restore(self, saved):
+        raise NotImplementedError
+
+    def __enter__(self):
+        cls = type(self)
+        with _Counted._lock:
+            if cls._holders == 0:
+                cls._saved = self.lower()
+            cls._holders += 1
+        return self
+
+    def __exit__(self, *exc_info):
+        cls = type(self)
+        with _Counted._lock:
+            cls._holders -= 1
+            if cls._holders == 0:
+                if cls._saved is not None:
+                    self.restore(cls._saved)
+                cls._saved = None
+
+
+class BoundedGdalCache(_Counted):
+    """Lowers GDAL's block cache to GDAL_CACHE_BYTES while any run is on."""
+
+    _holders = 0
+    _saved = None
+
+    def lower(self):
+        current = int(get_gdal_config("GDAL_CACHEMAX") or 0)
+        if current > GDAL_CACHE_BYTES:
+            set_gdal_config("GDAL_CACHEMAX", GDAL_CACHE_BYTES)
+            return current
+        return None
+
+    def restore(self, saved):
+        set_gdal_config("GDAL_CACHEMAX", saved)
+
+
+class _ErrorLoggerLevel(_Counted):
+    """Keeps rasterio's GDAL logger at INFO while any run listens to it."""
+
+    LOGGER = logging.getLogger("rasterio._env")
+    _holders = 0
+    _saved = None
+
+    def lower(self):
+        if self.LOGGER.isEnabledFor(logging.INFO):
+            return None
+        saved = self.LOGGER.level
+        self.LOGGER.setLevel(logging.INFO)
+        return ("level", saved)
+
+    def restore(self, saved):
+        self.LOGGER.setLevel(saved[1])
+
+
+class GdalErrors(logging.Handler):
+    """Collects the errors GDAL signals in this thread while it is active.
+
+    Some write failures, a full disk among them, surface only through GDAL's
+    error handler (when a tile is flushed or the file is closed), never as a
+    Python exception; rasterio passes them to its logger at INFO level.
+    """
+
+    LOGGER = _ErrorLoggerLevel.LOGGER
+
+    def __init__(self):
+        super().__init__(logging.INFO)
+        self.thread = threading.get_ident()
+        self.messages = []
+        self._level = _ErrorLoggerLevel()
+
+    def emit(self, record):
+        if (record.thread == self.thread
+                and record.getMessage().startswith("GDAL signalled an error")):
+            args = record.args if isinstance(record.args, tuple) else ()
+            self.messages.append(str(args[-1]) if args else
+                                 record.getMessage())
+
+    def __enter__(self):
+        self._level.__enter__()
+        self.LOGGER.addHandler(self)
+        return self
+
+    def __exit__(self, *exc_info):
+        self.LOGGER.removeHandler(self)
+        self._level.__exit__(*exc_info)
+
+    def check(self):
+        """Raise OSError with the first error GDAL signalled, if any."""
+        if self.messages:
+            raise OSError(self.messages[0])
