@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from .bands import RESOLUTIONS, check_band
 from .errors import BandError, DataError
 from .grid import Grid, choose_zone, output_grid
-from .product import Product, open_product
+from .discovery import open_product
+from .product import Product
 
 
 @dataclass

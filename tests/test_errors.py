@@ -254,8 +254,8 @@ def test_output_is_an_input_file(copy):
 
 
 def test_core_refuses_to_overwrite_a_product_file(copy):
-    from sentinel2_equalizer.core import errors, output, product
-    opened = product.open_product(str(copy))
+    from sentinel2_equalizer.core import discovery, errors, output
+    opened = discovery.open_product(str(copy))
     with pytest.raises(errors.OutputError, match="is a file of the input"):
         output.check_output_path(band_path(copy, "B04"), opened.files())
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import rasterio
 
-from sentinel2_equalizer.core import product as discovery
+from sentinel2_equalizer.core import discovery
 
 LAYOUTS = {
     # name: make_product arguments

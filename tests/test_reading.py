@@ -10,7 +10,7 @@ from sentinel2_equalizer.core import equalize as eq
 from sentinel2_equalizer.core import grid as grid_module
 from sentinel2_equalizer.core import reading, render
 from sentinel2_equalizer.core.spool import Spool
-from sentinel2_equalizer.core.product import open_product
+from sentinel2_equalizer.core.discovery import open_product
 
 
 @pytest.mark.parametrize("width, height, tile, shrink", [

@@ -1,0 +1,136 @@
+"""Product discovery: from whatever the user points at to a Product.
+
+Accepted inputs: a ``.SAFE`` folder, its downloaded ``.zip`` (read in place,
+never extracted), the product's root metadata file (``MTD_MSIL1C.xml``,
+``MTD_MSIL2A.xml`` or the 2015-2016 ``S2?_OPER_MTD_SAFL1C_*.xml``), or a
+folder holding exactly one of those.
+
+Everything is taken from the product's own XML: band file names, processing
+baseline, radiometric offsets, special values and each granule's grid. No
+path read from a product may point outside it.
+"""
+
+import os
+import re
+import zipfile
+
+from .errors import ProductError
+from .metadata import read_product
+from .product import REDOWNLOAD
+from .sources import FolderSource, ZipSource
+
+ROOT_XML = re.compile(
+    r"^(MTD_MSIL1C|MTD_MSIL2A|S2[A-D]_OPER_MTD_SAFL1C_.*)\.xml$", re.I)
+OTHER_ROOT_XML = re.compile(r"^(MTD_MSI\w+|S2[A-D]_\w+_MTD_SAF\w+)\.xml$",
+                            re.I)
+HOW_TO_POINT = ("Point INPUT to a Sentinel-2 .SAFE folder, its .zip, or its "
+                "MTD_MSIL1C.xml / MTD_MSIL2A.xml file.")
+
+
+def open_product(path):
+    """Read the product at ``path`` and return a Product.
+
+    Raises ProductError with a message naming the problem and the fix.
+    """
+    if not path or not str(path).strip():
+        raise ProductError("No input product given. " + HOW_TO_POINT)
+    path = os.path.abspath(os.path.expanduser(str(path).strip()))
+    if not os.path.exists(path):
+        raise ProductError("'{}' does not exist. {}".format(path,
+                                                            HOW_TO_POINT))
+    if os.path.isdir(path):
+        return _open_folder(path)
+    name = os.path.basename(path)
+    if name.lower().endswith(".zip") or zipfile.is_zipfile(path):
+        return _open_zip(path)
+    if name.lower().endswith(".xml"):
+        if ROOT_XML.match(name):
+            return read_product(FolderSource(os.path.dirname(path)), name)
+        _refuse_other_xml(path, name)
+    raise ProductError("'{}' is not a Sentinel-2 product. {}".format(
+        path, HOW_TO_POINT))
+
+
+def _refuse_other_xml(path, name):
+    if name.upper() == "MTD_TL.XML" or "_MTD_L1C_TL_" in name.upper():
+        raise ProductError(
+            "'{}' is a granule's metadata. Point INPUT to the product's root "
+            "MTD_MSIL1C.xml / MTD_MSIL2A.xml, two folders up, or to the .SAFE "
+            "folder.".format(path))
+    if OTHER_ROOT_XML.match(name):
+        raise ProductError(
+            "'{}' is a product level this tool does not read. It equalizes "
+            "Sentinel-2 L1C and L2A products.".format(path))
+    raise ProductError("'{}' is not a Sentinel-2 product's metadata. {}"
+                       .format(path, HOW_TO_POINT))
+
+
+def _root_xml_in(names):
+    found = [n for n in names if ROOT_XML.match(n)]
+    return found[0] if len(found) == 1 else None
+
+
+def _open_folder(path):
+    names = os.listdir(path)
+    root_xml = _root_xml_in(names)
+    if root_xml:
+        return read_product(FolderSource(path), root_xml)
+    _refuse_other_product(path, names)
+    candidates = sorted(
+        n for n in names
+        if (n.upper().endswith(".SAFE")
+            and os.path.isdir(os.path.join(path, n)))
+        or (n.lower().endswith(".zip") and n.upper().startswith("S2")))
+    if len(candidates) == 1:
+        return open_product(os.path.join(path, candidates[0]))
+    if candidates:
+        raise ProductError(
+            "Folder '{}' holds {} products ({}). Point INPUT to one of "
+            "them.".format(path, len(candidates), ", ".join(candidates)))
+    if not names:
+        raise ProductError("Folder '{}' is empty. {}".format(path,
+                                                             HOW_TO_POINT))
+    raise ProductError(
+        "Folder '{}' is not a Sentinel-2 product: it has no MTD_MSIL1C.xml "
+        "or MTD_MSIL2A.xml. {}".format(path, HOW_TO_POINT))
+
+
+def _refuse_other_product(label, names):
+    others = [n for n in names if OTHER_ROOT_XML.match(n)]
+    if others:
+        raise ProductError(
+            "'{}' is a product level this tool does not read ({}). It "
+            "equalizes Sentinel-2 L1C and L2A products.".format(
+                label, others[0]))
+    if "manifest.safe" in names and not any(
+            n.lower().endswith(".xml") and n.upper().startswith("MTD_")
+            for n in names):
+        raise ProductError(
+            "'{}' is a SAFE product but not a Sentinel-2 L1C/L2A one (a "
+            "Sentinel-1 product?). This tool reads Sentinel-2 L1C and L2A "
+            "products.".format(label))
+
+
+def _open_zip(path):
+    try:
+        archive = zipfile.ZipFile(path)
+        names = archive.namelist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ProductError(
+            "'{}' is not a readable zip ({}). {}".format(path, exc, REDOWNLOAD))
+    top = sorted({n.split("/")[0] + "/" for n in names if "/" in n})
+    for prefix in top + [""]:
+        level = [n[len(prefix):] for n in names
+                 if n.startswith(prefix) and "/" not in n[len(prefix):]]
+        root_xml = _root_xml_in(level)
+        if root_xml:
+            return read_product(ZipSource(path, archive, prefix), root_xml)
+    for prefix in top + [""]:
+        level = [n[len(prefix):] for n in names
+                 if n.startswith(prefix) and "/" not in n[len(prefix):]]
+        _refuse_other_product(path, level)
+    archive.close()
+    raise ProductError(
+        "Zip '{}' holds no Sentinel-2 product (no MTD_MSIL1C.xml or "
+        "MTD_MSIL2A.xml inside its top folder). {}".format(path,
+                                                           HOW_TO_POINT))
