@@ -229,13 +229,15 @@ class _Scene:
     no-data wedge (the swath edge) is placed relative to them.
     """
 
-    def __init__(self, seed, anchor, span):
+    def __init__(self, seed, anchor, span, sky_seed=None):
         self.seed = int(seed)
         self.ax, self.ay = anchor
         self.span = float(span)
         self.k = {n: _key(seed, n) for n in (
             "warp_x", "warp_y", "block", "field", "texture", "brightness",
             "forest", "water", "river", "cloud", "aot", "wvp", "veg_noise")}
+        if sky_seed is not None:     # other clouds over the same ground
+            self.k["cloud"] = _key(sky_seed, "cloud")
 
     def layers(self, x, y):
         """Scene components on the grid of column centres x, row centres y."""
@@ -1330,7 +1332,7 @@ def _select_bands(level, bands):
 
 def make_product(parent, *, level="L1C", layout="compact", size=366,
                  bands=None, baseline=None, tiles=("31UFQ",), jp2_block=None,
-                 zipped=False, seed=0, sensing=None):
+                 zipped=False, seed=0, sensing=None, sky_seed=None):
     """Write a synthetic Sentinel-2 product into the existing ``parent``.
 
     level: "L1C" or "L2A" (L2A only with layout="compact").
@@ -1348,6 +1350,9 @@ def make_product(parent, *, level="L1C", layout="compact", size=366,
     jp2_block: JPEG2000 tile size (default 1024, clamped to the image).
     zipped: return a deflate .zip holding the .SAFE folder instead.
     seed: scene variant; values depend only on (seed, band, map position).
+    sky_seed: if given, the clouds (and their shadows) come from this seed
+        instead: the same ground and sensor noise under another sky, as on
+        another date of the same tile.
     sensing: datatake sensing start "YYYYMMDDTHHMMSS" (default 20230614T105629
         for compact, 20160315T105625 for oper).
 
@@ -1404,7 +1409,7 @@ def make_product(parent, *, level="L1C", layout="compact", size=366,
         zone = [h for h in granules if h.epsg == g.epsg]
         anchor = (min(h.ulx for h in zone), max(h.uly for h in zone))
         if g.epsg not in scenes:
-            scenes[g.epsg] = _Scene(seed, anchor, size * 10.0)
+            scenes[g.epsg] = _Scene(seed, anchor, size * 10.0, sky_seed)
     names = _Names(level, layout, baseline, when, granules)
     with_offset = _baseline_tuple(baseline) >= OFFSET_FROM_BASELINE
     add = -RADIO_OFFSET if with_offset else 0
