@@ -13,8 +13,8 @@ from ..core.bands import (BAND_NAMES, COMBINATIONS, DEFAULT_BANDS,
                           RESOLUTIONS, combination)
 from ..core.errors import EqualizerError
 from .about import ICON_PATH, README_PATH, icon, plugin_version
-from .compat import (FILE_BEHAVIOR, FLAG_ADVANCED, NUMBER_DOUBLE,
-                     NUMBER_INTEGER, add_flags)
+from .compat import FILE_BEHAVIOR, NUMBER_DOUBLE, NUMBER_INTEGER
+from .parameters import optional
 from .styling import EqualizedStyle
 
 
@@ -105,6 +105,8 @@ class EqualizeAlgorithm(QgsProcessingAlgorithm):
             "overviews, in the product's UTM zone.</p>")
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+        # Every parameter but INPUT and OUTPUT goes through optional(): a
+        # model saved before it existed must stay valid and run as before.
         product = QgsProcessingParameterFile(
             self.INPUT, self.tr("Sentinel-2 product"),
             behavior=FILE_BEHAVIOR,
@@ -126,7 +128,7 @@ class EqualizeAlgorithm(QgsProcessingAlgorithm):
             "blue bands chosen below.") + " " + "; ".join(
                 "{}: {}".format(c.label, c.purpose)
                 for c in COMBINATIONS) + ".")
-        self.addParameter(combo)
+        self.addParameter(optional(combo))
 
         for name, label, default in (
                 (self.RED, self.tr("Red band"), DEFAULT_BANDS[0]),
@@ -138,7 +140,7 @@ class EqualizeAlgorithm(QgsProcessingAlgorithm):
             band.setHelp(self.tr(
                 "Band shown in this colour when the combination is 'Custom bands': "
                 "B01-B12 or B8A."))
-            self.addParameter(band)
+            self.addParameter(optional(band))
 
         sample = QgsProcessingParameterNumber(
             self.SAMPLE_PERCENT, self.tr("Histogram sample (% of valid "
@@ -149,7 +151,7 @@ class EqualizeAlgorithm(QgsProcessingAlgorithm):
             "Share of each band's valid pixels, above 0 and up to 100, drawn "
             "at random (fixed seed) to build its histogram. Smaller is "
             "faster to count; 100 gives the exact histogram."))
-        self.addParameter(sample)
+        self.addParameter(optional(sample))
 
         resolution = QgsProcessingParameterEnum(
             self.RESOLUTION, self.tr("Output pixel size (m)"),
@@ -159,7 +161,7 @@ class EqualizeAlgorithm(QgsProcessingAlgorithm):
             "'finest' keeps the finest resolution of the chosen bands. 20 or "
             "60 reads the bands at a reduced JPEG2000 resolution level: a "
             "quick-look in seconds."))
-        self.addParameter(add_flags(resolution, FLAG_ADVANCED))
+        self.addParameter(optional(resolution, advanced=True))
 
         zone = QgsProcessingParameterNumber(
             self.UTM_ZONE, self.tr("UTM zone (products spanning two zones)"),
@@ -168,7 +170,7 @@ class EqualizeAlgorithm(QgsProcessingAlgorithm):
             "For a product whose granules lie in two UTM zones: the zone "
             "(1-60) to mosaic and write. 0 takes the zone with most "
             "granules."))
-        self.addParameter(add_flags(zone, FLAG_ADVANCED))
+        self.addParameter(optional(zone, advanced=True))
 
         output = QgsProcessingParameterRasterDestination(
             self.OUTPUT, self.tr("Equalized RGB image"))
