@@ -10,6 +10,8 @@ row of tiles per band and one strip.
 """
 
 import functools
+import queue
+import threading
 
 import numpy as np
 
@@ -91,7 +93,69 @@ def band_strips(product, granules, bands, grid, check_cancelled=None,
     """Yield ``(top, planes)`` for each strip of ``grid``: ``planes`` holds
     one uint16 (rows, grid width) array per band of ``bands``, in order,
     no-data (0) where no granule has data. ``advance(share)`` receives the
-    share (0..1) of the decoding done."""
+    share (0..1) of the decoding done.
+
+    Strips are made one ahead in a thread of their own, so decoding goes on
+    while the caller maps and writes the previous strip.
+    """
+    return ahead(_strips(product, granules, bands, grid, check_cancelled,
+                         advance))
+
+
+class _Failed:
+    def __init__(self, error):
+        self.error = error
+
+
+_END = object()
+
+
+def ahead(items, depth=1):
+    """Yield what the iterable ``items`` yields, computing up to ``depth``
+    items ahead in a worker thread. An exception it raises is raised here;
+    leaving the loop early stops the worker."""
+    channel = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def offer(item):
+        """Put ``item`` in the channel unless the reader has left."""
+        while not stop.is_set():
+            try:
+                channel.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce():
+        try:
+            for item in items:
+                if not offer(item):
+                    return
+            offer(_END)
+        except BaseException as exc:     # handed over, raised by the reader
+            offer(_Failed(exc))
+        finally:
+            if hasattr(items, "close"):
+                items.close()
+
+    worker = threading.Thread(target=produce, daemon=True,
+                              name="s2eq-strips")
+    worker.start()
+    try:
+        while True:
+            item = channel.get()
+            if item is _END:
+                return
+            if isinstance(item, _Failed):
+                raise item.error
+            yield item
+    finally:
+        stop.set()
+        worker.join()
+
+
+def _strips(product, granules, bands, grid, check_cancelled, advance):
     merge = len(granules) > 1
     bands = list(bands)
     sources = [_TileRows(GranuleBand(product, granule, band, grid), index)

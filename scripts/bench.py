@@ -16,8 +16,15 @@ percent from run to run), and prints medians:
            np.interp on whole bands), written the same way
   q20/q60  the 20 m and 60 m quick-looks through the core
   qgis     the whole job through qgis_process
+  decode   the pure decode: the three bands decoded at full resolution,
+           tile by tile with the core's windows and worker threads, and
+           nothing else
+  curve    the core given the curve of its own run (CURVE): decode, map
+           and write in one pass, no sample, no spool
+  qcurve   the same through qgis_process
 
-then the ratios core/floor, core/numpy and q20|q60/core from the same run,
+then the ratios core/floor, core/numpy, q20|q60/core and qgis|qcurve/decode
+from the same run,
 whether floor and core wrote the same pixels, and how far the 1 % sample's
 lookup table strays from the exact one.
 
@@ -36,7 +43,8 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CACHE = os.path.join(ROOT, ".build", "bench")
 BANDS = ("B04", "B03", "B02")
-CASES = ("core", "floor", "numpy", "q20", "q60", "qgis")
+CASES = ("core", "floor", "numpy", "q20", "q60", "qgis", "decode", "curve",
+         "qcurve")
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 sys.path.insert(0, os.path.join(ROOT, ".build", "plugins"))
 
@@ -115,7 +123,42 @@ def case_core(path, out, resolution=None, tables=None):
                                        resolution=resolution))
     if tables:
         import numpy as np
+        from sentinel2_equalizer.core import curve
         np.save(tables, np.stack([result.tables[b] for b in BANDS]))
+        curve.save(result.curve, curve_file(tables))
+
+
+def curve_file(tables):
+    """Where the core's run leaves its curve, beside its tables."""
+    return os.path.splitext(tables)[0] + ".json"
+
+
+def case_curve(path, out, tables):
+    """The core's one pass, given the curve of the core's own run."""
+    from sentinel2_equalizer.core import render
+    render.run(render.Options(path, out, bands=BANDS,
+                              curve=curve_file(tables)))
+
+
+def case_decode(path, out):
+    """The three bands decoded at full resolution, tile by tile, with the
+    core's windows and worker threads; nothing is kept or written."""
+    import functools
+    import rasterio
+    from sentinel2_equalizer.core import gdal_env, reading
+
+    def decode(band, window):
+        with rasterio.open(band) as one:
+            return one.read(1, window=window)
+
+    paths = band_paths(path)
+    with gdal_env.BoundedGdalCache(), rasterio.open(paths[0]) as src:
+        windows = reading.decode_windows(src.width, src.height,
+                                         *src.block_shapes[0])
+    jobs = [functools.partial(decode, band, window)
+            for band in paths for window in windows]
+    for _ in reading.prefetched(jobs, reading.DECODE_WORKERS):
+        pass
 
 
 def case_floor(path, out, tables):
@@ -172,11 +215,11 @@ def case_numpy(path, out):
             0, 0, src.width, src.height))])
 
 
-def case_qgis(path, out):
+def case_qgis(path, out, *extra):
     subprocess.run([os.path.join(ROOT, "scripts", "qgis-process"), "run",
                     "s2eq:equalize", "--", "INPUT={}".format(path),
-                    "SAMPLE_PERCENT=1", "OUTPUT={}".format(out)],
-                   check=True, stdout=subprocess.DEVNULL,
+                    "SAMPLE_PERCENT=1", "OUTPUT={}".format(out)]
+                   + list(extra), check=True, stdout=subprocess.DEVNULL,
                    stderr=subprocess.DEVNULL)
 
 
@@ -189,6 +232,10 @@ def run_case(name, path, out, tables):
         case_core(path, out, 60)
     elif name == "floor":
         case_floor(path, out, tables)
+    elif name == "curve":
+        case_curve(path, out, tables)
+    elif name == "qcurve":
+        case_qgis(path, out, "CURVE={}".format(curve_file(tables)))
     else:
         globals()["case_" + name](path, out)
 
@@ -288,8 +335,9 @@ def main():
         path = product(size)
         if os.path.exists(tables_file(path)):
             os.remove(tables_file(path))
-        if "floor" in cases and "core" not in cases[:cases.index("floor")]:
-            measure_once("core", path)      # the floor needs its tables
+        needs_core = [c for c in ("floor", "curve", "qcurve") if c in cases]
+        if needs_core and "core" not in cases[:cases.index(needs_core[0])]:
+            measure_once("core", path)      # these need its tables
         # Rounds interleave the cases, so a drift in the machine's speed
         # (shared hosts have them) hits every case alike.
         samples = {name: [] for name in cases}
@@ -313,6 +361,18 @@ def main():
                 if quick in row:
                     print("{:>6} {}/core    {:5.3f}".format(
                         size, quick, row[quick][0] / row["core"][0]))
+        if "decode" in row:
+            for job in ("core", "curve", "qgis", "qcurve"):
+                if job in row:
+                    print("{:>6} {}/decode {:5.3f}".format(
+                        size, job, row[job][0] / row["decode"][0]))
+        if "core" in row and "curve" in row:
+            same = subprocess.run(
+                [sys.executable, __file__, "--same-pixels", output("core"),
+                 output("curve")], check=True, stdout=subprocess.PIPE,
+                universal_newlines=True).stdout.strip()
+            print("{:>6} one pass with the curve wrote the core's pixels: {}"
+                  .format(size, same), flush=True)
         if "core" in row and "floor" in row:
             same = subprocess.run(
                 [sys.executable, __file__, "--same-pixels", output("core"),
