@@ -240,3 +240,15 @@ def test_reflectance_scale_moves_counts_and_clamps_at_the_valid_minimum():
     table = eq.dn_table(np.arange(eq.LEVELS_IN) % 256, -1000, 65535)
     assert table[3000] == 2000 % 256 and table[500] == 1
     assert table[65535] == 255
+
+
+def test_curve_page_draws_each_band_and_lists_the_products(dates):
+    from sentinel2_equalizer.core.curve_report import curve_html
+    shared = curves.combine([measure(str(p), BANDS) for p in dates])
+    page = curve_html(shared)
+    assert page.count("<svg") == 3 and page.count("<polyline") == 3
+    for band in BANDS:
+        assert "<b>{}</b>".format(band) in page
+    for product in dates:
+        assert product.name[:-len(".SAFE")] in page
+    assert "L1C curve from 2 products, 1 % sample" in page
