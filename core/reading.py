@@ -81,20 +81,29 @@ def spool_bands(product, granules, bands, grid, spools, counters,
 
     Each band's ``counter`` (equalize.BandHistogram) sees each of its
     decoded pixels once, at the band's own resolution before any
-    repetition, band after band in a fixed order. All reads form one
-    stream with DECODE_WORKERS in flight, so the cores stay busy from one
-    band to the next; every band file is opened and checked before the
-    first is decoded, so a damaged one is reported at once.
-    ``advance(share)`` is called with the share (0..1) of the pixels
-    decoded so far.
+    repetition, band after band in a fixed order. Every band file is opened
+    and checked before the first is decoded, so a damaged one is reported
+    at once. ``advance(share)`` is called with the share (0..1) of the
+    pixels decoded so far.
     """
     merge = len(granules) > 1
-    reads = []
-    for band, spool, counter in zip(bands, spools, counters):
-        for granule in granules:
-            target = GranuleBand(product, granule, band, grid, spool,
-                                  counter, merge)
-            reads.extend((target, window) for window in target.windows)
+    decode_into([GranuleBand(product, granule, band, grid, spool, counter,
+                             merge)
+                 for band, spool, counter in zip(bands, spools, counters)
+                 for granule in granules], check_cancelled, advance)
+
+
+def decode_into(targets, check_cancelled=None, advance=None):
+    """Decode every window of every target (a GranuleBand, or anything with
+    its ``windows``, ``shrink``, ``decode`` and ``put``) and hand each block
+    to its target's ``put``, in order.
+
+    All reads form one stream with DECODE_WORKERS in flight, so the cores
+    stay busy from one band to the next. ``advance(share)`` is called with
+    the share (0..1) of the pixels decoded so far.
+    """
+    reads = [(target, window) for target in targets
+             for window in target.windows]
     costs = [window.width * window.height / float(target.shrink ** 2)
              for target, window in reads]
     total, done = sum(costs), 0.0
@@ -125,11 +134,14 @@ class GranuleBand:
         ulx, uly = (expected[0], expected[1]) if expected else granule.grids[
             min(granule.grids)][:2]
         self.row0, self.col0 = grid.offset_of(ulx, uly)
+        self.native = native                # the file's pixel size (m)
+        self.corner = (ulx, uly)            # its upper-left corner (m)
         with _open(self.path, band) as src:
             if expected:
                 _check_grid(src, self.path, band, expected, native)
             width, height = src.width, src.height
             tile_rows, tile_cols = src.block_shapes[0]
+        self.width, self.height = width, height     # the file's, in pixels
         self.repeat = max(native // grid.resolution, 1)  # band coarser
         self.shrink = max(grid.resolution // native, 1)  # band finer
         self.windows = decode_windows(width, height, tile_rows, tile_cols,

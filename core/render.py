@@ -136,8 +136,8 @@ def _measure_and_write(plan, options, progress):
             progress.log)], options.software)
         tables = product_tables(plan, curve)
         planes = [spools[unique.index(band)] for band in plan.bands]
-        blocks = _spooled_blocks(planes, [tables[b] for b in plan.bands],
-                                 _invalid(plan))
+        blocks = spooled_blocks(planes, [tables[b] for b in plan.bands],
+                                _invalid(plan))
         _write(plan, options, curve, blocks, progress,
                progress.span(READ_SHARE, WRITE_SHARE))
     finally:
@@ -169,9 +169,12 @@ def _invalid(plan):
 
 
 def _write(plan, options, curve, blocks, progress, advance=None):
-    write_geotiff(options.output, plan.grid, blocks,
-                  _provenance(plan, options, curve),
-                  ["{} equalized".format(b) for b in plan.bands], progress,
+    product, bands = plan.product, plan.bands
+    tags = provenance([product], bands, plan.grid.resolution, curve,
+                      options.software, "{} bands {} histogram-equalized"
+                      .format(product.name, "/".join(bands)))
+    write_geotiff(options.output, plan.grid, blocks, tags,
+                  ["{} equalized".format(b) for b in bands], progress,
                   options.overviews, advance)
 
 
@@ -188,7 +191,7 @@ class _Sized:
         return self.length
 
 
-def _spooled_blocks(spools, luts, invalid):
+def spooled_blocks(spools, luts, invalid):
     """Blocks of one tile row by one spool stripe, in reading order, so
     memory does not grow with the width of the product; the next block is
     equalized while GDAL compresses this one."""
@@ -219,23 +222,27 @@ def _strip_blocks(strips, height, order, luts, invalid):
     return _Sized(mapped(), -(-height // STRIP_ROWS))
 
 
-def _provenance(plan, options, curve):
-    product, bands = plan.product, plan.bands
+def provenance(products, bands, resolution, curve, software, description):
+    """The output's metadata: what it was made of and how. ``products``:
+    the products it shows, in the order their pixels were taken (one for a
+    plain run); the per-product tags list theirs in that order, separated
+    by commas."""
+    def each(attribute):
+        return ",".join(getattr(p, attribute) for p in products)
     tags = {
-        "S2EQ_PRODUCT": product.name,
+        "S2EQ_PRODUCT": each("name"),
         "S2EQ_BANDS": ",".join(bands),
         "S2EQ_SAMPLE_PERCENT": "{:g}".format(curve.sample_fraction * 100.0),
         "S2EQ_SEED": str(curve.seed),
-        "S2EQ_PROCESSING_BASELINE": product.baseline,
-        "S2EQ_PRODUCT_LEVEL": product.level,
-        "S2EQ_SENSING_TIME": product.sensing,
-        "S2EQ_RESOLUTION": str(plan.grid.resolution),
-        "S2EQ_SOFTWARE": options.software,
-        "TIFFTAG_SOFTWARE": options.software or "Sentinel-2 Equalizer",
+        "S2EQ_PROCESSING_BASELINE": each("baseline"),
+        "S2EQ_PRODUCT_LEVEL": products[0].level,
+        "S2EQ_SENSING_TIME": each("sensing"),
+        "S2EQ_RESOLUTION": str(resolution),
+        "S2EQ_SOFTWARE": software,
+        "TIFFTAG_SOFTWARE": software or "Sentinel-2 Equalizer",
         "TIFFTAG_DATETIME": datetime.datetime.now().strftime(
             "%Y:%m:%d %H:%M:%S"),
-        "TIFFTAG_IMAGEDESCRIPTION": "{} bands {} histogram-equalized".format(
-            product.name, "/".join(bands)),
+        "TIFFTAG_IMAGEDESCRIPTION": description,
     }
     if curve.source:
         tags["S2EQ_CURVE"] = os.path.basename(curve.source)
