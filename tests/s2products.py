@@ -14,8 +14,8 @@ Only numpy and the GDAL Python bindings are needed. Command line use::
 
     python3 tests/s2products.py OUTDIR [--size N] [--level L1C|L2A]
         [--layout compact|oper] [--bands B04,B03,B02] [--tiles 31UFQ,31UGQ]
-        [--zip] [--jp2-block N] [--seed N] [--baseline NN.NN]
-        [--sensing YYYYMMDDTHHMMSS]
+        [--tile-grid 31UFQ,31UGQ] [--zip] [--jp2-block N] [--seed N]
+        [--baseline NN.NN] [--sensing YYYYMMDDTHHMMSS]
 """
 
 from __future__ import annotations
@@ -70,10 +70,13 @@ L2A_EXTRA_RESOLUTIONS = {"TCI": (10, 20, 60), "SCL": (20, 60),
 # Real MGRS tiles of the Sentinel-2 grid: EPSG code and upper-left corner of
 # the 10980 x 10980 (10 m) tile. 31UFQ/31UGQ are east-west neighbours (their
 # real overlap is 984 columns) and 32ULV is the overlapping tile of the next
-# UTM zone, imaged by the same orbits.
+# UTM zone, imaged by the same orbits. 31UFP/31UGP are the tiles south of
+# 31UFQ/31UGQ.
 TILES = {
     "31UFQ": (32631, 600000.0, 5500020.0),
     "31UGQ": (32631, 699960.0, 5500020.0),
+    "31UFP": (32631, 600000.0, 5400000.0),
+    "31UGP": (32631, 699960.0, 5400000.0),
     "32ULV": (32632, 300000.0, 5500020.0),
     "34UCF": (32634, 300000.0, 6100020.0),
 }
@@ -469,6 +472,19 @@ def scene_layers(ulx, uly, res, width, height, *, seed=0, anchor=None,
 
 def _utc(t):
     return t.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def _tile_grid(tiles, tile_grid):
+    """The tiles to place: ``tile_grid`` (which must hold ``tiles``),
+    else ``tiles``."""
+    if tile_grid is None:
+        return tiles
+    if isinstance(tile_grid, str):
+        tile_grid = [t for t in tile_grid.split(",") if t]
+    tile_grid = [t.upper().lstrip("T") for t in tile_grid]
+    if not set(tiles) <= set(tile_grid):
+        raise ValueError(f"tile_grid {tile_grid} must hold the tiles {tiles}")
+    return tile_grid
 
 
 def _baseline_tuple(baseline):
@@ -1332,7 +1348,8 @@ def _select_bands(level, bands):
 
 def make_product(parent, *, level="L1C", layout="compact", size=366,
                  bands=None, baseline=None, tiles=("31UFQ",), jp2_block=None,
-                 zipped=False, seed=0, sensing=None, sky_seed=None):
+                 zipped=False, seed=0, sensing=None, sky_seed=None,
+                 tile_grid=None):
     """Write a synthetic Sentinel-2 product into the existing ``parent``.
 
     level: "L1C" or "L2A" (L2A only with layout="compact").
@@ -1347,6 +1364,11 @@ def make_product(parent, *, level="L1C", layout="compact", size=366,
         oper by default. From 04.00 on, DN = reflectance * 10000 + 1000 and
         the offset is declared in the root metadata.
     tiles: MGRS tiles from ``TILES``.
+    tile_grid: tiles whose fixture placement (``granule_grid``) the
+        product's tiles take, default ``tiles``. Compact products of
+        31UFQ and of 31UGQ, both made with tile_grid=("31UFQ", "31UGQ"),
+        overlap as the granules of an oper product of both tiles do, and
+        agree where they overlap (their no-data wedge included).
     jp2_block: JPEG2000 tile size (default 1024, clamped to the image).
     zipped: return a deflate .zip holding the .SAFE folder instead.
     seed: scene variant; values depend only on (seed, band, map position).
@@ -1402,11 +1424,13 @@ def make_product(parent, *, level="L1C", layout="compact", size=366,
                              "processing baseline 02.04 on")
         extras = [e for e in extras if e != "TCI"]
 
-    granules = [_Granule(t, e, x, y, size) for t, e, x, y in
-                granule_grid(tiles, size)]
+    placed = granule_grid(_tile_grid(tiles, tile_grid), size)
+    granules = [_Granule(t, e, x, y, size) for t, e, x, y in placed
+                if t in tiles]
     scenes = {}
     for g in granules:
-        zone = [h for h in granules if h.epsg == g.epsg]
+        zone = [_Granule(t, e, x, y, size) for t, e, x, y in placed
+                if e == g.epsg]
         anchor = (min(h.ulx for h in zone), max(h.uly for h in zone))
         if g.epsg not in scenes:
             scenes[g.epsg] = _Scene(seed, anchor, size * 10.0, sky_seed)
@@ -1700,6 +1724,9 @@ def main(argv=None):
     p.add_argument("--bands", help="comma-separated bands, e.g. B04,B03,B02")
     p.add_argument("--tiles", default="31UFQ",
                    help=f"comma-separated tiles among {','.join(TILES)}")
+    p.add_argument("--tile-grid",
+                   help="comma-separated tiles whose fixture placement the "
+                        "tiles take (compact neighbours that overlap)")
     p.add_argument("--baseline", help="processing baseline, e.g. 05.09")
     p.add_argument("--sensing", help="sensing start YYYYMMDDTHHMMSS")
     p.add_argument("--zip", action="store_true", help="write a .zip")
@@ -1715,7 +1742,7 @@ def main(argv=None):
             bands=a.bands.split(",") if a.bands else None,
             baseline=a.baseline, tiles=a.tiles.split(","),
             jp2_block=a.jp2_block, zipped=a.zip, seed=a.seed,
-            sensing=a.sensing)
+            sensing=a.sensing, tile_grid=a.tile_grid)
     except (ValueError, FileExistsError) as exc:
         p.error(str(exc))
     print(path)
