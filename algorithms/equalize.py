@@ -14,7 +14,7 @@ from ..core.bands import (BAND_NAMES, COMBINATIONS, DEFAULT_BANDS,
 from ..core.errors import EqualizerError
 from .about import ICON_PATH, README_PATH, icon, plugin_version
 from .compat import FILE_BEHAVIOR, NUMBER_DOUBLE, NUMBER_INTEGER
-from .parameters import optional
+from .parameters import optional, widget
 from .styling import EqualizedStyle
 
 
@@ -77,32 +77,35 @@ class EqualizeAlgorithm(QgsProcessingAlgorithm):
 
     def shortHelpString(self):  # noqa: N802 (QGIS API)
         return self.tr(
-            "<p>Makes an 8-bit RGB GeoTIFF from three bands of a Sentinel-2 "
-            "L1C or L2A product, each histogram-equalized over its full "
-            "16-bit range.</p>"
-            "<p><b>What equalization does.</b> Every pixel is replaced by its "
-            "rank among the band's valid pixels, scaled to 0-255. Output "
-            "levels go to land and clouds in proportion to the area they "
-            "cover, so both stay readable, where a linear stretch saturates "
-            "the clouds or leaves the land dark.</p>"
-            "<p><b>Input.</b> The product's .SAFE folder, its downloaded "
-            ".zip (read in place), its MTD_MSIL1C.xml / MTD_MSIL2A.xml, or a "
-            "folder that holds one product.</p>"
-            "<p><b>Bands.</b> Pick a named combination, or keep 'Custom bands' and "
-            "choose red, green and blue bands (true colour B04, B03, B02 by "
-            "default). Bands of different resolutions are put on the grid of "
-            "the finest one by pixel repetition.</p>"
-            "<p><b>Sample percentage.</b> The share of valid pixels that "
-            "feed each band's histogram, drawn at random with a fixed seed, "
-            "so a run is repeatable. 1 % of a full tile is over a million "
-            "pixels, close to the exact result; 100 % uses every pixel. Every "
-            "pixel is mapped either way.</p>"
-            "<p><b>No-data.</b> Pixels outside the swath (value 0) never "
-            "enter the histogram and stay no-data in the output, through a "
-            "mask that QGIS shows as transparent. Saturated pixels are left "
-            "out of the histogram and drawn white.</p>"
-            "<p><b>Output.</b> Tiled GeoTIFF, JPEG-compressed (YCbCr), with "
-            "overviews, in the product's UTM zone.</p>")
+            "<p>An 8-bit RGB GeoTIFF from three bands of a Sentinel-2 L1C or "
+            "L2A product, each histogram-equalized: every pixel gets its "
+            "rank among the band's valid pixels, scaled to 0-255, so clouds "
+            "and the land around them both stay readable.</p>"
+            "<p><b>Sentinel-2 product.</b> Its .zip or MTD_MSIL1C.xml / "
+            "MTD_MSIL2A.xml with the file button, its .SAFE folder with the "
+            "folder button, or a path typed or pasted.</p>"
+            "<p><b>Band combination.</b> A named combination decides the "
+            "bands: the red, green and blue fields are greyed out and show "
+            "its bands, and the log names them. 'Custom bands' uses the "
+            "fields (B04, B03, B02, true colour, by default).</p>"
+            "<p><b>Histogram sample.</b> The share of valid pixels, drawn "
+            "with a fixed seed, that feed each band's histogram. 1 % of a "
+            "full tile is over a million pixels, close to exact; 100 % uses "
+            "them all. Every pixel is mapped either way.</p>"
+            "<p><b>Output pixel size</b> (advanced). 'finest' keeps the "
+            "finest resolution of the chosen bands (10 m with B02, B03, B04 "
+            "or B08), repeating the pixels of coarser ones. 20 or 60 reads "
+            "reduced JPEG2000 levels: a quick-look in seconds.</p>"
+            "<p><b>UTM zone</b> (advanced). For a product whose granules lie "
+            "in two UTM zones: 0 writes the zone with most granules, 1-60 "
+            "that zone (one of the product's).</p>"
+            "<p><b>No-data.</b> Pixels outside the swath (value 0) stay out "
+            "of the histogram and are masked, which QGIS shows as "
+            "transparent. Saturated pixels are drawn white.</p>"
+            "<p><b>Output.</b> Tiled, JPEG-compressed GeoTIFF with overviews "
+            "in the product's UTM zone, written only once complete. Models "
+            "and scripts may leave out any parameter but the product and "
+            "the output: it then takes the default shown here.</p>")
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
         # Every parameter but INPUT and OUTPUT goes through optional(): a
@@ -111,47 +114,52 @@ class EqualizeAlgorithm(QgsProcessingAlgorithm):
             self.INPUT, self.tr("Sentinel-2 product"),
             behavior=FILE_BEHAVIOR,
             fileFilter=self.tr(
-                "Sentinel-2 products (*.zip *.SAFE MTD_MSIL1C.xml "
-                "MTD_MSIL2A.xml *.xml);;All files (*)"))
+                "Sentinel-2 products (*.zip MTD_MSIL1C.xml MTD_MSIL2A.xml "
+                "*.xml);;All files (*)"))
         product.setHelp(self.tr(
-            "A Sentinel-2 L1C or L2A product: its .SAFE folder (type or paste "
-            "the folder path), its .zip, its MTD_MSIL1C.xml / MTD_MSIL2A.xml, "
-            "or a folder holding exactly one product."))
-        self.addParameter(product)
+            "A Sentinel-2 L1C or L2A product: its .zip or its MTD_MSIL1C.xml "
+            "/ MTD_MSIL2A.xml (file button), its .SAFE folder (folder "
+            "button), or a folder holding exactly one product."))
+        self.addParameter(widget(product, "product.ProductWrapper"))
 
         combo = QgsProcessingParameterEnum(
             self.COMBINATION, self.tr("Band combination"),
             options=[CUSTOM] + [c.label for c in COMBINATIONS],
             defaultValue=CUSTOM, usesStaticStrings=True)
         combo.setHelp(self.tr(
-            "A band combination by name. 'Custom bands' uses the red, green and "
-            "blue bands chosen below.") + " " + "; ".join(
+            "A band combination by name; it decides the bands, and the red, "
+            "green and blue fields do not apply. 'Custom bands' uses those "
+            "fields.") + " " + "; ".join(
                 "{}: {}".format(c.label, c.purpose)
                 for c in COMBINATIONS) + ".")
         self.addParameter(optional(combo))
 
-        for name, label, default in (
-                (self.RED, self.tr("Red band"), DEFAULT_BANDS[0]),
-                (self.GREEN, self.tr("Green band"), DEFAULT_BANDS[1]),
-                (self.BLUE, self.tr("Blue band"), DEFAULT_BANDS[2])):
+        colours = (self.RED, self.GREEN, self.BLUE)
+        for channel, (name, label, caption) in enumerate((
+                (self.RED, self.tr("Red band"), self.tr("Red")),
+                (self.GREEN, self.tr("Green band"), self.tr("Green")),
+                (self.BLUE, self.tr("Blue band"), self.tr("Blue")))):
             band = QgsProcessingParameterEnum(
-                name, label, options=list(BAND_NAMES), defaultValue=default,
-                usesStaticStrings=True)
+                name, label, options=list(BAND_NAMES),
+                defaultValue=DEFAULT_BANDS[channel], usesStaticStrings=True)
             band.setHelp(self.tr(
-                "Band shown in this colour when the combination is 'Custom bands': "
-                "B01-B12 or B8A."))
-            self.addParameter(optional(band))
+                "Band shown in this colour with 'Custom bands': B01-B12 or "
+                "B8A. A named combination replaces it."))
+            # The three colours share one line of the dialog, led by red.
+            self.addParameter(widget(
+                optional(band), "bands.BandWrapper", follows=self.COMBINATION,
+                channel=channel, caption=caption,
+                joined=list(colours[1:]) if channel == 0 else []))
 
         sample = QgsProcessingParameterNumber(
-            self.SAMPLE_PERCENT, self.tr("Histogram sample (% of valid "
-                                         "pixels)"),
+            self.SAMPLE_PERCENT, self.tr("Histogram sample (% of pixels)"),
             type=NUMBER_DOUBLE, defaultValue=1.0, minValue=0.0,
             maxValue=100.0)
         sample.setHelp(self.tr(
             "Share of each band's valid pixels, above 0 and up to 100, drawn "
             "at random (fixed seed) to build its histogram. Smaller is "
             "faster to count; 100 gives the exact histogram."))
-        self.addParameter(optional(sample))
+        self.addParameter(widget(optional(sample), decimals=2))
 
         resolution = QgsProcessingParameterEnum(
             self.RESOLUTION, self.tr("Output pixel size (m)"),
@@ -164,13 +172,15 @@ class EqualizeAlgorithm(QgsProcessingAlgorithm):
         self.addParameter(optional(resolution, advanced=True))
 
         zone = QgsProcessingParameterNumber(
-            self.UTM_ZONE, self.tr("UTM zone (products spanning two zones)"),
+            self.UTM_ZONE, self.tr("UTM zone: 0 = automatic (the zone with "
+                                   "most granules), or 1–60"),
             type=NUMBER_INTEGER, defaultValue=0, minValue=0, maxValue=60)
         zone.setHelp(self.tr(
-            "For a product whose granules lie in two UTM zones: the zone "
-            "(1-60) to mosaic and write. 0 takes the zone with most "
-            "granules."))
-        self.addParameter(optional(zone, advanced=True))
+            "Only for a product whose granules lie in two UTM zones: the "
+            "zone to mosaic and write, one of the product's. 0 takes the "
+            "zone with most granules."))
+        self.addParameter(widget(optional(zone, advanced=True),
+                                 "zone.ZoneWrapper"))
 
         output = QgsProcessingParameterRasterDestination(
             self.OUTPUT, self.tr("Equalized RGB image"))
@@ -234,13 +244,14 @@ class EqualizeAlgorithm(QgsProcessingAlgorithm):
         return path
 
     def bands(self, parameters, context):
-        """The (red, green, blue) band names the parameters ask for."""
+        """The (red, green, blue) band names the run uses, and the named
+        combination they come from (None with 'Custom bands')."""
         choice = self.parameterAsEnumString(parameters, self.COMBINATION,
                                             context)
         if choice and choice != CUSTOM:
-            return combination(choice).bands
+            return combination(choice).bands, choice
         return tuple(self.parameterAsEnumString(parameters, name, context)
-                     for name in (self.RED, self.GREEN, self.BLUE))
+                     for name in (self.RED, self.GREEN, self.BLUE)), None
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         render = load_render()[0]
@@ -256,9 +267,19 @@ class EqualizeAlgorithm(QgsProcessingAlgorithm):
         resolution = self.parameterAsEnumString(parameters, self.RESOLUTION,
                                                 context)
         zone = self.parameterAsInt(parameters, self.UTM_ZONE, context)
+        bands, named = self.bands(parameters, context)
+        # The parameters logged above list RED/GREEN/BLUE even where a named
+        # combination overrides them: say which bands this run uses.
+        if named:
+            feedback.pushInfo(self.tr(
+                "Bands: {} (red), {} (green), {} (blue), from the band "
+                "combination '{}'; the red, green and blue band fields do "
+                "not apply.").format(*bands, named))
+        else:
+            feedback.pushInfo(self.tr(
+                "Bands: {} (red), {} (green), {} (blue).").format(*bands))
         options = render.Options(
-            product=product, output=output,
-            bands=self.bands(parameters, context),
+            product=product, output=output, bands=bands,
             sample_fraction=self.parameterAsDouble(
                 parameters, self.SAMPLE_PERCENT, context) / 100.0,
             resolution=None if resolution in ("", FINEST) else int(resolution),

@@ -9,6 +9,10 @@ optional in the Processing sense and carries the default that gives the
 behaviour users had before it existed. ``optional()`` is the one way to
 declare such a parameter; the test suite holds every algorithm of the
 provider to the rule.
+
+The dialog widgets are named here by module path, not imported: Processing
+imports them when it builds a dialog, so qgis_process and scripts never load
+any GUI code.
 """
 
 from .compat import FLAG_ADVANCED, FLAG_OPTIONAL, add_flags
@@ -16,6 +20,9 @@ from .compat import FLAG_ADVANCED, FLAG_OPTIONAL, add_flags
 #: Parameters a run cannot do without: the product (or the products of a
 #: multi-product algorithm). Destination parameters are required as well.
 REQUIRED = ("INPUT", "INPUTS")
+
+#: The module holding this plugin's dialog widget wrappers.
+WIDGETS_MODULE = __name__.rsplit(".", 1)[0] + ".widgets"
 
 
 def optional(parameter, advanced=False):
@@ -30,3 +37,20 @@ def optional(parameter, advanced=False):
         add_flags(parameter, FLAG_ADVANCED)
     return parameter
 
+
+def widget(parameter, wrapper=None, **options):
+    """``parameter`` with dialog widget settings in its metadata.
+
+    ``wrapper``: the name of a widget wrapper class in WIDGETS_MODULE, or
+    None to keep QGIS's own widget. ``options`` go to the widget: QGIS's
+    own widgets read some (``decimals`` for numbers); ours take theirs as
+    keyword arguments.
+    """
+    metadata = parameter.metadata()
+    settings = dict(metadata.get("widget_wrapper") or {})
+    if wrapper is not None:
+        settings["class"] = "{}.{}".format(WIDGETS_MODULE, wrapper)
+    settings.update(options)
+    metadata["widget_wrapper"] = settings
+    parameter.setMetadata(metadata)
+    return parameter

@@ -1,0 +1,213 @@
+"""What a user sees in s2eq:equalize's dialogs, measured in a real QGIS.
+
+Widgets need a GUI-enabled QgsApplication, and the test session's shared
+QGIS is started without one, so test_dialog.py runs this script in a
+process of its own (headless: QT_QPA_PLATFORM=offscreen) and reads back the
+JSON it writes:
+
+    python3 tests/dialog_probe.py PRODUCT.SAFE REPORT.json [SCREENSHOT.png]
+
+It opens the algorithm dialog at its default size in a fresh profile, the
+batch panel and the model designer's child dialog, works them as a user
+would (choosing combinations, typing and browsing for the product, pressing
+Run with no product) and records what each shows.
+"""
+
+import json
+import os
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+COLOURS = ("RED", "GREEN", "BLUE")
+
+
+def start_qgis():
+    sys.path[:0] = [os.path.join(ROOT, ".build", "plugins"),
+                    "/usr/share/qgis/python/plugins"]
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ["QGIS_CUSTOM_CONFIG_PATH"] = tempfile.mkdtemp(
+        prefix="s2eq-dialog-profile-")
+    from qgis.core import QgsApplication
+    app = QgsApplication([], True)
+    app.initQgis()
+    from processing.core.Processing import Processing
+    Processing.initialize()
+    import sentinel2_equalizer
+    plugin = sentinel2_equalizer.classFactory(None)
+    plugin.initProcessing()
+    return app, plugin
+
+
+def settle(app):
+    for _ in range(5):
+        app.processEvents()
+
+
+def colours(wrappers):
+    """(enabled, band shown) for RED, GREEN and BLUE."""
+    return [[wrappers[name].chooser.isEnabled(),
+             wrappers[name].chooser.currentText()] for name in COLOURS]
+
+
+def inside(widget, viewport):
+    """Whether all of ``widget`` lies in the visible part of ``viewport``."""
+    from qgis.PyQt.QtCore import QRect
+    top_left = widget.mapTo(viewport, widget.rect().topLeft())
+    return viewport.rect().contains(QRect(top_left, widget.size()))
+
+
+def choose_folder(app, wrapper, folder):
+    """Press the folder button and pick ``folder`` in the dialog it opens."""
+    wrapper.field.folder_button.click()
+    settle(app)
+    from qgis.PyQt.QtWidgets import QLineEdit
+    dialog = wrapper.folder_dialog
+    shown = dialog.isVisible()
+    dialog.findChild(QLineEdit, "fileNameEdit").setText(folder)
+    dialog.accept()
+    settle(app)
+    return shown
+
+
+def standard_dialog(app, product, screenshot=None):
+    from processing.gui.AlgorithmDialog import AlgorithmDialog
+    from qgis.core import QgsApplication
+    from qgis.PyQt.QtWidgets import QGroupBox, QLabel, QTextBrowser
+    alg = QgsApplication.processingRegistry().createAlgorithmById(
+        "s2eq:equalize")
+    dialog = AlgorithmDialog(alg)
+    dialog.show()
+    settle(app)
+    panel = dialog.mainWidget()
+    wrappers = panel.wrappers
+    facts = {"size": [dialog.width(), dialog.height()],
+             "help_url": alg.helpUrl()}
+
+    output = wrappers["OUTPUT"].wrappedWidget()
+    advanced = panel.findChild(QGroupBox, "grpAdvanced")
+    area = advanced.parentWidget().parentWidget().parentWidget()
+    facts["output_in_view"] = inside(output, area.viewport())
+    facts["horizontal_scroll_bar"] = area.horizontalScrollBar().isVisible()
+    if screenshot:
+        dialog.grab().save(screenshot)
+
+    facts["labels"] = [label.text() for label in panel.findChildren(QLabel)]
+    facts["wrapped_labels"] = [label.text() for label in
+                               panel.findChildren(QLabel)
+                               if label.wordWrap()]
+    helps = [b.toPlainText() for b in dialog.findChildren(QTextBrowser)]
+    facts["help_panel"] = max(helps, key=len)
+
+    sample = wrappers["SAMPLE_PERCENT"].wrappedWidget()
+    facts["sample"] = {"decimals": sample.decimals(), "text": sample.text()}
+    zone = wrappers["UTM_ZONE"]
+    facts["zone"] = {"minimum": zone.spin.minimum(),
+                     "maximum": zone.spin.maximum(),
+                     "value": zone.value()}
+
+    product_wrapper = wrappers["INPUT"]
+    files = product_wrapper.field.files
+    facts["input"] = {
+        "placeholder": files.lineEdit().placeholderText(),
+        "filter": files.filter(),
+        "folder_tip": product_wrapper.field.folder_button.toolTip(),
+        "empty": product_wrapper.parameterValue(),
+    }
+    dialog.runAlgorithm()             # Run with no product
+    settle(app)
+    facts["run_without_product"] = [
+        item.text() for item in dialog.messageBar().items()]
+    files.lineEdit().setText(str(product))
+    facts["input"]["typed"] = product_wrapper.parameterValue()
+
+    combination = wrappers["COMBINATION"].wrappedWidget()
+    facts["colours_at_start"] = colours(wrappers)
+    rows = facts["colours_by_combination"] = {}
+    passed = facts["parameters_by_combination"] = {}
+    for index in range(combination.count()):
+        combination.setCurrentIndex(index)
+        settle(app)
+        name = combination.currentText()
+        rows[name] = colours(wrappers)
+        parameters = dialog.createProcessingParameters()
+        passed[name] = [parameters.get(n) for n in COLOURS]
+        facts.setdefault("tooltips", {})[name] = \
+            wrappers["RED"].chooser.toolTip()
+
+    combination.setCurrentText("Custom bands")
+    wrappers["RED"].chooser.setCurrentText("B08")
+    combination.setCurrentText("SWIR 12-8A-4")
+    combination.setCurrentText("Custom bands")
+    settle(app)
+    facts["own_choice_kept"] = colours(wrappers)
+
+    files.lineEdit().setText("")
+    facts["input"]["folder_dialog_shown"] = choose_folder(
+        app, product_wrapper, str(product))
+    facts["input"]["browsed"] = product_wrapper.parameterValue()
+    dialog.close()
+    return facts
+
+
+def batch_dialog(app):
+    from processing.gui.BatchAlgorithmDialog import BatchAlgorithmDialog
+    from qgis.core import QgsApplication
+    alg = QgsApplication.processingRegistry().createAlgorithmById(
+        "s2eq:equalize")
+    dialog = BatchAlgorithmDialog(alg)
+    dialog.show()
+    settle(app)
+    panel = dialog.mainWidget()
+    if panel.batchRowCount() < 2:
+        panel.addRow()
+    column = panel.parameter_to_column
+    rows = [{name: row[column[name]] for name in column}
+            for row in panel.wrappers]
+    rows[0]["COMBINATION"].wrappedWidget().setCurrentText(
+        "False colour infrared 8-4-3")
+    settle(app)
+    facts = {
+        "rows": len(rows),
+        "colours_per_row": [colours(row) for row in rows],
+        "parameters_row_0": [panel.valueForParameter(0, n) for n in COLOURS],
+        "input_widgets": [type(row["INPUT"].widget).__name__ for row in rows],
+    }
+    dialog.close()
+    return facts
+
+
+def model_designer(app):
+    from processing.modeler.ModelerParametersDialog import \
+        ModelerParametersDialog
+    from qgis.core import QgsApplication, QgsProcessingModelAlgorithm
+    alg = QgsApplication.processingRegistry().createAlgorithmById(
+        "s2eq:equalize")
+    model = QgsProcessingModelAlgorithm("probe", "probe")
+    dialog = ModelerParametersDialog(alg, model)
+    dialog.show()
+    settle(app)
+    wrappers = dialog.widget.widget.wrappers
+    child = dialog.createAlgorithm()
+    facts = {
+        "widgets": {name: type(w).__name__ for name, w in wrappers.items()},
+        "sources": sorted(child.parameterSources()),
+    }
+    dialog.close()
+    return facts
+
+
+def main(product, report, screenshot=None):
+    app, plugin = start_qgis()
+    facts = {"standard": standard_dialog(app, product, screenshot),
+             "batch": batch_dialog(app),
+             "modeler": model_designer(app)}
+    with open(report, "w", encoding="utf-8") as handle:
+        json.dump(facts, handle, indent=1, default=str)
+    plugin.unload()
+    app.exitQgis()
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])

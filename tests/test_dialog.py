@@ -1,0 +1,191 @@
+"""s2eq:equalize as a user meets it in QGIS: the algorithm dialog, the batch
+panel, the model designer, the help, and the log.
+
+The dialogs are built and worked in a GUI-enabled QGIS that
+dialog_probe.py starts in a process of its own (the session's shared QGIS
+has no GUI); it reports what they show, and these tests judge it.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import QGIS_PROCESS, TESTS
+
+ALGORITHM = "s2eq:equalize"
+COLOURS = ("RED", "GREEN", "BLUE")
+
+
+@pytest.fixture(scope="module")
+def seen(l1c, tmp_path_factory):
+    """The probe's report on the dialogs, worked with the test product."""
+    report = tmp_path_factory.mktemp("dialog") / "report.json"
+    done = subprocess.run(
+        [sys.executable, os.path.join(TESTS, "dialog_probe.py"), str(l1c),
+         str(report)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        universal_newlines=True, timeout=300,
+        env=dict(os.environ, QT_QPA_PLATFORM="offscreen"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    with open(str(report), encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def combinations():
+    """Named combination label -> its (red, green, blue) bands."""
+    from sentinel2_equalizer.core.bands import COMBINATIONS
+    return {c.label: list(c.bands) for c in COMBINATIONS}
+
+
+# -- The colour fields and the band combination ------------------------------
+
+def test_a_named_combination_greys_out_the_colour_fields_showing_its_bands(
+        seen):
+    shown = seen["standard"]["colours_by_combination"]
+    for name, bands in combinations().items():
+        assert shown[name] == [[False, band] for band in bands], name
+        assert name in seen["standard"]["tooltips"][name]
+
+
+def test_custom_bands_enables_the_colour_fields(seen):
+    shown = seen["standard"]["colours_by_combination"]
+    defaults = [[True, "B04"], [True, "B03"], [True, "B02"]]
+    assert seen["standard"]["colours_at_start"] == defaults
+    assert shown["Custom bands"] == defaults
+    # no combination chosen at all means the default: the colour fields
+    assert shown["[Not selected]"] == defaults
+
+
+def test_the_users_own_bands_come_back_with_custom_bands(seen):
+    assert seen["standard"]["own_choice_kept"] == [
+        [True, "B08"], [True, "B03"], [True, "B02"]]
+
+
+def test_the_dialog_passes_the_bands_it_shows(seen):
+    passed = seen["standard"]["parameters_by_combination"]
+    for name, bands in combinations().items():
+        assert passed[name] == bands, name
+
+
+def test_each_batch_row_follows_its_own_combination(seen):
+    batch = seen["batch"]
+    assert batch["rows"] == 2
+    first, second = batch["colours_per_row"]
+    assert first == [[False, b] for b in
+                     combinations()["False colour infrared 8-4-3"]]
+    assert second == [[True, "B04"], [True, "B03"], [True, "B02"]]
+    assert batch["parameters_row_0"] == ["B08", "B04", "B03"]
+
+
+def test_the_model_designer_keeps_qgis_widgets_and_stores_every_value(seen):
+    modeler = seen["modeler"]
+    # a model input or another algorithm's output can feed any parameter
+    assert set(modeler["widgets"].values()) == {
+        "QgsProcessingModelerParameterWidget"}
+    assert set(COLOURS) | {"COMBINATION", "SAMPLE_PERCENT"} <= set(
+        modeler["sources"])
+
+
+# -- Fields ------------------------------------------------------------------
+
+def test_sample_percent_shows_two_decimals(seen):
+    assert seen["standard"]["sample"] == {"decimals": 2, "text": "1.00"}
+
+
+def test_utm_zone_says_what_zero_means(seen):
+    wording = "UTM zone: 0 = automatic (the zone with most granules), or 1–60"
+    labels = seen["standard"]["wrapped_labels"]
+    assert any(label.startswith(wording) for label in labels), labels
+    assert seen["standard"]["zone"] == {"minimum": 0, "maximum": 60,
+                                        "value": 0}
+
+
+def test_output_is_in_view_at_the_default_size(seen):
+    standard = seen["standard"]
+    assert standard["output_in_view"], standard["size"]
+    assert not standard["horizontal_scroll_bar"]
+
+
+def test_product_field_takes_files_folders_and_typed_paths(seen, l1c):
+    field = seen["standard"]["input"]
+    assert "*.zip" in field["filter"] and "MTD_MSIL1C.xml" in field["filter"]
+    assert ".SAFE" in field["folder_tip"]
+    assert field["typed"] == str(l1c)
+    assert field["folder_dialog_shown"]
+    assert field["browsed"] == str(l1c)
+    assert seen["batch"]["input_widgets"] == ["ProductField"] * 2
+
+
+# -- An empty product ---------------------------------------------------------
+
+def test_empty_product_field_says_what_to_pick_before_run(seen):
+    """The dialog checks every field against its parameter before the
+    algorithm is asked, so on Run QGIS names the empty field itself; the
+    plugin's words are in the empty field."""
+    field = seen["standard"]["input"]
+    assert field["empty"] is None
+    for word in (".zip", "MTD XML", ".SAFE"):
+        assert word in field["placeholder"]
+    assert seen["standard"]["run_without_product"] == [
+        "Wrong or missing parameter value: Sentinel-2 product"]
+
+
+@pytest.mark.usefixtures("qgis_app")
+@pytest.mark.parametrize("parameters", [{}, {"INPUT": ""},
+                                        {"INPUT": "  "}])
+def test_processing_run_without_product_gets_the_plugins_message(parameters,
+                                                                   tmp_path):
+    import processing
+    from qgis.core import QgsProcessingException
+    with pytest.raises(QgsProcessingException, match="INPUT is missing. "
+                       "Point it to a Sentinel-2 .SAFE folder"):
+        processing.run(ALGORITHM, dict(parameters,
+                                       OUTPUT=str(tmp_path / "x.tif")))
+
+
+def test_qgis_process_with_empty_product_gets_the_plugins_message(tmp_path):
+    done = subprocess.run([QGIS_PROCESS, "run", ALGORITHM, "--", "INPUT=",
+                           "OUTPUT={}".format(tmp_path / "x.tif")],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          universal_newlines=True, timeout=300)
+    assert done.returncode != 0
+    assert "INPUT is missing. Point it to a Sentinel-2 .SAFE folder" in \
+        done.stdout + done.stderr
+
+
+# -- Help and log ------------------------------------------------------------
+
+def test_help_panel_explains_pixel_size_and_utm_zone(seen):
+    text = seen["standard"]["help_panel"]
+    for topic in ("Output pixel size", "finest", "UTM zone",
+                  "zone with most granules", "greyed out"):
+        assert topic in text, topic
+
+
+@pytest.mark.usefixtures("qgis_app")
+@pytest.mark.parametrize("choice", ["False colour infrared 8-4-3", None])
+def test_log_names_the_bands_the_run_uses(choice, l1c, tmp_path):
+    import processing
+    from qgis.core import QgsProcessingFeedback
+
+    class Log(QgsProcessingFeedback):
+        def pushInfo(self, info):  # noqa: N802 (QGIS API)
+            logged.append(info)
+            super().pushInfo(info)
+
+    logged = []
+    feedback = Log()
+    parameters = {"INPUT": str(l1c), "RED": "B04", "GREEN": "B03",
+                  "BLUE": "B02", "RESOLUTION": "60",
+                  "OUTPUT": str(tmp_path / "log.tif")}
+    if choice:
+        parameters["COMBINATION"] = choice
+    processing.run(ALGORITHM, parameters, feedback=feedback)
+    bands = combinations()[choice] if choice else ["B04", "B03", "B02"]
+    line = "Bands: {} (red), {} (green), {} (blue)".format(*bands)
+    assert any(text.startswith(line) for text in logged), logged
+    if choice:
+        assert any(choice in text and "do not apply" in text
+                   for text in logged), logged
