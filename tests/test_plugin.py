@@ -26,7 +26,7 @@ def test_help_icon_group_and_parameter_help():
     assert os.path.isfile(alg.svgIconPath())
     assert not alg.icon().isNull()
     help_text = alg.shortHelpString()
-    for topic in ("rank", "Sample percentage", "No-data", "mask"):
+    for topic in ("rank", "Histogram sample", "No-data", "mask"):
         assert topic in help_text
     readme = QUrl(alg.helpUrl()).toLocalFile()
     assert os.path.isfile(readme) and readme.endswith("README.md")
