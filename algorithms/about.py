@@ -7,7 +7,9 @@ from qgis.PyQt.QtGui import QIcon
 
 PLUGIN_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ICON_PATH = os.path.join(PLUGIN_DIR, "icons", "equalizer.svg")
-README_PATH = os.path.join(PLUGIN_DIR, "README.md")
+#: The help page the dialog's Help button opens: plain HTML shipped in the
+#: plugin, so it works offline and shows well in any browser.
+HELP_PAGE = os.path.join(PLUGIN_DIR, "help", "index.html")
 
 
 def plugin_version():

@@ -12,7 +12,7 @@ from qgis.PyQt.QtCore import QCoreApplication, QUrl
 from ..core.bands import (BAND_NAMES, COMBINATIONS, DEFAULT_BANDS,
                           RESOLUTIONS, combination)
 from ..core.errors import EqualizerError
-from .about import ICON_PATH, README_PATH, icon, plugin_version
+from .about import HELP_PAGE, ICON_PATH, icon, plugin_version
 from .compat import FILE_BEHAVIOR, NUMBER_DOUBLE, NUMBER_INTEGER
 from .parameters import optional, widget
 from .styling import EqualizedStyle
@@ -69,7 +69,7 @@ class EqualizeAlgorithm(QgsProcessingAlgorithm):
         return ICON_PATH
 
     def helpUrl(self):  # noqa: N802 (QGIS API)
-        return QUrl.fromLocalFile(README_PATH).toString()
+        return QUrl.fromLocalFile(HELP_PAGE).toString()
 
     def tags(self):
         return self.tr("sentinel,sentinel-2,s2,histogram,equalization,"

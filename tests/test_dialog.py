@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+from html.parser import HTMLParser
 
 import pytest
 
@@ -162,6 +163,62 @@ def test_help_panel_explains_pixel_size_and_utm_zone(seen):
     for topic in ("Output pixel size", "finest", "UTM zone",
                   "zone with most granules", "greyed out"):
         assert topic in text, topic
+
+
+class Page(HTMLParser):
+    """A page's headings and table rows, and whether its tags balance."""
+
+    VOID = {"meta", "br", "img", "link", "hr", "input"}
+
+    def __init__(self):
+        super().__init__()
+        self.open, self.headings, self.rows = [], [], []
+        self.balanced = True
+
+    def handle_starttag(self, tag, attrs):
+        if tag not in self.VOID:
+            self.open.append(tag)
+        if tag == "tr":
+            self.rows.append([])
+        elif tag in ("td", "th"):
+            self.rows[-1].append("")
+
+    def handle_endtag(self, tag):
+        if not self.open or self.open.pop() != tag:
+            self.balanced = False
+
+    def handle_data(self, data):
+        if self.open and self.open[-1] in ("h1", "h2", "h3"):
+            self.headings.append(data.strip())
+        if "td" in self.open or "th" in self.open:
+            self.rows[-1][-1] += data
+
+
+def shown(value):
+    """A default as the help page writes it: 1.0 as 1."""
+    return "{:g}".format(value) if isinstance(value, float) else str(value)
+
+
+@pytest.mark.usefixtures("qgis_app")
+def test_help_button_opens_a_page_with_every_parameter_and_default():
+    from qgis.core import QgsApplication
+    from qgis.PyQt.QtCore import QUrl
+    alg = QgsApplication.processingRegistry().algorithmById(ALGORITHM)
+    path = QUrl(alg.helpUrl()).toLocalFile()
+    assert path.endswith(".html") and os.path.isfile(path)
+    page = Page()
+    with open(path, encoding="utf-8") as handle:
+        page.feed(handle.read())
+    assert page.balanced and not page.open
+    assert "Parameters" in page.headings
+    for parameter in alg.parameterDefinitions():
+        # the table's columns: dialog label, script name(s), default, meaning
+        rows = [row for row in page.rows if len(row) == 4 and
+                parameter.name() in row[1].replace(",", " ").split()]
+        assert len(rows) == 1, parameter.name()
+        default = parameter.defaultValue()
+        if default is not None:
+            assert shown(default) in rows[0][2], (parameter.name(), rows[0])
 
 
 @pytest.mark.usefixtures("qgis_app")

@@ -28,8 +28,8 @@ def test_help_icon_group_and_parameter_help():
     help_text = alg.shortHelpString()
     for topic in ("rank", "Histogram sample", "No-data", "mask"):
         assert topic in help_text
-    readme = QUrl(alg.helpUrl()).toLocalFile()
-    assert os.path.isfile(readme) and readme.endswith("README.md")
+    page = QUrl(alg.helpUrl()).toLocalFile()
+    assert os.path.isfile(page) and page.endswith(".html")
     for parameter in alg.parameterDefinitions():
         assert len(parameter.help()) > 20, parameter.name()
     provider = alg.provider()
@@ -121,7 +121,8 @@ def test_package_installs_and_runs_in_a_fresh_profile(l1c, tmp_path):
         assert all(n.startswith("sentinel2_equalizer/") for n in names)
         for needed in ("metadata.txt", "__init__.py", "plugin.py",
                        "algorithms/equalize.py", "core/render.py",
-                       "icons/equalizer.svg", "README.md", "LICENSE"):
+                       "icons/equalizer.svg", "help/index.html",
+                       "README.md", "LICENSE"):
             assert "sentinel2_equalizer/" + needed in names, needed
         for left_out in ("tests/", "scripts/", "Makefile", ".ci/", "docs/"):
             assert not any(n.startswith("sentinel2_equalizer/" + left_out)
