@@ -5,7 +5,7 @@ PYTHON ?= /usr/bin/python3
 PYTEST_ARGS ?=
 PACKAGE ?= sentinel2_equalizer.zip
 
-.PHONY: help deps demo test bench package test-matrix clean
+.PHONY: help deps demo test bench package test-matrix screenshots clean
 
 help:
 	@echo "make demo         equalize a generated sample product (demo/)"
@@ -13,6 +13,7 @@ help:
 	@echo "make bench        time and measure full-size runs"
 	@echo "make package      build sentinel2_equalizer.zip for Plugin Manager"
 	@echo "make test-matrix  run the suite on QGIS 3.22, 3.40 and 3.44"
+	@echo "make screenshots  picture the dialog and its result (docs/)"
 
 deps:
 	@sh scripts/install-deps
@@ -37,6 +38,10 @@ package:
 
 test-matrix:
 	sh scripts/test-matrix
+
+# The dialog and the loaded result, drawn headless by QGIS itself.
+screenshots: deps
+	$(PYTHON) scripts/screenshots.py docs
 
 clean:
 	rm -rf .build demo sentinel2_equalizer.zip
