@@ -131,6 +131,18 @@ def to_reflectance_scale(counts, offset):
     return moved
 
 
+def rescaled_dns(offset, nodata=0, saturated=None,
+                 new_saturated=LEVELS_IN - 1):
+    """The uint16 table that moves a product's DNs onto another scale: DN +
+    ``offset`` clamped to FIRST_VALID..LAST_VALID, ``nodata`` to 0 and
+    ``saturated`` (if given) to ``new_saturated``."""
+    table = _corrected(offset).astype(np.uint16)
+    if saturated is not None:
+        table[int(saturated)] = new_saturated
+    table[int(nodata)] = 0
+    return table
+
+
 def dn_table(lut, offset, saturated=None):
     """The table that maps a product's DNs through ``lut``, a table on the
     corrected scale; ``saturated``, if given, maps to 255."""

@@ -19,21 +19,17 @@ def band_counters(plan, sample_fraction, seed):
             for number in range(len(plan.unique_bands))]
 
 
-def measurement(plan, counters, sample_fraction, seed, log=None):
+def measurement(plan, counters, sample_fraction, seed, log=None,
+                strict=True):
     """The Measurement made of ``counters`` (filled by a decode of
-    ``plan``'s bands). Raises DataError for a band with nothing counted."""
+    ``plan``'s bands). With ``strict``, raises DataError for a band with
+    nothing counted; a mosaic does without, since a sliver of one product
+    may add nothing to a sum that the others fill."""
     bands = {}
     for band, counter in zip(plan.unique_bands, counters):
-        if counter.valid_pixels == 0:
-            raise DataError(
-                "Band {} holds no valid pixel: it is all no-data, so the "
-                "image would be empty. Choose another band or product."
-                .format(band))
-        if counter.sampled_pixels == 0:
-            raise DataError(
-                "A sample of {:g} % drew no valid pixel of band {} (it has "
-                "{}). Raise the sample share; 100 % uses every pixel.".format(
-                    sample_fraction * 100.0, band, counter.valid_pixels))
+        if strict:
+            check_counted(band, counter.valid_pixels,
+                          counter.sampled_pixels, sample_fraction)
         if log:
             log("{}: {} of {} valid pixels sampled".format(
                 band, counter.sampled_pixels, counter.valid_pixels))
@@ -46,6 +42,20 @@ def measurement(plan, counters, sample_fraction, seed, log=None):
                  "baseline": product.baseline, "sensing": product.sensing},
         bands=bands, sample_fraction=float(sample_fraction), seed=int(seed),
         resolution=plan.grid.resolution)
+
+
+def check_counted(band, valid_pixels, sampled_pixels, sample_fraction):
+    """Raise DataError unless a sampled pixel of ``band`` was counted."""
+    if valid_pixels == 0:
+        raise DataError(
+            "Band {} holds no valid pixel: it is all no-data, so the "
+            "image would be empty. Choose another band or product."
+            .format(band))
+    if sampled_pixels == 0:
+        raise DataError(
+            "A sample of {:g} % drew no valid pixel of band {} (it has "
+            "{}). Raise the sample share; 100 % uses every pixel.".format(
+                sample_fraction * 100.0, band, valid_pixels))
 
 
 def measure(product_path, bands, sample_fraction=0.01, resolution=None,
