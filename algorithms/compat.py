@@ -4,7 +4,8 @@ QGIS 3.36 moved Processing enums into scoped ``Qgis`` enums; QGIS 4 drops the
 old unscoped names. Each value here is looked up in the new place first.
 """
 
-from qgis.core import (Qgis, QgsProcessingParameterDefinition,
+from qgis.core import (Qgis, QgsProcessing,
+                       QgsProcessingParameterDefinition,
                        QgsProcessingParameterFile,
                        QgsProcessingParameterNumber)
 
@@ -26,6 +27,7 @@ NUMBER_DOUBLE = _pick("ProcessingNumberParameterType", "Double",
                       QgsProcessingParameterNumber, "Double")
 NUMBER_INTEGER = _pick("ProcessingNumberParameterType", "Integer",
                        QgsProcessingParameterNumber, "Integer")
+SOURCE_FILE = _pick("ProcessingSourceType", "File", QgsProcessing, "TypeFile")
 
 
 def add_flags(parameter, *flags):
