@@ -2,74 +2,29 @@
 
 import os
 
-from qgis.core import (QgsProcessingAlgorithm, QgsProcessingException,
-                       QgsProcessingParameterEnum, QgsProcessingParameterFile,
+from qgis.core import (QgsProcessingException, QgsProcessingParameterFile,
                        QgsProcessingParameterNumber,
                        QgsProcessingParameterRasterDestination,
                        QgsProcessingUtils)
-from qgis.PyQt.QtCore import QCoreApplication, QUrl
 
-from ..core.bands import (BAND_NAMES, COMBINATIONS, DEFAULT_BANDS,
-                          RESOLUTIONS, combination)
 from ..core.errors import EqualizerError
-from .about import HELP_PAGE, ICON_PATH, icon, plugin_version
-from .compat import FILE_BEHAVIOR, NUMBER_DOUBLE, NUMBER_INTEGER
+from .about import plugin_version
+from .base import FINEST, S2EqAlgorithm  # noqa: F401 (FINEST: mosaic)
+from .compat import FILE_BEHAVIOR, NUMBER_INTEGER
 from .parameters import optional, widget
 from .styling import EqualizedStyle
 
 
-def load_render():
-    """The numpy/rasterio part of the core, imported on first use so that
-    QGIS starts without loading them, and so that the plugin still loads
-    where they are missing. Returns (module, None) or (None, the name of
-    the module that could not be imported)."""
-    try:
-        from ..core import render
-    except ImportError as exc:
-        return None, exc.name or str(exc)
-    return render, None
-
-CUSTOM = "Custom bands"  # no comma: Processing splits enum strings on commas
-FINEST = "finest"
-
-
-class EqualizeAlgorithm(QgsProcessingAlgorithm):
+class EqualizeAlgorithm(S2EqAlgorithm):
     INPUT = "INPUT"
-    COMBINATION = "COMBINATION"
-    RED = "RED"
-    GREEN = "GREEN"
-    BLUE = "BLUE"
-    SAMPLE_PERCENT = "SAMPLE_PERCENT"
-    RESOLUTION = "RESOLUTION"
     UTM_ZONE = "UTM_ZONE"
     OUTPUT = "OUTPUT"
-
-    def tr(self, text):
-        return QCoreApplication.translate("EqualizeAlgorithm", text)
-
-    def createInstance(self):  # noqa: N802 (QGIS API)
-        return EqualizeAlgorithm()
 
     def name(self):
         return "equalize"
 
     def displayName(self):  # noqa: N802 (QGIS API)
         return self.tr("Equalize Sentinel-2 bands to RGB")
-
-    def group(self):
-        return self.tr("Sentinel-2")
-
-    def groupId(self):  # noqa: N802 (QGIS API)
-        return "sentinel2"
-
-    def icon(self):
-        return icon()
-
-    def svgIconPath(self):  # noqa: N802 (QGIS API)
-        return ICON_PATH
-
-    def helpUrl(self):  # noqa: N802 (QGIS API)
-        return QUrl.fromLocalFile(HELP_PAGE).toString()
 
     def tags(self):
         return self.tr("sentinel,sentinel-2,s2,histogram,equalization,"
@@ -96,6 +51,11 @@ class EqualizeAlgorithm(QgsProcessingAlgorithm):
             "finest resolution of the chosen bands (10 m with B02, B03, B04 "
             "or B08), repeating the pixels of coarser ones. 20 or 60 reads "
             "reduced JPEG2000 levels: a quick-look in seconds.</p>"
+            "<p><b>Shared curve</b> (optional). A curve file made by 'Build "
+            "a shared curve' from one or more products: the bands go through "
+            "it instead of their own histograms, so products given the same "
+            "curve get the same colours (dates of a tile, tiles of a "
+            "region). The run then decodes and writes in one pass.</p>"
             "<p><b>UTM zone</b> (advanced). For a product whose granules lie "
             "in two UTM zones: 0 writes the zone with most granules, 1-60 "
             "that zone (one of the product's).</p>"
@@ -108,8 +68,6 @@ class EqualizeAlgorithm(QgsProcessingAlgorithm):
             "the output: it then takes the default shown here.</p>")
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
-        # Every parameter but INPUT and OUTPUT goes through optional(): a
-        # model saved before it existed must stay valid and run as before.
         product = QgsProcessingParameterFile(
             self.INPUT, self.tr("Sentinel-2 product"),
             behavior=FILE_BEHAVIOR,
@@ -121,55 +79,10 @@ class EqualizeAlgorithm(QgsProcessingAlgorithm):
             "/ MTD_MSIL2A.xml (file button), its .SAFE folder (folder "
             "button), or a folder holding exactly one product."))
         self.addParameter(widget(product, "product.ProductWrapper"))
-
-        combo = QgsProcessingParameterEnum(
-            self.COMBINATION, self.tr("Band combination"),
-            options=[CUSTOM] + [c.label for c in COMBINATIONS],
-            defaultValue=CUSTOM, usesStaticStrings=True)
-        combo.setHelp(self.tr(
-            "A band combination by name; it decides the bands, and the red, "
-            "green and blue fields do not apply. 'Custom bands' uses those "
-            "fields.") + " " + "; ".join(
-                "{}: {}".format(c.label, c.purpose)
-                for c in COMBINATIONS) + ".")
-        self.addParameter(optional(combo))
-
-        colours = (self.RED, self.GREEN, self.BLUE)
-        for channel, (name, label, caption) in enumerate((
-                (self.RED, self.tr("Red band"), self.tr("Red")),
-                (self.GREEN, self.tr("Green band"), self.tr("Green")),
-                (self.BLUE, self.tr("Blue band"), self.tr("Blue")))):
-            band = QgsProcessingParameterEnum(
-                name, label, options=list(BAND_NAMES),
-                defaultValue=DEFAULT_BANDS[channel], usesStaticStrings=True)
-            band.setHelp(self.tr(
-                "Band shown in this colour with 'Custom bands': B01-B12 or "
-                "B8A. A named combination replaces it."))
-            # The three colours share one line of the dialog, led by red.
-            self.addParameter(widget(
-                optional(band), "bands.BandWrapper", follows=self.COMBINATION,
-                channel=channel, caption=caption,
-                joined=list(colours[1:]) if channel == 0 else []))
-
-        sample = QgsProcessingParameterNumber(
-            self.SAMPLE_PERCENT, self.tr("Histogram sample (% of pixels)"),
-            type=NUMBER_DOUBLE, defaultValue=1.0, minValue=0.0,
-            maxValue=100.0)
-        sample.setHelp(self.tr(
-            "Share of each band's valid pixels, above 0 and up to 100, drawn "
-            "at random (fixed seed) to build its histogram. Smaller is "
-            "faster to count; 100 gives the exact histogram."))
-        self.addParameter(widget(optional(sample), decimals=2))
-
-        resolution = QgsProcessingParameterEnum(
-            self.RESOLUTION, self.tr("Output pixel size (m)"),
-            options=[FINEST] + [str(r) for r in RESOLUTIONS],
-            defaultValue=FINEST, usesStaticStrings=True)
-        resolution.setHelp(self.tr(
-            "'finest' keeps the finest resolution of the chosen bands. 20 or "
-            "60 reads the bands at a reduced JPEG2000 resolution level: a "
-            "quick-look in seconds."))
-        self.addParameter(optional(resolution, advanced=True))
+        self.add_band_parameters()
+        self.add_sample_parameter()
+        self.add_curve_parameter()
+        self.add_resolution_parameter()
 
         zone = QgsProcessingParameterNumber(
             self.UTM_ZONE, self.tr("UTM zone: 0 = automatic (the zone with "
@@ -189,20 +102,6 @@ class EqualizeAlgorithm(QgsProcessingAlgorithm):
             "a failed or cancelled run leaves nothing there."))
         self.addParameter(output)
 
-    def canExecute(self):  # noqa: N802 (QGIS API)
-        missing = load_render()[1]
-        if missing is None:
-            return True, ""
-        return False, self.tr(
-            "This algorithm needs the Python modules numpy and rasterio, and "
-            "'{}' cannot be imported. Install it, then restart QGIS. "
-            "Windows (OSGeo4W): run the OSGeo4W setup, choose Advanced "
-            "install and add the package python3-rasterio. macOS (QGIS.org "
-            "build): /Applications/QGIS.app/Contents/MacOS/bin/pip3 install "
-            "rasterio. Linux: install your distribution's python3-rasterio "
-            "(Debian/Ubuntu: sudo apt install python3-rasterio; Fedora: sudo "
-            "dnf install python3-rasterio).").format(missing)
-
     def checkParameterValues(self, parameters, context):  # noqa: N802
         # Clearer messages than the generic "Incorrect parameter value" for
         # the mistakes users make most.
@@ -210,53 +109,13 @@ class EqualizeAlgorithm(QgsProcessingAlgorithm):
             return False, self.tr(
                 "INPUT is missing. Point it to a Sentinel-2 .SAFE folder, its "
                 ".zip, or its MTD_MSIL1C.xml / MTD_MSIL2A.xml file.")
-        for name in (self.RED, self.GREEN, self.BLUE):
-            value = parameters.get(name)
-            if isinstance(value, str) and value not in BAND_NAMES:
-                return False, self.tr(
-                    "{}: '{}' is not a Sentinel-2 band name. Use one of "
-                    "{}.").format(name, value, ", ".join(BAND_NAMES))
-        percent = self.parameterAsDouble(parameters, self.SAMPLE_PERCENT,
-                                         context)
-        if not 0.0 < percent <= 100.0:
-            return False, self.tr(
-                "SAMPLE_PERCENT must be above 0 and at most 100 (got {}). Use "
-                "1 for a quick histogram, 100 for the exact one.").format(
-                    parameters.get(self.SAMPLE_PERCENT))
+        ok, message = self.check_bands_and_sample(parameters, context)
+        if not ok:
+            return ok, message
         return super().checkParameterValues(parameters, context)
 
-    def geotiff_path(self, output, context):
-        """``output`` with the .tif extension added when it has none, as
-        Processing does for its own file outputs; another extension is an
-        error, since the file is a GeoTIFF whatever its name."""
-        extension = os.path.splitext(output)[1].lower()
-        if extension in (".tif", ".tiff"):
-            return output
-        if extension:
-            raise QgsProcessingException(self.tr(
-                "OUTPUT '{}' ends in '{}', but the image is a GeoTIFF. Give a "
-                "file name ending in .tif.").format(output, extension))
-        path = output + ".tif"
-        if context.willLoadLayerOnCompletion(output):
-            layers = context.layersToLoadOnCompletion()
-            layers[path] = layers.pop(output)
-            context.setLayersToLoadOnCompletion(layers)
-        return path
-
-    def bands(self, parameters, context):
-        """The (red, green, blue) band names the run uses, and the named
-        combination they come from (None with 'Custom bands')."""
-        choice = self.parameterAsEnumString(parameters, self.COMBINATION,
-                                            context)
-        if choice and choice != CUSTOM:
-            return combination(choice).bands, choice
-        return tuple(self.parameterAsEnumString(parameters, name, context)
-                     for name in (self.RED, self.GREEN, self.BLUE)), None
-
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
-        render = load_render()[0]
-        if render is None:
-            raise QgsProcessingException(self.canExecute()[1])
+        render = self.core("render")
         product = self.parameterAsFile(parameters, self.INPUT, context)
         output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
         if os.path.realpath(output) == os.path.realpath(product):
@@ -264,28 +123,16 @@ class EqualizeAlgorithm(QgsProcessingAlgorithm):
                 "OUTPUT is the input product itself. Choose another file for "
                 "the GeoTIFF."))
         output = self.geotiff_path(output, context)
-        resolution = self.parameterAsEnumString(parameters, self.RESOLUTION,
-                                                context)
         zone = self.parameterAsInt(parameters, self.UTM_ZONE, context)
-        bands, named = self.bands(parameters, context)
-        # The parameters logged above list RED/GREEN/BLUE even where a named
-        # combination overrides them: say which bands this run uses.
-        if named:
-            feedback.pushInfo(self.tr(
-                "Bands: {} (red), {} (green), {} (blue), from the band "
-                "combination '{}'; the red, green and blue band fields do "
-                "not apply.").format(*bands, named))
-        else:
-            feedback.pushInfo(self.tr(
-                "Bands: {} (red), {} (green), {} (blue).").format(*bands))
         options = render.Options(
-            product=product, output=output, bands=bands,
-            sample_fraction=self.parameterAsDouble(
-                parameters, self.SAMPLE_PERCENT, context) / 100.0,
-            resolution=None if resolution in ("", FINEST) else int(resolution),
+            product=product, output=output,
+            bands=self.read_bands(parameters, context, feedback),
+            sample_fraction=self.sample_fraction(parameters, context),
+            resolution=self.resolution(parameters, context),
             utm_zone=zone or None,
             scratch_dir=QgsProcessingUtils.tempFolder(),
-            software="Sentinel-2 Equalizer {}".format(plugin_version()))
+            software="Sentinel-2 Equalizer {}".format(plugin_version()),
+            curve=self.curve_path(parameters, context))
         try:
             result = render.run(options, report=feedback.setProgress,
                                 is_cancelled=feedback.isCanceled,

@@ -3,6 +3,7 @@
 from qgis.core import QgsProcessingProvider
 
 from .about import ICON_PATH, icon, plugin_version
+from .curve import CurveAlgorithm
 from .equalize import EqualizeAlgorithm
 
 
@@ -27,6 +28,7 @@ class EqualizerProvider(QgsProcessingProvider):
 
     def loadAlgorithms(self):  # noqa: N802 (QGIS API)
         self.addAlgorithm(EqualizeAlgorithm())
+        self.addAlgorithm(CurveAlgorithm())
 
     def supportedOutputRasterLayerExtensions(self):  # noqa: N802 (QGIS API)
         return ["tif"]
