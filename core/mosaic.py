@@ -1,0 +1,301 @@
+"""Many products, one image, one curve: the mosaic job.
+
+Each product is decoded once, band by band, onto the mosaic grid into one
+spool per band, while its sampled histograms are drawn (measure); the
+histograms of all products are summed into one curve; the spools are
+written through that curve into one GeoTIFF (write). Given a curve, the
+measure stage is skipped. Memory holds a few decoded tiles and one write
+block whatever the number of products; the spools, on disk, grow with the
+mosaic's area.
+
+Where products overlap, the first valid pixel wins, in the order the
+products were given (then granule by granule within a product), as within
+a multi-granule product.
+
+How a product in another UTM zone is counted: by its native pixels, as
+decoded, before they are warped. Its histogram is then a property of the
+product alone, the same whatever mosaic it joins and the same as the
+measure stage gives for it (measure.measure, and so a curve file made of
+the same products): the mosaic made with that curve file is the very same
+image. Counting warped pixels instead would let the warp's
+nearest-neighbour duplicates and gaps (a few per cent of the pixels when
+the grids turn against each other) move the sample, and would make the
+curve depend on the zone the mosaic happens to be written in.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import curve as curves
+from .equalize import DEFAULT_SEED, LEVELS_IN, dn_table, rescaled_dns
+from .errors import EqualizerError, ProductError
+from .gdal_env import BoundedGdalCache
+from .geotiff import write_geotiff
+from .grid import mosaic_grid
+from .measure import band_counters, check_counted, measurement
+from .output import check_output_path
+from .plan import Plan, check_sample, make_plan
+from .progress import Progress
+from .reading import GranuleBand, decode_into
+from .render import READ_SHARE, WRITE_SHARE, provenance, spooled_blocks
+from .spool import Spool
+from .warp import WarpedBand
+
+#: The saturated value on the spools' common scale when products differ.
+SATURATED = LEVELS_IN - 1
+#: At most this many tile names in a layer name; more are counted instead.
+NAMED_TILES = 4
+
+
+@dataclass
+class MosaicResult:
+    """What a mosaic run produced."""
+
+    output: str
+    layer_name: str
+    products: list          # the core.product.Product of each, in order
+    grid: object            # the mosaic's grid.Grid
+    bands: tuple
+    reprojected: list       # names of products warped from another zone
+    sampled: dict           # band -> pixels that fed its histogram
+    tables: dict            # band -> the uint8 table the spools went through
+    curve: object           # the curve.Curve of the whole mosaic
+
+
+def mosaic(product_paths, output, bands=("B04", "B03", "B02"),
+           sample_fraction=0.01, resolution=None, seed=DEFAULT_SEED,
+           curve=None, scratch_dir=None, software="", report=None,
+           is_cancelled=None, log=None):
+    """Write ``bands`` of every product in ``product_paths`` as one
+    equalized RGB GeoTIFF at ``output``.
+
+    ``product_paths``: one or more products (as render.run takes them).
+    ``sample_fraction``: 0 < f <= 1 of each band's valid pixels, in every
+    product. ``resolution``: 10, 20 or 60 (m), or None for the finest of
+    the bands. ``curve``: a curve file's path or a curve.Curve to use
+    instead of the products' own histograms. ``scratch_dir``: where the
+    spools go (None: the system's temporary folder). ``report(percent)``,
+    ``is_cancelled()``, ``log(message)``: as for render.run.
+
+    The mosaic is written in the UTM zone holding most granules of all the
+    products (the lower zone on a tie), on a grid that holds every granule
+    of that zone on whole pixels; granules of other zones are reprojected.
+    Returns a MosaicResult. Raises EqualizerError subclasses (Cancelled
+    included) with nothing left at ``output``.
+    """
+    progress = Progress(report, is_cancelled, log)
+    check_sample(sample_fraction)
+    if isinstance(curve, str):
+        curve = curves.load(curve)
+    with BoundedGdalCache():
+        plans = _open_all(product_paths, bands, resolution, progress.log)
+        products = [p.product for p in plans]
+        check_output_path(output, [f for p in products for f in p.files()])
+        if curve is not None:
+            curves.check_fits(curve, plans[0].unique_bands,
+                              products[0].level)
+        granules = [g for p in products for g in p.granules]
+        grid = mosaic_grid(granules, min(p.grid.resolution for p in plans))
+        warped = [p.name for p in products
+                  if not all(_on_grid(g, grid) for g in p.granules)]
+        progress.log("Mosaic grid: {} x {} pixels of {} m in EPSG:{}, the "
+                     "UTM zone of {} of the {} granules{}".format(
+                         grid.width, grid.height, grid.resolution, grid.epsg,
+                         sum(g.epsg == grid.epsg for g in granules),
+                         len(granules),
+                         "; reprojected by GDAL (nearest neighbour): " +
+                         ", ".join(warped) if warped else ""))
+        plans = [Plan(p.product, p.bands, grid, p.product.granules)
+                 for p in plans]
+        measured = curve is None
+        curve, tables = _measure_and_write(
+            plans, output, curve, sample_fraction, seed, scratch_dir,
+            software, progress)
+    progress.at(1.0)
+    bands = plans[0].bands
+    sampled = {band: counts.sampled_pixels
+               for band, counts in curve.counts.items()} if measured else {}
+    return MosaicResult(output, layer_name(products, bands), products, grid,
+                        bands, warped, sampled, tables, curve)
+
+
+def _open_all(product_paths, bands, resolution, log):
+    """A Plan per distinct product, in order; raises naming the product
+    that fails and refusing a mix of levels."""
+    paths = [str(p) for p in (product_paths or []) if str(p).strip()]
+    if not paths:
+        raise ProductError(
+            "No products given. Give one or more Sentinel-2 products (.SAFE "
+            "folders, their .zip files or their MTD_MSIL1C.xml / "
+            "MTD_MSIL2A.xml) to mosaic.")
+    plans, seen = [], set()
+    for number, path in enumerate(paths, 1):
+        try:
+            plan = make_plan(path, bands, resolution)
+        except EqualizerError as exc:
+            raise type(exc)("Product {} of {} ({}): {}".format(
+                number, len(paths), path, exc))
+        name = plan.product.name
+        if name in seen:
+            log("Product {} of {} ({}) was given before; it is used once."
+                .format(number, len(paths), name))
+            continue
+        seen.add(name)
+        log("Product {} of {}: {}".format(number, len(paths),
+                                          plan.product.describe()))
+        plans.append(plan)
+    levels = {}
+    for plan in plans:
+        levels.setdefault(plan.product.level, []).append(plan.product.name)
+    if len(levels) > 1:
+        raise ProductError(
+            "The products mix levels ({}). L1C (top of atmosphere) and L2A "
+            "(surface) reflectances differ, so one mosaic with one curve "
+            "cannot show both: mosaic each level on its own.".format(
+                "; ".join("{}: {}".format(level, ", ".join(names))
+                          for level, names in sorted(levels.items()))))
+    return plans
+
+
+def _measure_and_write(plans, output, curve, sample_fraction, seed,
+                       scratch_dir, software, progress):
+    """Decode every product into the spools (measuring it unless ``curve``
+    is given) and write them through the curve; returns the curve and the
+    band -> table the spools went through."""
+    grid = plans[0].grid
+    unique = plans[0].unique_bands
+    scales = [_spool_scale(plans, band) for band in unique]
+    spools = []
+    try:
+        spools = [Spool(grid.width, grid.height, scratch_dir)
+                  for _ in unique]
+        counters = [None if curve else band_counters(
+            plan, sample_fraction, seed) for plan in plans]
+        # Every band file of every product is opened and checked before the
+        # first is decoded, so a damaged one is reported at once.
+        targets = [_targets(plan, spools, scales, counters[number])
+                   for number, plan in enumerate(plans)]
+        costs = [sum(w.width * w.height / float(t.shrink ** 2)
+                     for t in ts for w in t.windows) for ts in targets]
+        done, total = 0.0, max(sum(costs), 1.0)
+        for plan, own, cost in zip(plans, targets, costs):
+            progress.log("Decoding {}".format(plan.product.name))
+            decode_into(own, progress.cancelled, progress.span(
+                READ_SHARE * done / total, READ_SHARE * cost / total))
+            done += cost
+        if curve is None:
+            curve = _curve(plans, counters, sample_fraction, seed, software,
+                           progress.log)
+        tables = {band: dn_table(curve.tables[band], offset, saturated)
+                  for band, (offset, saturated) in zip(unique, scales)}
+        bands = plans[0].bands
+        blocks = spooled_blocks([spools[unique.index(b)] for b in bands],
+                                [tables[b] for b in bands], [0])
+        products = [plan.product for plan in plans]
+        write_geotiff(
+            output, grid, blocks,
+            provenance(products, bands, grid.resolution, curve, software,
+                       "Mosaic of {} Sentinel-2 products, bands {}, "
+                       "histogram-equalized with one curve".format(
+                           len(products), "/".join(bands))),
+            ["{} equalized".format(b) for b in bands], progress,
+            advance=progress.span(READ_SHARE, WRITE_SHARE))
+    finally:
+        for spool in spools:
+            spool.close()
+    return curve, tables
+
+
+def _curve(plans, counters, sample_fraction, seed, software, log):
+    """The curve of the products' summed histograms. A product may add
+    nothing to a band (a sliver at the swath's edge that the sample
+    missed); the sum may not."""
+    measurements = [measurement(plan, counts, sample_fraction, seed,
+                                strict=False)
+                    for plan, counts in zip(plans, counters)]
+    for band in plans[0].unique_bands:
+        valid, sampled = (sum(getattr(m.bands[band], name)
+                              for m in measurements)
+                          for name in ("valid_pixels", "sampled_pixels"))
+        check_counted(band, valid, sampled, sample_fraction)
+        log("{}: {} of {} valid pixels sampled in {} products".format(
+            band, sampled, valid, len(measurements)))
+    return curves.combine(measurements, software)
+
+
+def _targets(plan, spools, scales, counters):
+    """What decodes each band of each granule of ``plan``'s product into
+    the spools: band after band, granule after granule, the order of the
+    measure stage, so the histograms are the ones it draws."""
+    product, grid = plan.product, plan.grid
+    targets = []
+    for index, band in enumerate(plan.unique_bands):
+        spool = _Rescaled.of(spools[index], product, plan.offset(band),
+                             *scales[index])
+        counter = counters[index] if counters else None
+        for granule in product.granules:
+            if _on_grid(granule, grid):
+                targets.append(GranuleBand(product, granule, band, grid,
+                                           spool, counter, merge=True))
+            else:
+                targets.append(WarpedBand(product, granule, band, grid,
+                                          spool, counter))
+    return targets
+
+
+def _on_grid(granule, grid):
+    if granule.epsg != grid.epsg:
+        return False
+    ulx, uly = granule.grids[min(granule.grids)][:2]
+    col = (ulx - grid.ulx) / grid.resolution
+    row = (grid.uly - uly) / grid.resolution
+    return abs(col - round(col)) < 1e-6 and abs(row - round(row)) < 1e-6
+
+
+def _spool_scale(plans, band):
+    """(offset, saturated DN) of the values spooled for ``band``: the
+    products' own DNs where they all share one offset, no-data value 0 and
+    saturated value, else the reflectance scale (offset 0) with SATURATED.
+    No-data is 0 on either."""
+    kinds = {(plan.offset(band), plan.product.nodata, plan.product.saturated)
+             for plan in plans}
+    if len(kinds) == 1:
+        offset, nodata, saturated = kinds.pop()
+        if nodata == 0:
+            return offset, saturated
+    return 0, SATURATED
+
+
+class _Rescaled:
+    """A spool that stores one product's DNs on the spools' scale (see
+    _spool_scale)."""
+
+    def __init__(self, spool, table):
+        self.spool, self.table = spool, table
+        self.width, self.height = spool.width, spool.height
+
+    @classmethod
+    def of(cls, spool, product, offset, scale_offset, scale_saturated):
+        """``spool`` itself where the product's DNs are on its scale
+        already, else a _Rescaled moving them there."""
+        if (offset, product.nodata, product.saturated) == (
+                scale_offset, 0, scale_saturated):
+            return spool
+        return cls(spool, rescaled_dns(offset - scale_offset, product.nodata,
+                                       product.saturated, scale_saturated))
+
+    def write(self, row, col, block, merge=False):
+        self.spool.write(row, col, np.take(self.table, block), merge)
+
+
+def layer_name(products, bands):
+    """A name that says what the mosaic shows: tiles, dates, bands."""
+    tiles = list(dict.fromkeys(t for p in products for t in p.tiles))
+    dates = sorted({p.sensing_date for p in products})
+    return "{} {} {} mosaic".format(
+        "+".join("T" + t for t in tiles) if len(tiles) <= NAMED_TILES
+        else "{} tiles".format(len(tiles)),
+        dates[0] if len(dates) == 1 else "{} to {}".format(dates[0],
+                                                           dates[-1]),
+        "-".join(bands))
