@@ -5,6 +5,7 @@ from qgis.core import QgsProcessingProvider
 from .about import ICON_PATH, icon, plugin_version
 from .curve import CurveAlgorithm
 from .equalize import EqualizeAlgorithm
+from .mosaic import MosaicAlgorithm
 
 
 class EqualizerProvider(QgsProcessingProvider):
@@ -29,6 +30,7 @@ class EqualizerProvider(QgsProcessingProvider):
     def loadAlgorithms(self):  # noqa: N802 (QGIS API)
         self.addAlgorithm(EqualizeAlgorithm())
         self.addAlgorithm(CurveAlgorithm())
+        self.addAlgorithm(MosaicAlgorithm())
 
     def supportedOutputRasterLayerExtensions(self):  # noqa: N802 (QGIS API)
         return ["tif"]
