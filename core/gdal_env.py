@@ -13,6 +13,8 @@ from rasterio._err import CPLE_BaseError
 from rasterio.env import get_gdal_config, set_gdal_config
 from rasterio.errors import RasterioError, RasterioIOError
 
+from .gdal_thread import osgeo_gdal
+
 #: What rasterio raises when GDAL fails: its I/O error is not a
 #: RasterioError, and some failures (a damaged TIFF directory, say) come as
 #: GDAL's own error classes, which rasterio keeps in a private module.
@@ -59,20 +61,36 @@ class _Counted:
 
 
 class BoundedGdalCache(_Counted):
-    """Lowers GDAL's block cache to GDAL_CACHE_BYTES while any run is on."""
+    """Lowers GDAL's block cache to GDAL_CACHE_BYTES while any run is on.
+
+    The output is written through osgeo.gdal where it is installed (see
+    gdal_thread), whose GDAL library is rasterio's on most installations
+    but not all (rasterio's wheels carry their own), so both are bounded;
+    where they are one library the second bound finds it done.
+    """
 
     _holders = 0
     _saved = None
 
     def lower(self):
         current = int(get_gdal_config("GDAL_CACHEMAX") or 0)
+        saved = None
         if current > GDAL_CACHE_BYTES:
             set_gdal_config("GDAL_CACHEMAX", GDAL_CACHE_BYTES)
-            return current
-        return None
+            saved = current
+        gdal = osgeo_gdal()
+        if gdal is not None and gdal.GetCacheMax() > GDAL_CACHE_BYTES:
+            osgeo_saved = gdal.GetCacheMax()
+            gdal.SetCacheMax(GDAL_CACHE_BYTES)
+            return saved, osgeo_saved
+        return None if saved is None else (saved, None)
 
     def restore(self, saved):
-        set_gdal_config("GDAL_CACHEMAX", saved)
+        rasterio_saved, osgeo_saved = saved
+        if rasterio_saved is not None:
+            set_gdal_config("GDAL_CACHEMAX", rasterio_saved)
+        if osgeo_saved is not None:
+            osgeo_gdal().SetCacheMax(osgeo_saved)
 
 
 class _ErrorLoggerLevel(_Counted):

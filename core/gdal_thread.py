@@ -1,0 +1,78 @@
+"""GDAL's own Python bindings (``osgeo.gdal``) as one thread uses them:
+its GDAL settings and the errors GDAL signals in it.
+
+``osgeo.gdal`` releases Python's GIL around each native call, where
+rasterio holds it through some long ones, so the core calls GDAL through it
+where it is installed (every QGIS ships it). Settings and errors stay with
+the thread: nothing else in the process (QGIS's own use of GDAL) sees them,
+and they reach this thread's calls whether or not rasterio and osgeo.gdal
+share one GDAL library (rasterio's wheels carry their own).
+"""
+
+
+def osgeo_gdal():
+    """The ``osgeo.gdal`` module, or None where it is not installed."""
+    try:
+        from osgeo import gdal
+    except ImportError:
+        return None
+    return gdal
+
+
+def config_value(value):
+    """A GDAL setting's value as GDAL spells it (True -> "YES")."""
+    if isinstance(value, bool):
+        return "YES" if value else "NO"
+    return str(value)
+
+
+class GdalThread:
+    """While active, ``config`` (name -> str, bool or int) holds for the
+    GDAL calls of the thread that entered, and GDAL's errors there are
+    collected instead of going to QGIS's log.
+
+    Exit in the thread that entered.
+    """
+
+    def __init__(self, gdal, config=None):
+        self.gdal = gdal
+        self.config = {k: config_value(v) for k, v in (config or {}).items()}
+        self.errors = []
+
+    def _handle(self, error_class, number, message):
+        if error_class >= self.gdal.CE_Failure:
+            self.errors.append(message)
+
+    def __enter__(self):
+        for key, value in self.config.items():
+            self.gdal.SetThreadLocalConfigOption(key, value)
+        self.gdal.PushErrorHandler(self._handle)
+        return self
+
+    def __exit__(self, *exc_info):
+        self.gdal.PopErrorHandler()
+        for key in self.config:
+            self.gdal.SetThreadLocalConfigOption(key, None)
+
+    def check(self, failed=False, what="GDAL failed"):
+        """Raise OSError with GDAL's first error message, if it signalled
+        one; with ``failed`` (a call's failure code), even if it did not."""
+        if self.errors:
+            raise OSError(self.errors[0])
+        if failed:
+            raise OSError(what)
+
+    def call(self, function, *args, **kwargs):
+        """``function(*args, **kwargs)``, raising OSError when it fails.
+
+        osgeo returns a failure code or None, unless something in the
+        process turned its exceptions on (a process-wide switch), when it
+        raises RuntimeError.
+        """
+        try:
+            result = function(*args, **kwargs)
+        except RuntimeError as exc:
+            self.check(True, str(exc))
+        if result is None or (isinstance(result, int) and result != 0):
+            self.check(True, "GDAL failed in {}".format(function.__name__))
+        return result
