@@ -1,0 +1,64 @@
+"""QGIS stays responsive while the algorithm runs as a task, and Cancel is
+honoured promptly in every stage.
+
+A product of SIZE pixels a side takes a few seconds on two cores. The
+thresholds are the issue's: QGIS's main thread never waits more than
+MAX_STALL for the GIL, and a run ends within MAX_CANCEL of Cancel, with
+nothing at OUTPUT.
+"""
+
+import os
+
+import pytest
+
+from task_timing import STAGES, run_task
+
+pytestmark = pytest.mark.usefixtures("qgis_app")
+
+SIZE = 3000
+MAX_STALL = 0.25
+MAX_CANCEL = 0.5
+#: The progress (%) the core reports in each stage (see task_timing.STAGES).
+STAGE_PROGRESS = {"decode": (0.0, 80.0), "write": (80.0, 95.0),
+                  "close": (95.0, 95.0), "overviews": (95.0, 99.0),
+                  "finalize": (99.0, 99.0)}
+
+
+@pytest.fixture(scope="module")
+def product(products):
+    return products("responsive", size=SIZE, bands=["B02", "B03", "B04"])
+
+
+def parameters(product, folder):
+    return {"INPUT": str(product), "OUTPUT": str(folder / "rgb.tif")}
+
+
+def describe(run):
+    return ("stall {:.3f} s, cancel waited {} s ({} s after cancel()) at "
+            "{} %, progress {} ... {}".format(
+                run.stall, run.cancel_wait, run.cancel_latency,
+                run.cancelled_at, run.progress[:3], run.progress[-3:]))
+
+
+def test_main_thread_never_stalls_during_a_whole_run(product, tmp_path):
+    run = run_task(parameters(product, tmp_path))
+    assert run.completed, describe(run)
+    assert os.path.exists(tmp_path / "rgb.tif")
+    assert "Building overviews" in run.log
+    assert run.stall <= MAX_STALL, describe(run)
+
+
+@pytest.mark.parametrize("stage", list(STAGES))
+def test_cancel_is_honoured_within_half_a_second(product, tmp_path, stage):
+    run = run_task(parameters(product, tmp_path), cancel_stage=stage)
+    assert run.stage_seen, "never reached the {} stage: {}".format(
+        stage, describe(run))
+    assert run.completed is False, describe(run)
+    low, high = STAGE_PROGRESS[stage]
+    assert low - 1e-6 <= run.cancelled_at <= high + 1e-6, describe(run)
+    # From the moment Cancel was due: a main thread too busy to send it
+    # counts against the run.
+    assert run.cancel_wait <= MAX_CANCEL, describe(run)
+    assert run.stall <= MAX_STALL, describe(run)
+    assert os.listdir(tmp_path) == [], "left behind: {}".format(
+        os.listdir(tmp_path))
