@@ -62,6 +62,14 @@ class GdalThread:
         if failed:
             raise OSError(what)
 
+    def effect(self, function, *args, **kwargs):
+        """Call ``function`` for what it does; its failure, if any, reaches
+        ``check()``."""
+        try:
+            function(*args, **kwargs)
+        except RuntimeError as exc:         # exceptions on: see call()
+            self.errors.append(str(exc))
+
     def call(self, function, *args, **kwargs):
         """``function(*args, **kwargs)``, raising OSError when it fails.
 
@@ -69,10 +77,18 @@ class GdalThread:
         process turned its exceptions on (a process-wide switch), when it
         raises RuntimeError.
         """
+        name = getattr(function, "__name__", "GDAL")
+        result = failure = None
         try:
             result = function(*args, **kwargs)
+            if result is None or (isinstance(result, int) and result != 0):
+                failure = "GDAL failed in {}".format(name)
         except RuntimeError as exc:
-            self.check(True, str(exc))
-        if result is None or (isinstance(result, int) and result != 0):
-            self.check(True, "GDAL failed in {}".format(function.__name__))
-        return result
+            failure = str(exc)
+        if failure is None:
+            return result
+        # A raised exception keeps its frames, and this one would keep the
+        # dataset whose method failed open until Python's garbage
+        # collector came by; let go of it first.
+        del function, args, kwargs, result
+        self.check(True, failure)

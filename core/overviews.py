@@ -47,13 +47,15 @@ def build_overviews(path, factors, config, report=None, cancelled=None):
 
         with GdalThread(gdal, config) as thread:
             dataset = thread.call(gdal.Open, path, gdal.GA_Update)
-            status = dataset.BuildOverviews("AVERAGE", list(factors),
-                                            callback=progress)
-            # Closing writes the last overview tiles and the directories;
-            # a failure there reaches the thread's errors.
-            del dataset
-            if not call.stop.is_set():
-                thread.check(status != 0, "GDAL could not build overviews")
+            try:
+                thread.call(dataset.BuildOverviews, "AVERAGE", list(factors),
+                            callback=progress)
+            finally:
+                # Closing writes the last overview tiles and directories (a
+                # failure there reaches the thread's errors); closed here,
+                # not when an exception's frames go.
+                del dataset
+            thread.check()
 
     run_polled(build, "s2eq-overviews", cancelled, report,
                abandoned=lambda: remove_quietly(path))

@@ -73,13 +73,16 @@ class _GdalGeotiff:
                 gdal.GetDriverByName("GTiff").Create, path,
                 profile["width"], profile["height"], profile["count"],
                 gdal.GDT_Byte, options=creation_options(profile))
-            self.dataset.SetGeoTransform(profile["transform"].to_gdal())
+            effect = self.thread.effect
+            effect(self.dataset.SetGeoTransform,
+                   profile["transform"].to_gdal())
             crs = osr.SpatialReference()
-            crs.SetFromUserInput(str(profile["crs"]))
-            self.dataset.SetProjection(crs.ExportToWkt())
-            self.dataset.SetMetadata(dict(tags))
+            effect(crs.SetFromUserInput, str(profile["crs"]))
+            effect(self.dataset.SetProjection, crs.ExportToWkt())
+            effect(self.dataset.SetMetadata, dict(tags))
             for index, text in enumerate(descriptions, start=1):
-                self.dataset.GetRasterBand(index).SetDescription(text)
+                effect(self.dataset.GetRasterBand(index).SetDescription,
+                       text)
             self.thread.call(self.dataset.CreateMaskBand,
                              gdal.GMF_PER_DATASET)
             self.mask = self.dataset.GetRasterBand(1).GetMaskBand()
@@ -121,7 +124,7 @@ class _GdalGeotiff:
 
         def close(call):
             with GdalThread(self.gdal, self.config) as thread:
-                dataset[0].FlushCache()
+                thread.effect(dataset[0].FlushCache)
                 dataset.clear()                 # closes: little left to do
                 thread.check()
 
