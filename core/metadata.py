@@ -13,6 +13,12 @@ from .sources import MAX_XML_BYTES
 
 BAND_SUFFIX = re.compile(r"_(B0[1-9]|B1[0-2]|B8A)(?:_(10|20|60)m)?$")
 TILE_IN_NAME = re.compile(r"_T(\d{2}[A-Z]{3})_")
+#: A granule's imageFormat -> the extension of its band files, which the
+#: metadata names without one. ESA's products are JPEG2000; some archives
+#: redistribute Sen2Cor L2A products with GeoTIFF (COG) bands and say so
+#: here. Products that do not say are JPEG2000.
+IMAGE_EXTENSIONS = {"JPEG2000": ".jp2", "GEOTIFF": ".tif", "COG": ".tif",
+                    "TIFF": ".tif"}
 
 
 def parse_xml(data, label):
@@ -121,8 +127,21 @@ def read_product(source, root_xml):
         granules=granules, metadata_path=label)
 
 
+def _image_extension(granule, label):
+    """The extension of a granule element's band files, from its
+    imageFormat attribute."""
+    image_format = (granule.get("imageFormat") or "JPEG2000").strip()
+    try:
+        return IMAGE_EXTENSIONS[image_format.upper()]
+    except KeyError:
+        raise ProductError(
+            "{} says its images are in the format '{}'; this tool reads "
+            "JPEG2000 and GeoTIFF band files.".format(label, image_format))
+
+
 def _granule_entries(root, label):
-    """Yield (granule folder, [image file paths without .jp2]) per granule."""
+    """Yield (granule folder, [image file paths without extension], the
+    band files' extension) per granule."""
     for e in root.iter():
         tag = _local(e.tag)
         if tag == "Granule":              # compact naming, Dec 2016 onwards
@@ -134,7 +153,7 @@ def _granule_entries(root, label):
                     raise ProductError(
                         "{} lists an image outside the GRANULE folder ('{}'). "
                         "{}".format(label, files[0], REDOWNLOAD))
-                yield parts[1], files
+                yield parts[1], files, _image_extension(e, label)
         elif tag == "Granules":           # 2015-2016 OPER naming
             folder = _safe_relpath(e.get("granuleIdentifier", ""), label)
             if "/" in folder or not folder or folder == ".":
@@ -143,11 +162,11 @@ def _granule_entries(root, label):
             files = ["GRANULE/{}/IMG_DATA/{}".format(
                 folder, _safe_relpath(i.text, label))
                 for i in _iter(e, "IMAGE_ID") if i.text]
-            yield folder, files
+            yield folder, files, _image_extension(e, label)
 
 
 def _read_granule(source, entry, level, label):
-    folder, image_files = entry
+    folder, image_files, extension = entry
     band_files = {}
     for stem in image_files:
         match = BAND_SUFFIX.search(stem)
@@ -156,7 +175,7 @@ def _read_granule(source, entry, level, label):
         band = match.group(1)
         resolution = (int(match.group(2)) if match.group(2)
                       else NATIVE_RESOLUTION[band])
-        band_files.setdefault(band, {})[resolution] = stem + ".jp2"
+        band_files.setdefault(band, {})[resolution] = stem + extension
 
     granule_dir = "GRANULE/" + folder
     names = source.listdir(granule_dir)

@@ -1,8 +1,13 @@
 """Where a product's files are: a folder, or a zip read in place (never
 extracted); and a check that a JPEG2000 file is whole."""
 
+import contextlib
 import os
+import posixpath
 import struct
+import zipfile
+
+from .tiff_structure import tiff_damage
 
 #: Metadata files are well under a megabyte; refuse anything absurdly large.
 MAX_XML_BYTES = 64 * 1024 * 1024
@@ -33,11 +38,19 @@ class FolderSource:
     def gdal_path(self, relpath):
         return os.path.join(self.root, *relpath.split("/"))
 
+    def stream(self, relpath):
+        """The file at ``relpath``, open for reading bytes (use in a with
+        block)."""
+        return open(self.gdal_path(relpath), "rb")
+
     def damage(self, relpath):
-        """Why the JPEG2000 file at ``relpath`` is incomplete, or None."""
+        """Why the band file at ``relpath`` is incomplete, or None."""
+        check = structure_check(relpath)
+        if check is None:
+            return None
         path = self.gdal_path(relpath)
         with open(path, "rb") as handle:
-            return jpeg2000_damage(handle, os.path.getsize(path))
+            return check(handle, os.path.getsize(path))
 
 
 class ZipSource:
@@ -70,10 +83,27 @@ class ZipSource:
     def gdal_path(self, relpath):
         return "/vsizip/{}/{}".format(self.zip_path, self.prefix + relpath)
 
+    @contextlib.contextmanager
+    def stream(self, relpath):
+        """The member at ``relpath``, inflated as it is read (use in a with
+        block). Through an archive handle of its own, so that it can be read
+        in another thread; reading it to the end checks its CRC-32."""
+        with zipfile.ZipFile(self.zip_path) as archive:
+            with archive.open(self.prefix + relpath) as member:
+                yield member
+
     def damage(self, relpath):
         # A cut zip fails to open at all (its directory is at the end), and
         # checking a member would mean inflating it: trust the archive.
         return None
+
+
+def structure_check(relpath):
+    """The check that a band file at ``relpath`` is whole, chosen by its
+    extension: ``check(handle, size)`` gives why it is incomplete, or None.
+    None for a kind of file without one."""
+    return {".jp2": jpeg2000_damage, ".tif": tiff_damage,
+            ".tiff": tiff_damage}.get(posixpath.splitext(relpath)[1].lower())
 
 
 def jpeg2000_damage(handle, size):
