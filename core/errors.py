@@ -17,6 +17,11 @@ class BandError(EqualizerError):
     """A band was asked for that the product lacks, or its file is unusable."""
 
 
+class ChecksumError(BandError):
+    """A band file differs from the checksum its product's manifest lists:
+    it was damaged on the way (download, copy, storage)."""
+
+
 class DataError(EqualizerError):
     """The pixel values cannot be equalized (for example, all no-data)."""
 
@@ -40,3 +45,8 @@ def first_line(exc):
 
 class CurveError(EqualizerError):
     """A curve file is missing, unreadable, or does not fit the run."""
+
+
+class SettingError(EqualizerError):
+    """A setting of the run is out of its range (a clip limit, a tile
+    size); the message names the range and a value that works."""

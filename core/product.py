@@ -18,7 +18,8 @@ class Granule:
         self.epsg = epsg              # EPSG code of its UTM zone
         #: resolution (m) -> (ulx, uly, width, height) in pixels
         self.grids = grids
-        #: band -> {resolution (m): relative path of the .jp2}
+        #: band -> {resolution (m): relative path of its file (.jp2, or
+        #: .tif in products with GeoTIFF bands)}
         self.band_files = band_files
 
 
@@ -93,12 +94,18 @@ class Product:
         file at exactly that resolution where the product has one (L2A ships
         20 and 60 m versions), else the finest. The file is checked to exist
         and to be whole."""
+        native = self.band_relpath(granule, band, resolution)[1]
+        return self.band_file(granule, band, native), native
+
+    def band_relpath(self, granule, band, resolution):
+        """Which file band_source reads, as (its path relative to the
+        product, its resolution in m), unchecked."""
         available = granule.band_files.get(band, {})
         if not available:
             raise BandError("Band {} has no file in granule {}.".format(
                 band, granule.name))
         native = resolution if resolution in available else min(available)
-        return self.band_file(granule, band, native), native
+        return available[native], native
 
     def band_file(self, granule, band, resolution):
         """GDAL path of ``band``'s file at ``resolution`` in ``granule``,

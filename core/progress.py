@@ -5,16 +5,18 @@ from .errors import Cancelled
 
 class Progress:
     """Reports progress on one 0-100 scale, checks for cancel, and passes
-    one-line notes to the caller.
+    one-line notes and warnings to the caller.
 
-    ``report(percent)``, ``is_cancelled()`` and ``log(message)`` are all
-    optional callables.
+    ``report(percent)``, ``is_cancelled()``, ``log(message)`` and
+    ``warn(message)`` are all optional callables; without ``warn``,
+    warnings go to ``log`` marked as such.
     """
 
-    def __init__(self, report=None, is_cancelled=None, log=None):
+    def __init__(self, report=None, is_cancelled=None, log=None, warn=None):
         self.report = report
         self.is_cancelled = is_cancelled
         self.log = log or (lambda message: None)
+        self.warn = warn or (lambda message: self.log("Warning: " + message))
 
     def cancelled(self):
         return bool(self.is_cancelled and self.is_cancelled())

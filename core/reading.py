@@ -20,6 +20,7 @@ Resampling onto the output grid:
 """
 
 import collections
+import contextvars
 import functools
 import itertools
 import math
@@ -155,8 +156,10 @@ class GranuleBand:
         coarser (a worker thread's job)."""
         try:
             # Opened for every block: closing the file drops its decoded
-            # tiles from GDAL's block cache, where they would pile up.
-            with rasterio.open(self.path) as src:
+            # tiles from GDAL's block cache, where they would pile up. The
+            # Env puts rasterio's error handler in this thread, so GDAL's
+            # warnings reach the run's log (see gdal_warnings).
+            with rasterio.Env(), rasterio.open(self.path) as src:
                 if self.shrink == 1:
                     return src.read(1, window=window)
                 # A smaller buffer than the window makes GDAL decode a
@@ -223,17 +226,23 @@ def _lcm(a, b):
 
 def prefetched(jobs, workers=1):
     """Yield the results of ``jobs`` (callables) in order, while the next
-    ``workers`` jobs run in worker threads."""
+    ``workers`` jobs run in worker threads, each in the caller's context
+    (contextvars), as if the caller ran it."""
     jobs = iter(jobs)
+    context = contextvars.copy_context()
+
+    def submit(job):
+        return pool.submit(context.copy().run, job)
+
     with ThreadPoolExecutor(max_workers=workers) as pool:
         pending = collections.deque(
-            pool.submit(job) for job in itertools.islice(jobs, workers))
+            submit(job) for job in itertools.islice(jobs, workers))
         try:
             while pending:
                 result = pending.popleft().result()
                 upcoming = next(jobs, None)
                 if upcoming is not None:
-                    pending.append(pool.submit(upcoming))
+                    pending.append(submit(upcoming))
                 yield result
         finally:
             for future in pending:          # stopped early: drop the rest

@@ -9,6 +9,7 @@ that need it are made (a 20 m band's row of tiles serves two strips of a
 row of tiles per band and one strip.
 """
 
+import contextvars
 import functools
 import queue
 import threading
@@ -139,7 +140,10 @@ def ahead(items, depth=1):
             if hasattr(items, "close"):
                 items.close()
 
-    worker = threading.Thread(target=produce, daemon=True,
+    # The worker runs in the caller's context (contextvars), as if the
+    # caller made the items.
+    worker = threading.Thread(target=contextvars.copy_context().run,
+                              args=(produce,), daemon=True,
                               name="s2eq-strips")
     worker.start()
     try:

@@ -16,13 +16,13 @@ Only numpy and the GDAL Python bindings are needed. Command line use::
         [--layout compact|oper] [--bands B04,B03,B02] [--tiles 31UFQ,31UGQ]
         [--tile-grid 31UFQ,31UGQ] [--zip] [--jp2-block N] [--seed N]
         [--baseline NN.NN] [--sensing YYYYMMDDTHHMMSS]
+        [--band-format JPEG2000|GeoTIFF]
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import hashlib
 import math
 import os
 import pathlib
@@ -35,6 +35,8 @@ import zlib
 
 import numpy as np
 from osgeo import gdal, gdal_array, osr
+
+from s2files import checksum_kind, file_checksum, write_cog
 
 __all__ = [
     "ALL_BANDS", "BANDS_10M", "BANDS_20M", "BANDS_60M", "L2A_BANDS",
@@ -768,17 +770,18 @@ def _footprint(granules, scenes):
     return ring + ring[:1]
 
 
-def _granule_list(granules, image_files, datastrip_id, element, child):
+def _granule_list(granules, image_files, datastrip_id, element, child,
+                  image_format="JPEG2000"):
     """The root metadata's Granule_List entries: compact products name each
     granule <Granule> with IMAGE_FILE paths, OPER ones <Granules> with
-    IMAGE_ID names."""
+    IMAGE_ID names; ``image_format`` says what the band files are."""
     xml = ""
     for g in granules:
         files = "".join(f"\n            <{child}>{f}</{child}>"
                         for f in image_files[g.tile])
         xml += f"""
         <Granule_List>
-          <{element} datastripIdentifier="{datastrip_id}" granuleIdentifier="{g.identifier}" imageFormat="JPEG2000">{files}
+          <{element} datastripIdentifier="{datastrip_id}" granuleIdentifier="{g.identifier}" imageFormat="{image_format}">{files}
           </{element}>
         </Granule_List>"""
     return xml
@@ -874,7 +877,8 @@ _SCL_CLASSES = (
 )
 
 
-def _root_mtd(n, granules, image_files, footprint, cloud_pct, with_offset):
+def _root_mtd(n, granules, image_files, footprint, cloud_pct, with_offset,
+              image_format="JPEG2000"):
     lv = n.lv
     level_word = "Level-1C" if lv == "L1C" else "Level-2A"
     psd = "psd-14" if n.layout == "compact" else "psd-12"
@@ -892,7 +896,7 @@ def _root_mtd(n, granules, image_files, footprint, cloud_pct, with_offset):
         <PRODUCT_FORMAT>SAFE_COMPACT</PRODUCT_FORMAT>
       </Query_Options>"""
         granule_xml = _granule_list(granules, image_files, n.datastrip_id,
-                                    "Granule", "IMAGE_FILE")
+                                    "Granule", "IMAGE_FILE", image_format)
     else:
         band_list = "".join(
             f"\n          <BAND_NAME>{'B8A' if b == 'B8A' else 'B' + str(int(b[1:]))}</BAND_NAME>"
@@ -1223,16 +1227,14 @@ def _inspire(n, footprint):
 
 
 def _manifest(n, safe_dir, footprint):
-    """XFDU manifest listing every file of the product with size and MD5."""
+    """XFDU manifest listing every file of the product with its size and
+    checksum: MD5 before baseline 03.01, SHA3-256 from then on."""
     objects = []
+    checksum = checksum_kind(n.baseline)
     for path in sorted(p for p in safe_dir.rglob("*") if p.is_file()):
         rel = path.relative_to(safe_dir).as_posix()
         if rel == "manifest.safe":
             continue
-        md5 = hashlib.md5()
-        with open(path, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 22), b""):
-                md5.update(chunk)
         ident = re.sub(r"[^A-Za-z0-9_]", "_", rel)
         mime = ("text/xml" if rel.endswith((".xml", ".xsd", ".gml"))
                 else "application/octet-stream")
@@ -1240,7 +1242,7 @@ def _manifest(n, safe_dir, footprint):
     <dataObject ID="{ident}">
       <byteStream mimeType="{mime}" size="{path.stat().st_size}">
         <fileLocation locatorType="URL" href="./{rel}"/>
-        <checksum checksumName="MD5">{md5.hexdigest().upper()}</checksum>
+        <checksum checksumName="{checksum}">{file_checksum(path, checksum)}</checksum>
       </byteStream>
     </dataObject>""")
     coords = " ".join(f"{lat:.6f},{lon:.6f}" for lon, lat in footprint)
@@ -1349,7 +1351,7 @@ def _select_bands(level, bands):
 def make_product(parent, *, level="L1C", layout="compact", size=366,
                  bands=None, baseline=None, tiles=("31UFQ",), jp2_block=None,
                  zipped=False, seed=0, sensing=None, sky_seed=None,
-                 tile_grid=None):
+                 tile_grid=None, band_format="JPEG2000"):
     """Write a synthetic Sentinel-2 product into the existing ``parent``.
 
     level: "L1C" or "L2A" (L2A only with layout="compact").
@@ -1371,6 +1373,11 @@ def make_product(parent, *, level="L1C", layout="compact", size=366,
         agree where they overlap (their no-data wedge included).
     jp2_block: JPEG2000 tile size (default 1024, clamped to the image).
     zipped: return a deflate .zip holding the .SAFE folder instead.
+    band_format: "JPEG2000" (as ESA delivers) or, for L2A, "GeoTIFF": the
+        band files of IMG_DATA as Cloud Optimized GeoTIFFs (.tif) with
+        averaged overviews, imageFormat="GeoTIFF" on each Granule of the
+        metadata, as some archives redistribute Sen2Cor products. The
+        pixels are those of the JPEG2000 product of the same arguments.
     seed: scene variant; values depend only on (seed, band, map position).
     sky_seed: if given, the clouds (and their shadows) come from this seed
         instead: the same ground and sensor noise under another sky, as on
@@ -1417,6 +1424,10 @@ def make_product(parent, *, level="L1C", layout="compact", size=366,
     block = 1024 if jp2_block is None else int(jp2_block)
     if block < 32:
         raise ValueError("jp2_block must be at least 32")
+    if band_format not in ("JPEG2000", "GeoTIFF"):
+        raise ValueError("band_format must be 'JPEG2000' or 'GeoTIFF'")
+    if band_format == "GeoTIFF" and level != "L2A":
+        raise ValueError("GeoTIFF bands exist only in L2A products")
     spectral, extras = _select_bands(level, bands)
     if level == "L1C" and _baseline_tuple(baseline) < TCI_FROM_BASELINE:
         if bands is not None and "TCI" in extras:
@@ -1449,7 +1460,7 @@ def make_product(parent, *, level="L1C", layout="compact", size=366,
     safe = (work or parent) / f"{names.safe}.SAFE"
     try:
         _assemble(safe, names, granules, scenes, level, layout, spectral,
-                  extras, add, with_offset, block)
+                  extras, add, with_offset, block, band_format)
         if zipped:
             _zip_product(safe, target, names.generation)
     except BaseException:
@@ -1463,7 +1474,7 @@ def make_product(parent, *, level="L1C", layout="compact", size=366,
 
 
 def _assemble(safe, n, granules, scenes, level, layout, spectral, extras,
-              add, with_offset, block):
+              add, with_offset, block, band_format="JPEG2000"):
     safe.mkdir()
     for d in ("AUX_DATA", "HTML", "rep_info", "GRANULE", "DATASTRIP"):
         (safe / d).mkdir()
@@ -1478,7 +1489,7 @@ def _assemble(safe, n, granules, scenes, level, layout, spectral, extras,
         for d in (img, qi, gdir / "AUX_DATA"):
             d.mkdir(parents=True)
         stats = _write_granule_rasters(g, scene, n, level, spectral, extras,
-                                       add, block, img, qi)
+                                       add, block, img, qi, band_format)
         cloud_total += stats["cloud"]
         valid_total += stats["valid"]
         image_files[g.tile] = _image_file_list(n, g, level, layout)
@@ -1512,7 +1523,7 @@ def _assemble(safe, n, granules, scenes, level, layout, spectral, extras,
     cloud_pct = 100.0 * cloud_total / max(1, valid_total)
     _write_text(safe / n.root_mtd,
                 _root_mtd(n, granules, image_files, footprint, cloud_pct,
-                          with_offset))
+                          with_offset, band_format))
     _write_text(safe / "INSPIRE.xml", _inspire(n, footprint))
     _write_text(safe / "HTML" / "UserProduct_index.html", _html(n))
     _write_text(safe / "HTML" / "UserProduct_index.xsl", _xsd("index"))
@@ -1543,7 +1554,7 @@ def _image_file_list(n, g, level, layout):
 
 
 def _write_granule_rasters(g, scene, n, level, spectral, extras, add, block,
-                           img, qi):
+                           img, qi, band_format="JPEG2000"):
     """Render and write the band files of one granule; returns scene stats."""
     natives = {}
     stats = None
@@ -1577,19 +1588,27 @@ def _write_granule_rasters(g, scene, n, level, spectral, extras, add, block,
                             add), gt(10), g.epsg, block, reversible=False)
         return stats
 
+    def write_band(name, arr, res, reversible=True):
+        """An IMG_DATA file in the product's band format."""
+        if band_format == "GeoTIFF":
+            write_cog(img / f"R{res}m" / f"{name}.tif", arr, gt(res), g.epsg,
+                      block)
+        else:
+            _write_jp2(img / f"R{res}m" / f"{name}.jp2", arr, gt(res),
+                       g.epsg, block, reversible)
+
     for res in (10, 20, 60):
         folder = img / f"R{res}m"
         folder.mkdir()
         for b in L2A_FOLDER_BANDS[res]:
             if b in spectral:
                 arr = _resample(natives[b], BAND_RESOLUTION[b], res)
-                _write_jp2(folder / f"{g.band_prefix}{b}_{res}m.jp2", arr,
-                           gt(res), g.epsg, block)
+                write_band(f"{g.band_prefix}{b}_{res}m", arr, res)
         if "TCI" in extras:
             tci = _tci(*(_resample(natives[b], 10, res)
                          for b in ("B04", "B03", "B02")), add)
-            _write_jp2(folder / f"{g.band_prefix}TCI_{res}m.jp2", tci,
-                       gt(res), g.epsg, block, reversible=False)
+            write_band(f"{g.band_prefix}TCI_{res}m", tci, res,
+                       reversible=False)
         for name, cell, scale, low in (("AOT", 8000.0, 60.0, 110.0),
                                        ("WVP", 10000.0, 900.0, 1500.0)):
             if name in extras:
@@ -1599,14 +1618,13 @@ def _write_granule_rasters(g, scene, n, level, spectral, extras, add, block,
                 v = low + scale * scene.smooth_field(x, y, name.lower(), cell)
                 v = np.floor(v + 0.5).astype(np.uint16)
                 v[scene.nodata(x, y)] = 0
-                _write_jp2(folder / f"{g.band_prefix}{name}_{res}m.jp2", v,
-                           gt(res), g.epsg, block)
+                write_band(f"{g.band_prefix}{name}_{res}m", v, res)
         if "SCL" in extras and res in (20, 60):
             scl = natives["SCL_20"]
             if res == 60:
                 scl = scl[1::3, 1::3]  # nearest neighbour, like Sen2Cor
-            _write_jp2(folder / f"{g.band_prefix}SCL_{res}m.jp2",
-                       np.ascontiguousarray(scl), gt(res), g.epsg, block)
+            write_band(f"{g.band_prefix}SCL_{res}m",
+                       np.ascontiguousarray(scl), res)
     if "SCL" in extras:
         for res in (20, 60):
             cld = natives["CLD_20"]
@@ -1733,6 +1751,10 @@ def main(argv=None):
     p.add_argument("--jp2-block", type=int, default=None,
                    help="JPEG2000 tile size (default 1024)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--band-format", choices=("JPEG2000", "GeoTIFF"),
+                   default="JPEG2000",
+                   help="band files of L2A products: JPEG2000 as ESA "
+                        "delivers them, or GeoTIFF (COG)")
     a = p.parse_args(argv)
     out = pathlib.Path(a.outdir)
     out.mkdir(parents=True, exist_ok=True)
@@ -1742,7 +1764,8 @@ def main(argv=None):
             bands=a.bands.split(",") if a.bands else None,
             baseline=a.baseline, tiles=a.tiles.split(","),
             jp2_block=a.jp2_block, zipped=a.zip, seed=a.seed,
-            sensing=a.sensing, tile_grid=a.tile_grid)
+            sensing=a.sensing, tile_grid=a.tile_grid,
+            band_format=a.band_format)
     except (ValueError, FileExistsError) as exc:
         p.error(str(exc))
     print(path)

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import rasterio
 from osgeo import gdal
+from s2files import refresh_manifest
 
 pytestmark = pytest.mark.usefixtures("qgis_app")
 
@@ -56,7 +57,8 @@ def band_path(product, band):
 
 
 def rewrite_band(path, change):
-    """Rewrite a band's JPEG2000 file with ``change(array)`` applied."""
+    """Rewrite a band's JPEG2000 file with ``change(array)`` applied, and
+    its checksum in the manifest: a product made with such data."""
     src = gdal.Open(path)
     mem = gdal.GetDriverByName("MEM").CreateCopy("", src)
     src = None
@@ -64,6 +66,7 @@ def rewrite_band(path, change):
     band.WriteArray(change(band.ReadAsArray()))
     gdal.GetDriverByName("JP2OpenJPEG").CreateCopy(
         path, mem, options=["REVERSIBLE=YES", "QUALITY=100"])
+    refresh_manifest(path[:path.index(".SAFE") + len(".SAFE")])
 
 
 @pytest.fixture

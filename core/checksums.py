@@ -1,0 +1,184 @@
+"""Band files checked against the checksums in their product's manifest,
+while the bands decode.
+
+A damaged band file (a flipped bit, a run of bytes overwritten or zeroed
+on the way) often decodes without a word from GDAL or OpenJPEG, into a
+wrong picture. The manifest lists a checksum for every file, so each band
+file a run reads is hashed in a worker thread while the bands decode, and
+the run checks the result before its output is committed. A file is read
+twice (once by the decoder, once here), mostly from the page cache; the
+hash itself runs in C without Python's GIL.
+
+The hashing thread lowers its own CPU priority where the system allows a
+thread to (Linux): it takes the cycles the decode leaves idle (OpenJPEG
+keeps about 1.7 of 2 cores busy) rather than slowing the decode, and
+catches up in the write stage if need be.
+"""
+
+import os
+import posixpath
+import sys
+import threading
+import zipfile
+import zlib
+
+from .errors import BandError, Cancelled, ChecksumError
+from .manifest import MANIFEST, read_checksums
+from .product import REDOWNLOAD
+
+#: Bytes hashed at a time: large enough that hashlib releases the GIL and
+#: the per-call cost vanishes, small enough to stop promptly when asked.
+CHUNK_BYTES = 1 << 20
+#: How often a caller waiting for the hashes checks for cancel, in seconds.
+POLL_SECONDS = 0.05
+#: The nice value of the hashing thread: the lowest priority.
+HASHING_NICE = 19
+
+
+def band_files(plan):
+    """``[(band, relative path)]`` of every band file ``plan`` reads, each
+    once, in the order the decode reads them."""
+    found = {}
+    for band in plan.unique_bands:
+        for granule in plan.granules:
+            relpath = plan.product.band_relpath(granule, band,
+                                                plan.grid.resolution)[0]
+            found.setdefault(relpath, band)
+    return [(band, relpath) for relpath, band in found.items()]
+
+
+def start_verification(plan, enabled=True, log=None):
+    """A running Verification of the band files ``plan`` reads (use it in a
+    with block). Says once in ``log`` which files cannot be verified, and
+    why: verification off, no manifest, or no checksum for them."""
+    log = log or (lambda message: None)
+    files = []
+    if not enabled:
+        log("Band files not checked against the product's checksums "
+            "(verification is off).")
+    else:
+        checksums, reason = read_checksums(plan.product.source)
+        unlisted = []
+        for band, relpath in band_files(plan):
+            if relpath in checksums:
+                files.append((band, relpath, checksums[relpath]))
+            else:
+                unlisted.append("{} ({})".format(band,
+                                                 posixpath.basename(relpath)))
+        if reason:
+            log("Band files not verified: {}.".format(reason))
+        elif unlisted:
+            log("Not verified, for want of a checksum in {}: {}.".format(
+                MANIFEST, ", ".join(unlisted)))
+    return Verification(plan.product.source, files, log).start()
+
+
+class Verification:
+    """Hashes ``files`` (``[(band, relative path, manifest.Checksum)]``) of
+    ``source`` in a thread of its own; ``check`` waits for it and raises
+    for the first file that does not match."""
+
+    def __init__(self, source, files, log):
+        self.source = source
+        self.files = files
+        self.log = log
+        self.problems = []
+        self.reported = False
+        self.halt = threading.Event()
+        self.thread = threading.Thread(target=self._hash_all, daemon=True,
+                                       name="s2eq-checksums")
+
+    def start(self):
+        if self.files:
+            self.thread.start()
+        return self
+
+    def raise_if_failed(self):
+        """Raise the first problem found so far, without waiting (cheap
+        enough to call for every decoded block)."""
+        if self.problems:
+            raise self.problems[0]
+
+    def stopping(self, cancelled=None):
+        """A check for a decode loop: raises the first problem found so
+        far, else returns ``cancelled()``."""
+        def stop():
+            self.raise_if_failed()
+            return bool(cancelled and cancelled())
+        return stop
+
+    def checked(self, items, cancelled=None):
+        """Yield ``items``, then check (see check) before the caller goes
+        on: a writer fed by it commits its output only if every band file
+        matched."""
+        yield from items
+        self.check(cancelled)
+
+    def check(self, cancelled=None):
+        """Wait for every file to be hashed, checking ``cancelled()`` every
+        POLL_SECONDS (Cancelled); raise ChecksumError (or BandError) for
+        the first file that does not match."""
+        while self.thread.is_alive():
+            self.thread.join(POLL_SECONDS)
+            self.raise_if_failed()
+            if cancelled and cancelled():
+                raise Cancelled()
+        self.raise_if_failed()
+        if self.files and not self.reported:
+            self.reported = True          # said once, even if checked again
+            kinds = sorted({checksum.kind for _, _, checksum in self.files})
+            self.log("Band files verified against {}: {} ({}).".format(
+                MANIFEST, len(self.files), ", ".join(kinds)))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.halt.set()
+        if self.thread.is_alive():
+            self.thread.join()
+
+    def _hash_all(self):
+        _lower_priority()
+        for band, relpath, checksum in self.files:
+            try:
+                digest = self._digest(relpath, checksum)
+            except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+                self.problems.append(BandError(
+                    "Band {} file {} is damaged inside the zip ({}). {}"
+                    .format(band, relpath, exc, REDOWNLOAD)))
+                continue
+            except OSError as exc:
+                self.problems.append(BandError(
+                    "Band {} file {} cannot be read ({}).".format(
+                        band, relpath, exc)))
+                continue
+            if digest is None:                        # asked to stop
+                return
+            if digest != checksum.digest:
+                self.problems.append(ChecksumError(
+                    "Band {} file {} does not match its {} checksum in {}: "
+                    "the file is damaged. Download the product again."
+                    .format(band, relpath, checksum.kind, MANIFEST)))
+
+    def _digest(self, relpath, checksum):
+        hasher = checksum.hasher()
+        buffer = memoryview(bytearray(CHUNK_BYTES))
+        with self.source.stream(relpath) as stream:
+            while not self.halt.is_set():
+                size = stream.readinto(buffer)
+                if not size:
+                    return hasher.hexdigest()
+                hasher.update(buffer[:size])
+        return None
+
+
+def _lower_priority():
+    """Give the calling thread the lowest CPU priority, where a thread has
+    a priority of its own (Linux); elsewhere leave it."""
+    if sys.platform.startswith("linux"):
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(),
+                           HASHING_NICE)
+        except (AttributeError, OSError):
+            pass

@@ -1,0 +1,106 @@
+"""The checksums a product's ``manifest.safe`` lists for its files.
+
+Every SAFE product carries a manifest (XFDU) naming each of its files with
+its size and a checksum: MD5 in older products, SHA3-256 in current ones::
+
+    <dataObject ID="IMG_DATA_Band_B04_10m_Tile1_Data">
+      <byteStream mimeType="application/octet-stream" size="...">
+        <fileLocation locatorType="URL" href="./GRANULE/.../B04_10m.jp2"/>
+        <checksum checksumName="SHA3-256">D540...</checksum>
+      </byteStream>
+    </dataObject>
+
+Some manifests (Sen2Cor's baseline 02.08, for one) write the href as the
+absolute path the product had on the processing machine; the part from
+``GRANULE/`` on is still the file's place in the product.
+"""
+
+import hashlib
+import posixpath
+from dataclasses import dataclass
+
+from .errors import ProductError
+from .metadata import parse_xml
+
+MANIFEST = "manifest.safe"
+
+#: Checksum names as manifests write them -> hashlib's names, the strongest
+#: first: where a file has several, the first of these is used.
+ALGORITHMS = {"SHA3-256": "sha3_256", "SHA-256": "sha256",
+              "SHA256": "sha256", "MD5": "md5"}
+
+
+@dataclass(frozen=True)
+class Checksum:
+    """One file's checksum: ``kind`` as the manifest names it (a key of
+    ALGORITHMS), ``digest`` in lower-case hexadecimal."""
+
+    kind: str
+    digest: str
+
+    def hasher(self):
+        return hashlib.new(ALGORITHMS[self.kind])
+
+
+def read_checksums(source):
+    """``(checksums, reason)``: relative path -> Checksum for each file the
+    manifest of the product in ``source`` (a sources.FolderSource or
+    ZipSource) lists with a checksum of a known kind, and None; or an empty
+    dict and why there is nothing to check against (no manifest, or one
+    that cannot be read). Never raises for a bad manifest: it only means
+    the band files cannot be verified."""
+    if not source.exists(MANIFEST):
+        return {}, "the product has no {}".format(MANIFEST)
+    try:
+        root = parse_xml(source.read(MANIFEST), MANIFEST)
+    except (OSError, ProductError) as exc:
+        return {}, "its {} cannot be read ({})".format(MANIFEST, exc)
+    checksums = {}
+    for stream in _elements(root, "byteStream"):
+        relpath = _product_path(_href(stream))
+        checksum = _strongest(stream)
+        if relpath and checksum:
+            checksums[relpath] = checksum
+    return checksums, None
+
+
+def _local(tag):
+    return tag.rsplit("}", 1)[-1]
+
+
+def _elements(parent, tag, deep=True):
+    found = parent.iter() if deep else iter(parent)
+    return [e for e in found if _local(e.tag) == tag]
+
+
+def _href(stream):
+    for location in _elements(stream, "fileLocation", deep=False):
+        if location.get("href"):
+            return location.get("href")
+    return None
+
+
+def _product_path(href):
+    """The file's path inside the product, or None for one outside it."""
+    if not href:
+        return None
+    path = posixpath.normpath(href.replace("\\", "/").strip())
+    if path.startswith("/") or path.startswith(".."):
+        marker = path.rfind("/GRANULE/")
+        if marker < 0:
+            return None
+        path = path[marker + 1:]
+    return path if ".." not in path.split("/") else None
+
+
+def _strongest(stream):
+    found = {}
+    for element in _elements(stream, "checksum", deep=False):
+        kind = (element.get("checksumName") or "").strip().upper()
+        digest = (element.text or "").strip().lower()
+        if kind in ALGORITHMS and digest:
+            found[kind] = digest
+    for kind in ALGORITHMS:
+        if kind in found:
+            return Checksum(kind, found[kind])
+    return None
