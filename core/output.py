@@ -3,17 +3,15 @@ atomically.
 
 The result is written under a hidden temporary name beside the output and
 renamed into place only when complete, so a failed or cancelled run leaves
-no file at the output path and never damages a file that was there before.
+no file at the output path and never damages a file that was there before;
+what a killed run leaves, the next run for that output removes (see
+partials).
 """
 
 import os
-import secrets
 
 from .errors import OutputError
-
-#: The temporary name of an output being written: ``.NAME.XXXXXXXX.partial``
-#: beside it.
-PARTIAL_SUFFIX = ".partial"
+from .partials import create_partial, release, remove_abandoned
 
 
 def check_output_path(output, inputs=()):
@@ -43,8 +41,10 @@ def check_output_path(output, inputs=()):
 
 
 class AtomicOutput:
-    """A temporary file beside ``output`` that becomes ``output`` on
-    ``commit()``; removed on leaving the block if not committed.
+    """A temporary file beside ``output`` (``self.partial``, for the writer
+    to open by name) that becomes ``output`` on ``commit()``; removed on
+    leaving the block if not committed. Entering first removes the partial
+    files of ``output`` that killed runs left.
 
     The temporary file is created with the process's usual permissions (the
     kernel applies the umask), so the result gets them too.
@@ -53,27 +53,26 @@ class AtomicOutput:
     def __init__(self, output):
         self.output = output
         self.partial = None
+        self.handle = None
 
     def __enter__(self):
-        folder = os.path.dirname(os.path.abspath(self.output))
-        prefix = "." + os.path.basename(self.output) + "."
-        while self.partial is None:
-            candidate = os.path.join(
-                folder, prefix + secrets.token_hex(4) + PARTIAL_SUFFIX)
-            try:
-                handle = os.open(candidate,
-                                 os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-            except FileExistsError:
-                continue
-            os.close(handle)
-            self.partial = candidate
+        remove_abandoned(self.output)
+        self.partial, self.handle = create_partial(self.output)
         return self
 
     def commit(self):
+        if os.name == "nt":        # Windows renames no file that is open
+            self._release()
         os.replace(self.partial, self.output)
         self.partial = None
+        self._release()
+
+    def _release(self):
+        release(self.handle)
+        self.handle = None
 
     def __exit__(self, *exc_info):
+        self._release()            # first: Windows deletes no open file
         if self.partial is not None:
             try:
                 os.remove(self.partial)
