@@ -7,6 +7,7 @@ import importlib
 import os
 
 from qgis.core import (QgsProcessingAlgorithm, QgsProcessingException,
+                       QgsProcessingParameterBoolean,
                        QgsProcessingParameterEnum, QgsProcessingParameterFile,
                        QgsProcessingParameterMultipleLayers,
                        QgsProcessingParameterNumber)
@@ -49,6 +50,7 @@ class S2EqAlgorithm(QgsProcessingAlgorithm):
     SAMPLE_PERCENT = "SAMPLE_PERCENT"
     RESOLUTION = "RESOLUTION"
     CURVE = "CURVE"
+    VERIFY = "VERIFY"
 
     def tr(self, text):
         return QCoreApplication.translate(type(self).__name__, text)
@@ -188,6 +190,18 @@ class S2EqAlgorithm(QgsProcessingAlgorithm):
             "and writes in one pass. Leave empty to equalize the product by "
             "its own histogram."))
         self.addParameter(optional(curve, advanced=True))
+
+    def add_verify_parameter(self):
+        verify = QgsProcessingParameterBoolean(
+            self.VERIFY, self.tr("Verify band files against the product's "
+                                 "checksums"), defaultValue=True)
+        verify.setHelp(self.tr(
+            "Check each band file read against the checksum the product's "
+            "manifest.safe lists for it, while the bands decode: a file "
+            "damaged on the way stops the run, with nothing written, "
+            "instead of giving a wrong picture. Turn off only for data you "
+            "know to be sound, or have changed on purpose."))
+        self.addParameter(optional(verify, advanced=True))
 
     # ------------------------------------------------------------------
     # Reading them.

@@ -59,6 +59,11 @@ class EqualizeAlgorithm(S2EqAlgorithm):
             "<p><b>UTM zone</b> (advanced). For a product whose granules lie "
             "in two UTM zones: 0 writes the zone with most granules, 1-60 "
             "that zone (one of the product's).</p>"
+            "<p><b>Verify band files</b> (advanced, on by default). Each "
+            "band file read is checked against the checksum in the "
+            "product's manifest.safe; a damaged download stops the run "
+            "with nothing written. Products without checksums run "
+            "unchecked, and the log says so.</p>"
             "<p><b>No-data.</b> Pixels outside the swath (value 0) stay out "
             "of the histogram and are masked, which QGIS shows as "
             "transparent. Saturated pixels are drawn white.</p>"
@@ -94,6 +99,7 @@ class EqualizeAlgorithm(S2EqAlgorithm):
             "zone with most granules."))
         self.addParameter(widget(optional(zone, advanced=True),
                                  "zone.ZoneWrapper"))
+        self.add_verify_parameter()
 
         output = QgsProcessingParameterRasterDestination(
             self.OUTPUT, self.tr("Equalized RGB image"))
@@ -132,11 +138,13 @@ class EqualizeAlgorithm(S2EqAlgorithm):
             utm_zone=zone or None,
             scratch_dir=QgsProcessingUtils.tempFolder(),
             software="Sentinel-2 Equalizer {}".format(plugin_version()),
-            curve=self.curve_path(parameters, context))
+            curve=self.curve_path(parameters, context),
+            verify=self.parameterAsBoolean(parameters, self.VERIFY, context))
         try:
             result = render.run(options, report=feedback.setProgress,
                                 is_cancelled=feedback.isCanceled,
-                                log=feedback.pushInfo)
+                                log=feedback.pushInfo,
+                                warn=feedback.pushWarning)
         except EqualizerError as exc:
             raise QgsProcessingException(str(exc))
 
