@@ -50,7 +50,9 @@ def band_files(plan):
 def start_verification(plan, enabled=True, log=None):
     """A running Verification of the band files ``plan`` reads (use it in a
     with block). Says once in ``log`` which files cannot be verified, and
-    why: verification off, no manifest, or no checksum for them."""
+    why: verification off, no manifest, or no checksum for them. Raises
+    ChecksumError at once for a file whose size is not the one the
+    manifest lists (a cut download, in a zip too)."""
     log = log or (lambda message: None)
     files = []
     if not enabled:
@@ -70,7 +72,29 @@ def start_verification(plan, enabled=True, log=None):
         elif unlisted:
             log("Not verified, for want of a checksum in {}: {}.".format(
                 MANIFEST, ", ".join(unlisted)))
+        for band, relpath, checksum in files:
+            _check_size(plan.product.source, band, relpath, checksum)
     return Verification(plan.product.source, files, log).start()
+
+
+def _check_size(source, band, relpath, checksum):
+    """Raise ChecksumError if the file's size is not the manifest's. (A
+    missing or empty file is left to Product.band_file, which says so.)"""
+    if checksum.size is None or not source.exists(relpath):
+        return
+    size = source.size(relpath)
+    if size == 0:
+        return
+    if size < checksum.size:
+        raise ChecksumError(
+            "Band {} file {} is incomplete: {} of the {} bytes {} lists. {}"
+            .format(band, relpath, size, checksum.size, MANIFEST,
+                    REDOWNLOAD))
+    if size > checksum.size:
+        raise ChecksumError(
+            "Band {} file {} has {} bytes, not the {} {} lists: the file "
+            "is damaged. Download the product again.".format(
+                band, relpath, size, checksum.size, MANIFEST))
 
 
 class Verification:

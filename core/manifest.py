@@ -33,10 +33,12 @@ ALGORITHMS = {"SHA3-256": "sha3_256", "SHA-256": "sha256",
 @dataclass(frozen=True)
 class Checksum:
     """One file's checksum: ``kind`` as the manifest names it (a key of
-    ALGORITHMS), ``digest`` in lower-case hexadecimal."""
+    ALGORITHMS), ``digest`` in lower-case hexadecimal, and the file's
+    ``size`` in bytes where the manifest gives it (else None)."""
 
     kind: str
     digest: str
+    size: int = None
 
     def hasher(self):
         return hashlib.new(ALGORITHMS[self.kind])
@@ -60,7 +62,8 @@ def read_checksums(source):
         relpath = _product_path(_href(stream))
         checksum = _strongest(stream)
         if relpath and checksum:
-            checksums[relpath] = checksum
+            checksums[relpath] = Checksum(checksum.kind, checksum.digest,
+                                          _size(stream))
     return checksums, None
 
 
@@ -91,6 +94,13 @@ def _product_path(href):
             return None
         path = path[marker + 1:]
     return path if ".." not in path.split("/") else None
+
+
+def _size(stream):
+    try:
+        return int(stream.get("size"))
+    except (TypeError, ValueError):
+        return None
 
 
 def _strongest(stream):

@@ -165,16 +165,22 @@ def test_zero_byte_band(copy, kept):
           r"Band B02 file .* is empty \(0 bytes\). .*" + REDOWNLOAD)
 
 
-def test_band_truncated_to_half(copy, kept):
+@pytest.mark.parametrize("verify, message", [
+    # the size manifest.safe lists, checked before anything is decoded
+    (True, r"is incomplete: \d+ of the \d+ bytes manifest.safe lists\. .*"),
+    # without it, the JPEG2000 structure check
+    (False, r"is incomplete \(cut short: .*\)\. .*")])
+def test_band_truncated_to_half(copy, kept, verify, message):
     path = band_path(copy, "B03")
     data = open(path, "rb").read()
     open(path, "wb").write(data[:len(data) // 2])
-    fails({"INPUT": str(copy), "OUTPUT": kept},
-          r"Band B03 file .* is incomplete \(cut short: .*\)\. .*" + REDOWNLOAD)
+    fails({"INPUT": str(copy), "VERIFY": verify, "OUTPUT": kept},
+          r"Band B03 file .* " + message + REDOWNLOAD)
 
 
 def test_band_grid_disagrees_with_metadata(copy, kept):
     shutil.copy(band_path(copy, "B05"), band_path(copy, "B04"))
+    refresh_manifest(copy)          # as the product was made, wrongly
     fails({"INPUT": str(copy), "OUTPUT": kept},
           "Band B04 file .* has 183 x 183 pixels, but the granule metadata "
           "says 366 x 366 .* damaged")

@@ -11,6 +11,7 @@ from sentinel2_equalizer.core import grid as grid_module
 from sentinel2_equalizer.core import reading, render
 from sentinel2_equalizer.core.spool import Spool
 from sentinel2_equalizer.core.discovery import open_product
+from s2files import refresh_manifest
 
 
 @pytest.mark.parametrize("width, height, tile, shrink", [
@@ -146,6 +147,7 @@ def test_a_damaged_last_band_stops_the_run_before_any_decoding(
     granule = product.granules[0]
     shutil.copy(product.band_file(granule, "B05", 20),
                 product.band_file(granule, "B02", 10))   # wrong grid
+    refresh_manifest(copy)          # as the product was made, wrongly
     shares = []
     with pytest.raises(BandError, match="Band B02 file .* has 183 x 183"):
         render.run(render.Options(str(copy), str(tmp_path / "rgb.tif")),
