@@ -4,7 +4,7 @@ its bands, the output grid and the granules on it."""
 from dataclasses import dataclass
 
 from .bands import RESOLUTIONS, check_band
-from .errors import BandError, DataError
+from .errors import BandError, DataError, EqualizerError, ProductError
 from .grid import Grid, choose_zone, output_grid
 from .discovery import open_product
 from .product import Product
@@ -61,3 +61,44 @@ def make_plan(product_path, bands, resolution=None, utm_zone=None,
     log("Output grid: {} x {} pixels of {} m, EPSG:{}".format(
         grid.width, grid.height, grid.resolution, grid.epsg))
     return Plan(product, bands, grid, granules)
+
+
+def make_plans(product_paths, bands, resolution=None, log=None):
+    """A Plan per distinct product of ``product_paths``, in order (each on
+    its own grid), for a run over many products. Raises EqualizerError
+    subclasses naming the product that fails, and ProductError for no
+    products or a mix of L1C and L2A."""
+    log = log or (lambda message: None)
+    paths = [str(p) for p in (product_paths or []) if str(p).strip()]
+    if not paths:
+        raise ProductError(
+            "No products given. Give one or more Sentinel-2 products: .SAFE "
+            "folders, their .zip files or their MTD_MSIL1C.xml / "
+            "MTD_MSIL2A.xml.")
+    plans, seen = [], set()
+    for number, path in enumerate(paths, 1):
+        try:
+            plan = make_plan(path, bands, resolution)
+        except EqualizerError as exc:
+            raise type(exc)("Product {} of {} ({}): {}".format(
+                number, len(paths), path, exc))
+        name = plan.product.name
+        if name in seen:
+            log("Product {} of {} ({}) was given before; it is used once."
+                .format(number, len(paths), name))
+            continue
+        seen.add(name)
+        log("Product {} of {}: {}".format(number, len(paths),
+                                          plan.product.describe()))
+        plans.append(plan)
+    levels = {}
+    for plan in plans:
+        levels.setdefault(plan.product.level, []).append(plan.product.name)
+    if len(levels) > 1:
+        raise ProductError(
+            "The products mix levels ({}). L1C (top of atmosphere) and L2A "
+            "(surface) reflectances differ, so one curve cannot serve both: "
+            "use the products of one level.".format(
+                "; ".join("{}: {}".format(level, ", ".join(names))
+                          for level, names in sorted(levels.items()))))
+    return plans
