@@ -29,13 +29,12 @@ import numpy as np
 
 from . import curve as curves
 from .equalize import DEFAULT_SEED, LEVELS_IN, dn_table, rescaled_dns
-from .errors import EqualizerError, ProductError
 from .gdal_env import BoundedGdalCache
 from .geotiff import write_geotiff
 from .grid import mosaic_grid
 from .measure import band_counters, check_counted, measurement
 from .output import check_output_path
-from .plan import Plan, check_sample, make_plan
+from .plan import Plan, check_sample, make_plans
 from .progress import Progress
 from .reading import GranuleBand, decode_into
 from .render import READ_SHARE, WRITE_SHARE, provenance, spooled_blocks
@@ -89,7 +88,7 @@ def mosaic(product_paths, output, bands=("B04", "B03", "B02"),
     if isinstance(curve, str):
         curve = curves.load(curve)
     with BoundedGdalCache():
-        plans = _open_all(product_paths, bands, resolution, progress.log)
+        plans = make_plans(product_paths, bands, resolution, progress.log)
         products = [p.product for p in plans]
         check_output_path(output, [f for p in products for f in p.files()])
         if curve is not None:
@@ -120,44 +119,6 @@ def mosaic(product_paths, output, bands=("B04", "B03", "B02"),
                         bands, warped, sampled, tables, curve)
 
 
-def _open_all(product_paths, bands, resolution, log):
-    """A Plan per distinct product, in order; raises naming the product
-    that fails and refusing a mix of levels."""
-    paths = [str(p) for p in (product_paths or []) if str(p).strip()]
-    if not paths:
-        raise ProductError(
-            "No products given. Give one or more Sentinel-2 products (.SAFE "
-            "folders, their .zip files or their MTD_MSIL1C.xml / "
-            "MTD_MSIL2A.xml) to mosaic.")
-    plans, seen = [], set()
-    for number, path in enumerate(paths, 1):
-        try:
-            plan = make_plan(path, bands, resolution)
-        except EqualizerError as exc:
-            raise type(exc)("Product {} of {} ({}): {}".format(
-                number, len(paths), path, exc))
-        name = plan.product.name
-        if name in seen:
-            log("Product {} of {} ({}) was given before; it is used once."
-                .format(number, len(paths), name))
-            continue
-        seen.add(name)
-        log("Product {} of {}: {}".format(number, len(paths),
-                                          plan.product.describe()))
-        plans.append(plan)
-    levels = {}
-    for plan in plans:
-        levels.setdefault(plan.product.level, []).append(plan.product.name)
-    if len(levels) > 1:
-        raise ProductError(
-            "The products mix levels ({}). L1C (top of atmosphere) and L2A "
-            "(surface) reflectances differ, so one mosaic with one curve "
-            "cannot show both: mosaic each level on its own.".format(
-                "; ".join("{}: {}".format(level, ", ".join(names))
-                          for level, names in sorted(levels.items()))))
-    return plans
-
-
 def _measure_and_write(plans, output, curve, sample_fraction, seed,
                        scratch_dir, software, progress):
     """Decode every product into the spools (measuring it unless ``curve``
@@ -170,23 +131,30 @@ def _measure_and_write(plans, output, curve, sample_fraction, seed,
     try:
         spools = [Spool(grid.width, grid.height, scratch_dir)
                   for _ in unique]
-        counters = [None if curve else band_counters(
-            plan, sample_fraction, seed) for plan in plans]
         # Every band file of every product is opened and checked before the
         # first is decoded, so a damaged one is reported at once.
-        targets = [_targets(plan, spools, scales, counters[number])
-                   for number, plan in enumerate(plans)]
+        targets = [_targets(plan, spools, scales) for plan in plans]
         costs = [sum(w.width * w.height / float(t.shrink ** 2)
                      for t in ts for w in t.windows) for ts in targets]
         done, total = 0.0, max(sum(costs), 1.0)
+        summed = _Sum() if curve is None else None
         for plan, own, cost in zip(plans, targets, costs):
             progress.log("Decoding {}".format(plan.product.name))
+            if summed:
+                counters = band_counters(plan, sample_fraction, seed)
+                for target in own:
+                    target.counter = counters[
+                        plan.unique_bands.index(target.band)]
             decode_into(own, progress.cancelled, progress.span(
                 READ_SHARE * done / total, READ_SHARE * cost / total))
             done += cost
-        if curve is None:
-            curve = _curve(plans, counters, sample_fraction, seed, software,
-                           progress.log)
+            if summed:
+                summed.add(measurement(plan, counters, sample_fraction, seed,
+                                       strict=False))
+                for target in own:
+                    target.counter = None
+        if summed:
+            curve = summed.curve(sample_fraction, software, progress.log)
         tables = {band: dn_table(curve.tables[band], offset, saturated)
                   for band, (offset, saturated) in zip(unique, scales)}
         bands = plans[0].bands
@@ -207,24 +175,40 @@ def _measure_and_write(plans, output, curve, sample_fraction, seed,
     return curve, tables
 
 
-def _curve(plans, counters, sample_fraction, seed, software, log):
-    """The curve of the products' summed histograms. A product may add
-    nothing to a band (a sliver at the swath's edge that the sample
-    missed); the sum may not."""
-    measurements = [measurement(plan, counts, sample_fraction, seed,
-                                strict=False)
-                    for plan, counts in zip(plans, counters)]
-    for band in plans[0].unique_bands:
-        valid, sampled = (sum(getattr(m.bands[band], name)
-                              for m in measurements)
-                          for name in ("valid_pixels", "sampled_pixels"))
-        check_counted(band, valid, sampled, sample_fraction)
-        log("{}: {} of {} valid pixels sampled in {} products".format(
-            band, sampled, valid, len(measurements)))
-    return curves.combine(measurements, software)
+class _Sum:
+    """The products' measures added up as each product is decoded, so
+    memory holds one sum whatever the number of products."""
+
+    def __init__(self):
+        self.total, self.products = None, []
+
+    def add(self, part):
+        self.products.append(part.product)
+        if self.total is None:
+            self.total = part
+            return
+        for band, counts in part.bands.items():
+            total = self.total.bands[band]
+            total.counts += counts.counts
+            total.valid_pixels += counts.valid_pixels
+            total.sampled_pixels += counts.sampled_pixels
+
+    def curve(self, sample_fraction, software, log):
+        """The curve of the sum. A product may add nothing to a band (a
+        sliver at the swath's edge that the sample missed); the sum may
+        not."""
+        for band, total in self.total.bands.items():
+            check_counted(band, total.valid_pixels, total.sampled_pixels,
+                          sample_fraction)
+            log("{}: {} of {} valid pixels sampled in {} products".format(
+                band, total.sampled_pixels, total.valid_pixels,
+                len(self.products)))
+        curve = curves.combine([self.total], software)
+        curve.products = self.products
+        return curve
 
 
-def _targets(plan, spools, scales, counters):
+def _targets(plan, spools, scales):
     """What decodes each band of each granule of ``plan``'s product into
     the spools: band after band, granule after granule, the order of the
     measure stage, so the histograms are the ones it draws."""
@@ -233,14 +217,13 @@ def _targets(plan, spools, scales, counters):
     for index, band in enumerate(plan.unique_bands):
         spool = _Rescaled.of(spools[index], product, plan.offset(band),
                              *scales[index])
-        counter = counters[index] if counters else None
         for granule in product.granules:
             if _on_grid(granule, grid):
                 targets.append(GranuleBand(product, granule, band, grid,
-                                           spool, counter, merge=True))
+                                           spool, merge=True))
             else:
                 targets.append(WarpedBand(product, granule, band, grid,
-                                          spool, counter))
+                                          spool))
     return targets
 
 

@@ -47,6 +47,7 @@ class WarpedBand:
     ``decode`` and ``put``."""
 
     def __init__(self, product, granule, band, grid, spool, counter=None):
+        self.band = band
         ulx, uly, width, height = granule.grids[min(granule.grids)]
         res = min(granule.grids)
         own = Grid(granule.epsg, grid.resolution, ulx, uly,
@@ -68,6 +69,15 @@ class WarpedBand:
         self.rows = []            # [(first source row, decoded rows)]
         self.pieces = []          # decoded blocks of the tile row under way
         self.decoded = 0          # source rows decoded so far
+
+    @property
+    def counter(self):
+        """The band's equalize.BandHistogram, or None."""
+        return self.source.counter
+
+    @counter.setter
+    def counter(self, counter):
+        self.source.counter = counter
 
     def _strips(self):
         """(top, rows, left, cols, first source row, end source row) of
