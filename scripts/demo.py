@@ -61,6 +61,11 @@ def comparison(product, equalized, png):
     for image, start in ((left, 0), (right, PANEL + GAP)):
         image[:, ~mask] = 235            # no-data drawn light grey
         canvas[:, :, start:start + PANEL] = image
+    write_png(png, canvas)
+
+
+def write_png(png, canvas):
+    """Write ``canvas`` (3, rows, cols) uint8 as a PNG."""
     with warnings.catch_warnings():      # a PNG has no georeferencing
         warnings.simplefilter("ignore", NotGeoreferencedWarning)
         with rasterio.open(png, "w", driver="PNG", width=canvas.shape[2],
