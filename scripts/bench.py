@@ -22,14 +22,19 @@ percent from run to run), and prints medians:
   curve    the core given the curve of its own run (CURVE): decode, map
            and write in one pass, no sample, no spool
   qcurve   the same through qgis_process
+  mosaic   the core's mosaic of four overlapping products (two by two
+           tiles, the size's product one of them) with one curve: only at
+           MOSAIC_SIZE, beside the core on that size's product alone
 
-then the ratios core/floor, core/numpy, q20|q60/core and qgis|qcurve/decode
-from the same run,
+then the ratios core/floor, core/numpy, q20|q60/core, qgis|qcurve/decode
+and the mosaic's time per product against core from the same run,
 whether floor and core wrote the same pixels, and how far the 1 % sample's
 lookup table strays from the exact one.
 
   /usr/bin/python3 scripts/bench.py [--sizes 1830,5490] [--runs 5]
       [--cases core,floor,...]
+
+``--cases mosaic --sizes 5490 --runs 1`` times the mosaic alone.
 """
 
 import argparse
@@ -44,7 +49,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CACHE = os.path.join(ROOT, ".build", "bench")
 BANDS = ("B04", "B03", "B02")
 CASES = ("core", "floor", "numpy", "q20", "q60", "qgis", "decode", "curve",
-         "qcurve")
+         "qcurve", "mosaic")
+#: The mosaic case: four products of this size, two by two tiles that
+#: overlap as real neighbours do; the size's own product is the first.
+MOSAIC_SIZE = 5490
+MOSAIC_TILES = ("31UFQ", "31UGQ", "31UFP", "31UGP")
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 sys.path.insert(0, os.path.join(ROOT, ".build", "plugins"))
 
@@ -57,14 +66,16 @@ def generator_version():
         return hashlib.sha256(f.read()).hexdigest()[:16]
 
 
-def product(size):
-    """The cached bench product of ``size`` pixels a side.
+def product(size, tile=MOSAIC_TILES[0]):
+    """The cached bench product of ``size`` pixels a side, of ``tile``
+    placed among MOSAIC_TILES (the first is where it always was).
 
     Made in a child process, like everything heavy: a child's peak RSS
     counts the parent's memory at the moment it was started, so this
     process stays small.
     """
-    folder = os.path.join(CACHE, "product-{}".format(size))
+    folder = os.path.join(CACHE, "product-{}{}".format(
+        size, "" if tile == MOSAIC_TILES[0] else "-" + tile))
     done = os.path.join(folder, "complete")
     version = generator_version()
     made = None
@@ -77,11 +88,12 @@ def product(size):
             shutil.rmtree(folder)
         os.makedirs(folder)
         started = time.time()
-        print("making the {0}x{0} product (once)...".format(size),
-              flush=True)
+        print("making the {0}x{0} product of {1} (once)...".format(
+            size, tile), flush=True)
         path = subprocess.run(
             [sys.executable, os.path.join(ROOT, "tests", "s2products.py"),
-             folder, "--size", str(size), "--bands", ",".join(BANDS)],
+             folder, "--size", str(size), "--bands", ",".join(BANDS),
+             "--tiles", tile, "--tile-grid", ",".join(MOSAIC_TILES)],
             check=True, stdout=subprocess.PIPE,
             universal_newlines=True).stdout.strip().splitlines()[-1]
         with open(done, "w") as marker:
@@ -223,6 +235,15 @@ def case_qgis(path, out, *extra):
                    stderr=subprocess.DEVNULL)
 
 
+def case_mosaic(path, out):
+    """The core's mosaic of the four MOSAIC_TILES products, the one at
+    ``path`` first, with one curve at a 1 % sample."""
+    from sentinel2_equalizer.core import mosaic
+    size = int(os.path.basename(os.path.dirname(path)).split("-")[1])
+    mosaic.mosaic([product(size, tile) for tile in MOSAIC_TILES], out,
+                  BANDS, 0.01)
+
+
 def run_case(name, path, out, tables):
     if name == "core":
         case_core(path, out, tables=tables)
@@ -327,7 +348,7 @@ def main():
         return
 
     os.makedirs(CACHE, exist_ok=True)
-    cases = [c for c in args.cases.split(",") if c]
+    all_cases = [c for c in args.cases.split(",") if c]
     results = {}
     print("{} runs per case; medians of wall time and peak RSS; {} cores"
           .format(args.runs, os.cpu_count()), flush=True)
@@ -335,6 +356,10 @@ def main():
         path = product(size)
         if os.path.exists(tables_file(path)):
             os.remove(tables_file(path))
+        cases = [c for c in all_cases if c != "mosaic" or size == MOSAIC_SIZE]
+        if "mosaic" in cases:
+            for tile in MOSAIC_TILES:
+                product(size, tile)
         needs_core = [c for c in ("floor", "curve", "qcurve") if c in cases]
         if needs_core and "core" not in cases[:cases.index(needs_core[0])]:
             measure_once("core", path)      # these need its tables
@@ -366,6 +391,11 @@ def main():
                 if job in row:
                     print("{:>6} {}/decode {:5.3f}".format(
                         size, job, row[job][0] / row["decode"][0]))
+        if "mosaic" in row:
+            per_product = row["mosaic"][0] / len(MOSAIC_TILES)
+            print("{:>6} mosaic: {:.2f} s per product{}".format(
+                size, per_product, ", {:5.3f} x core's one product".format(
+                    per_product / row["core"][0]) if "core" in row else ""))
         if "core" in row and "curve" in row:
             same = subprocess.run(
                 [sys.executable, __file__, "--same-pixels", output("core"),
@@ -388,12 +418,12 @@ def main():
               .format(size, gap), flush=True)
 
     sizes = sorted(results)
-    print("\n| size | " + " | ".join(cases) + " |")
-    print("|---|" + "---|" * len(cases))
+    print("\n| size | " + " | ".join(all_cases) + " |")
+    print("|---|" + "---|" * len(all_cases))
     for size in sizes:
         print("| {} | ".format(size) + " | ".join(
-            "{:.1f} s, {:.0f} MiB".format(*results[size][c]) for c in cases)
-            + " |")
+            "{:.1f} s, {:.0f} MiB".format(*results[size][c])
+            if c in results[size] else "" for c in all_cases) + " |")
     if len(sizes) >= 2 and all("core" in results[s] for s in sizes[-2:]):
         small, large = (results[s]["core"][1] for s in sizes[-2:])
         print("core peak memory {} -> {}: {:+.1f} %".format(
