@@ -3,14 +3,16 @@
 # explicitly: another python3 earlier on PATH would not find them.
 PYTHON ?= /usr/bin/python3
 PYTEST_ARGS ?=
+STALL_ARGS ?=
 PACKAGE ?= sentinel2_equalizer.zip
 
-.PHONY: help deps demo test bench package test-matrix screenshots clean
+.PHONY: help deps demo test bench stall package test-matrix screenshots clean
 
 help:
 	@echo "make demo         equalize a generated sample product (demo/)"
 	@echo "make test         run the whole test suite"
 	@echo "make bench        time and measure full-size runs"
+	@echo "make stall        QGIS's longest stall and Cancel delay, full tile"
 	@echo "make package      build sentinel2_equalizer.zip for Plugin Manager"
 	@echo "make test-matrix  run the suite on QGIS 3.22, 3.40 and 3.44"
 	@echo "make screenshots  picture the dialog and its result (docs/)"
@@ -26,6 +28,12 @@ test: deps
 
 bench: deps
 	$(PYTHON) scripts/bench.py
+
+# Its own target, not a bench case: it runs one QGIS application with the
+# algorithm as a task and times QGIS's main thread, where the bench times
+# fresh processes.
+stall: deps
+	$(PYTHON) scripts/stall.py $(STALL_ARGS)
 
 # The zip holds what git tracks, less what .gitattributes marks
 # export-ignore (tests, scripts, development files), as of the working tree.

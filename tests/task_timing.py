@@ -43,7 +43,8 @@ class TaskRun:
     clicked Cancel then waits, a main thread that could not run to send
     the cancel included), ``completed`` (bool), ``progress`` (values seen),
     ``log`` (messages), ``cancelled_at`` (progress when cancelled),
-    ``stage_seen`` (whether the cancel stage was reached), ``wall`` (s)."""
+    ``stage_seen`` (whether the cancel stage was reached), ``wall`` (s),
+    ``stall_at`` (progress, %, when the longest stall began)."""
 
     def __init__(self):
         self.stall = 0.0
@@ -55,6 +56,8 @@ class TaskRun:
         self.cancelled_at = None
         self.stage_seen = False
         self.wall = None
+        self.stall_at = None
+        self.progress_times = []
 
 
 def run_task(parameters, cancel_stage=None, timeout=600.0):
@@ -103,6 +106,7 @@ def run_task(parameters, cancel_stage=None, timeout=600.0):
 
     def on_progress(value):
         record.progress.append(value)
+        record.progress_times.append(time.perf_counter())
         if stage and stage["at"] == "progress" and value >= stage["value"]:
             reached()
 
@@ -151,7 +155,10 @@ def run_task(parameters, cancel_stage=None, timeout=600.0):
         raise AssertionError("the task did not end within {} s".format(
             timeout))
     ticks.append(state["end"])
-    record.stall = max(b - a for a, b in zip(ticks, ticks[1:]))
+    record.stall, began = max((b - a, a) for a, b in zip(ticks, ticks[1:]))
+    before = [v for t, v in zip(record.progress_times, record.progress)
+              if t <= began]
+    record.stall_at = before[-1] if before else 0.0
     record.wall = state["end"] - started
     if state["cancel_time"] is not None:
         record.cancel_latency = state["end"] - state["cancel_time"]
