@@ -15,6 +15,7 @@ keeps about 1.7 of 2 cores busy) rather than slowing the decode, and
 catches up in the write stage if need be.
 """
 
+import contextlib
 import os
 import posixpath
 import sys
@@ -22,7 +23,7 @@ import threading
 import zipfile
 import zlib
 
-from .errors import BandError, Cancelled, ChecksumError
+from .errors import BandError, Cancelled, ChecksumError, DecodeError
 from .manifest import MANIFEST, read_checksums
 from .product import REDOWNLOAD
 
@@ -142,17 +143,34 @@ class Verification:
         """Wait for every file to be hashed, checking ``cancelled()`` every
         POLL_SECONDS (Cancelled); raise ChecksumError (or BandError) for
         the first file that does not match."""
-        while self.thread.is_alive():
-            self.thread.join(POLL_SECONDS)
-            self.raise_if_failed()
-            if cancelled and cancelled():
-                raise Cancelled()
-        self.raise_if_failed()
+        self._wait(cancelled)
         if self.files and not self.reported:
             self.reported = True          # said once, even if checked again
             kinds = sorted({checksum.kind for _, _, checksum in self.files})
             self.log("Band files verified against {}: {} ({}).".format(
                 MANIFEST, len(self.files), ", ".join(kinds)))
+
+    @contextlib.contextmanager
+    def explaining(self, cancelled=None):
+        """Within, a DecodeError (GDAL could not open or decode a file)
+        gives way to the checksum mismatch behind it, where the manifest
+        can tell: the user learns the file is damaged, whichever comes
+        first, the decoder's failure or the hash's verdict."""
+        try:
+            yield
+        except DecodeError as error:
+            self._wait(cancelled, error)
+            raise
+
+    def _wait(self, cancelled=None, cause=None):
+        while self.thread.is_alive():
+            self.thread.join(POLL_SECONDS)
+            if self.problems:
+                raise self.problems[0] from cause
+            if cancelled and cancelled():
+                raise Cancelled()
+        if self.problems:
+            raise self.problems[0] from cause
 
     def __enter__(self):
         return self

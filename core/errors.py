@@ -22,6 +22,10 @@ class ChecksumError(BandError):
     it was damaged on the way (download, copy, storage)."""
 
 
+class DecodeError(BandError):
+    """GDAL could not open or decode a band file that looked whole."""
+
+
 class DataError(EqualizerError):
     """The pixel values cannot be equalized (for example, all no-data)."""
 
@@ -45,8 +49,3 @@ def first_line(exc):
 
 class CurveError(EqualizerError):
     """A curve file is missing, unreadable, or does not fit the run."""
-
-
-class SettingError(EqualizerError):
-    """A setting of the run is out of its range (a clip limit, a tile
-    size); the message names the range and a value that works."""

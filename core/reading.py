@@ -32,7 +32,7 @@ import rasterio
 from rasterio.enums import Resampling
 from rasterio.windows import Window
 
-from .errors import BandError, Cancelled, first_line
+from .errors import BandError, Cancelled, DecodeError, first_line
 from .gdal_env import GDAL_ERRORS
 
 #: Rows read at a time where the file has no useful tiling.
@@ -51,7 +51,7 @@ def _open(path, band):
     try:
         return rasterio.open(path)
     except GDAL_ERRORS as exc:
-        raise BandError("Band {} file {} cannot be read ({}). The download is "
+        raise DecodeError("Band {} file {} cannot be read ({}). The download is "
                         "probably incomplete: download the product again."
                         .format(band, path, first_line(exc)))
 
@@ -169,7 +169,7 @@ class GranuleBand:
                     out_shape=(-(-window.height // self.shrink),
                                -(-window.width // self.shrink)))
         except GDAL_ERRORS as exc:
-            raise BandError(
+            raise DecodeError(
                 "Band {} file {} could not be decoded ({}). The file is "
                 "damaged or truncated: download the product again."
                 .format(self.band, self.path, first_line(exc)))

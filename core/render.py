@@ -5,17 +5,12 @@ decoded once onto the output grid into a spool while its sampled histogram
 is drawn (measure), the histograms become lookup tables (curve), and the
 spooled bands go through them into the GeoTIFF (write). Given a curve, a run
 only writes, in one pass: decode, map, write, with no spool.
-
-The method and colour mode (method.py) decide what the curve is made of
-and how a block is mapped; luminance mode and the adaptive method also
-draw a grid measure from the spools between the two stages.
 """
 
 import datetime
 import functools
-import json
 import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 from . import curve as curves
 from .checksums import start_verification
@@ -24,16 +19,12 @@ from .gdal_env import BoundedGdalCache
 from .gdal_warnings import DecodeWarnings
 from .geotiff import TILE, write_geotiff
 from .measure import band_counters, measurement
-from .method import Method, check_curve
-from .method import mapper as method_mapper
 from .output import check_output_path
 from .plan import check_sample, make_plan
 from .progress import Progress
 from .reading import prefetched, spool_bands
 from .spool import Spool
 from .strips import STRIP_ROWS, band_strips
-from .tiles import DEFAULT_TILE_SIZE
-from .contrast import DEFAULT_CLIP_LIMIT
 
 #: Rows equalized and written at a time from the spools (a row of output
 #: tiles). A block is one spool stripe wide, so each band's part of it is a
@@ -46,8 +37,6 @@ WRITE_ROWS = TILE
 READ_SHARE, WRITE_SHARE = 0.80, 0.15
 #: The same for a run given a curve, where decoding and writing overlap.
 ONE_PASS_SHARE = 0.95
-#: The part of READ_SHARE that a grid measure takes, where there is one.
-GRID_SHARE = 0.03
 
 
 @dataclass
@@ -62,11 +51,6 @@ class Options:
     curve.Curve) to map the bands through instead of their own histograms.
     ``verify``: check each band file read against the checksum the
     product's manifest.safe lists for it, before the output is committed.
-    ``method``: "equalize", "contrast-limited" or "adaptive";
-    ``colour``: "per band" or "luminance"; ``clip_limit``: above 1, up to
-    contrast.MAX_CLIP_LIMIT (contrast-limited and adaptive);
-    ``tile_size``: the adaptive method's tile side in metres (see
-    method.Method).
     """
 
     product: str
@@ -81,34 +65,6 @@ class Options:
     overviews: bool = True
     curve: object = None
     verify: bool = True
-    method: str = "equalize"
-    colour: str = "per band"
-    clip_limit: float = DEFAULT_CLIP_LIMIT
-    tile_size: float = DEFAULT_TILE_SIZE
-
-    def how(self):
-        """The method.Method of these options."""
-        return Method(self.method, self.colour, self.clip_limit,
-                      self.tile_size)
-
-
-#: The tag that records the options deciding an output's pixels, so that a
-#: later run (s2eq batch resuming) can tell whether the output is current.
-OPTIONS_TAG = "S2EQ_OPTIONS"
-#: Options fields left out of it: where files are, who wrote them and the
-#: checks made while reading do not change the picture; the product and the
-#: curve have tags of their own (S2EQ_PRODUCT, S2EQ_CURVE_SHA256).
-NOT_IN_OPTIONS_TAG = ("product", "output", "scratch_dir", "software",
-                      "curve", "verify")
-
-
-def options_tag(options):
-    """The OPTIONS_TAG value of ``options``: JSON of every Options field but
-    NOT_IN_OPTIONS_TAG, keys sorted, so equal options give equal text."""
-    return json.dumps({f.name: getattr(options, f.name)
-                       for f in fields(options)
-                       if f.name not in NOT_IN_OPTIONS_TAG},
-                      sort_keys=True, separators=(",", ":"), default=str)
 
 
 @dataclass
@@ -145,7 +101,6 @@ def run(options, report=None, is_cancelled=None, log=None, warn=None):
     """
     progress = Progress(report, is_cancelled, log, warn)
     check_sample(options.sample_fraction)
-    options.how().check()
     curve = options.curve
     if isinstance(curve, str):
         curve = curves.load(curve)
@@ -153,10 +108,8 @@ def run(options, report=None, is_cancelled=None, log=None, warn=None):
         plan = make_plan(options.product, options.bands, options.resolution,
                          options.utm_zone, progress.log)
         check_output_path(options.output, plan.product.files())
-        options.how().check(plan.grid)
         if curve is not None:
             curves.check_fits(curve, plan.unique_bands, plan.product.level)
-            check_curve(options.how(), curve, plan)
             progress.log("Curve: {} ({} product{})".format(
                 curve.source or "given", len(curve.products),
                 "" if len(curve.products) == 1 else "s"))
@@ -187,23 +140,17 @@ def _measure_and_write(plan, options, progress, verification):
         spools = [Spool(grid.width, grid.height, options.scratch_dir)
                   for _ in unique]
         counters = band_counters(plan, options.sample_fraction, options.seed)
-        how = options.how()
-        sample = how.grid_measure(plan, options.sample_fraction,
-                                  options.seed)
-        decoded = READ_SHARE - (GRID_SHARE if sample else 0.0)
-        spool_bands(plan.product, plan.granules, unique, grid, spools,
-                    counters, verification.stopping(progress.cancelled),
-                    progress.span(0.0, decoded))
-        if sample:
-            sample.run(spools, progress.cancelled,
-                       progress.span(decoded, GRID_SHARE))
+        with verification.explaining(progress.cancelled):
+            spool_bands(plan.product, plan.granules, unique, grid, spools,
+                        counters, verification.stopping(progress.cancelled),
+                        progress.span(0.0, READ_SHARE))
         curve = curves.combine([measurement(
             plan, counters, options.sample_fraction, options.seed,
-            progress.log, grid=sample)], options.software)
-        mapped, tables = method_mapper(how, plan, curve)
+            progress.log)], options.software)
+        tables = product_tables(plan, curve)
         planes = [spools[unique.index(band)] for band in plan.bands]
         blocks = _checked(verification, progress, spooled_blocks(
-            planes, None, None, mapped))
+            planes, [tables[b] for b in plan.bands], _invalid(plan)))
         _write(plan, options, curve, blocks, progress,
                progress.span(READ_SHARE, WRITE_SHARE))
     finally:
@@ -217,14 +164,15 @@ def _measure_and_write(plan, options, progress, verification):
 
 def _write_with(plan, curve, options, progress, verification):
     unique = plan.unique_bands
-    mapped, tables = method_mapper(options.how(), plan, curve)
+    tables = product_tables(plan, curve)
     strips = band_strips(plan.product, plan.granules, unique, plan.grid,
                          verification.stopping(progress.cancelled),
                          progress.span(0.0, ONE_PASS_SHARE))
     blocks = _checked(verification, progress, _strip_blocks(
         strips, plan.grid.height, [unique.index(b) for b in plan.bands],
-        None, None, mapped))
-    _write(plan, options, curve, blocks, progress)
+        [tables[b] for b in plan.bands], _invalid(plan)))
+    with verification.explaining(progress.cancelled):
+        _write(plan, options, curve, blocks, progress)
     return Result(options.output, layer_name(plan.product, plan.granules,
                                              plan.bands),
                   plan.product, plan.grid, plan.bands, {}, tables, curve)
@@ -242,12 +190,10 @@ def _invalid(plan):
 
 
 def _write(plan, options, curve, blocks, progress, advance=None):
-    product, bands, how = plan.product, plan.bands, options.how()
+    product, bands = plan.product, plan.bands
     tags = provenance([product], bands, plan.grid.resolution, curve,
-                      options.software, "{} bands {} {}".format(
-                          product.name, "/".join(bands), how.describe()))
-    tags.update(how.tags())
-    tags[OPTIONS_TAG] = options_tag(options)
+                      options.software, "{} bands {} histogram-equalized"
+                      .format(product.name, "/".join(bands)))
     write_geotiff(options.output, plan.grid, blocks, tags,
                   ["{} equalized".format(b) for b in bands], progress,
                   options.overviews, advance)
@@ -266,50 +212,35 @@ class _Sized:
         return self.length
 
 
-def spooled_blocks(spools, luts, invalid, mapped=None):
+def spooled_blocks(spools, luts, invalid):
     """Blocks of one tile row by one spool stripe, in reading order, so
     memory does not grow with the width of the product; the next block is
-    equalized while GDAL compresses this one. Each block's planes go
-    through ``luts`` (``invalid``: the no-data DNs), or through
-    ``mapped(block, planes)`` (method.mapper) when given."""
-    if mapped is None:
-        mapped = _through(luts, invalid)
+    equalized while GDAL compresses this one."""
     first = spools[0]
     blocks = [(top, min(WRITE_ROWS, first.height - top), left, cols)
               for top in range(0, first.height, WRITE_ROWS)
               for left, cols in first.stripes()]
-    jobs = [functools.partial(_equalize_spooled, spools, mapped, block)
-            for block in blocks]
+    jobs = [functools.partial(_equalize_spooled, spools, luts, block,
+                              invalid) for block in blocks]
     return _Sized(((block,) + mapped for block, mapped in zip(
         blocks, prefetched(jobs))), len(blocks))
 
 
-def _through(luts, invalid):
-    return lambda block, planes: map_planes(planes, luts, invalid)
-
-
-def _equalize_spooled(spools, mapped, block):
+def _equalize_spooled(spools, luts, block, invalid):
     top, rows, left, cols = block
-    # One band read at a time, so only one uint16 plane is held (by the
-    # per-band tables; a method that needs the three at once reads them).
-    return mapped(block, (spool.read(top, rows, left, cols)
-                          for spool in spools))
+    # One band read at a time, so only one uint16 plane is held.
+    return map_planes((spool.read(top, rows, left, cols) for spool in spools),
+                      luts, invalid)
 
 
-def _strip_blocks(strips, height, order, luts, invalid, mapped=None):
-    """Each strip of decoded planes mapped through ``luts`` (or
-    ``mapped``, as for spooled_blocks) as one block; ``order``: which
-    plane goes to red, green and blue."""
-    if mapped is None:
-        mapped = _through(luts, invalid)
-
-    def blocks():
+def _strip_blocks(strips, height, order, luts, invalid):
+    """Each strip of decoded planes mapped through ``luts`` as one block;
+    ``order``: which plane goes to red, green and blue."""
+    def mapped():
         for top, planes in strips:
-            rows, cols = planes[0].shape
-            block = (top, rows, 0, cols)
-            rgb, mask = mapped(block, [planes[i] for i in order])
-            yield block, rgb, mask
-    return _Sized(blocks(), -(-height // STRIP_ROWS))
+            rgb, mask = map_planes((planes[i] for i in order), luts, invalid)
+            yield (top, rgb.shape[1], 0, rgb.shape[2]), rgb, mask
+    return _Sized(mapped(), -(-height // STRIP_ROWS))
 
 
 def provenance(products, bands, resolution, curve, software, description):
