@@ -51,9 +51,10 @@ def _open(path, band):
     try:
         return rasterio.open(path)
     except GDAL_ERRORS as exc:
-        raise DecodeError("Band {} file {} cannot be read ({}). The download is "
-                        "probably incomplete: download the product again."
-                        .format(band, path, first_line(exc)))
+        raise DecodeError(
+            "Band {} file {} cannot be read ({}). The download is probably "
+            "incomplete: download the product again.".format(
+                band, path, first_line(exc)))
 
 
 
