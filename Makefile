@@ -6,10 +6,11 @@ PYTEST_ARGS ?=
 STALL_ARGS ?=
 PACKAGE ?= sentinel2_equalizer.zip
 
-.PHONY: help deps demo test bench stall package test-matrix screenshots clean
+.PHONY: help deps cli demo test bench stall package test-matrix screenshots clean
 
 help:
 	@echo "make demo         equalize a generated sample product (demo/)"
+	@echo "make cli          install the s2eq command line (no QGIS needed)"
 	@echo "make test         run the whole test suite"
 	@echo "make bench        time and measure full-size runs"
 	@echo "make stall        QGIS's longest stall and Cancel delay, full tile"
@@ -19,6 +20,11 @@ help:
 
 deps:
 	@sh scripts/install-deps
+
+# The s2eq command: Debian packages without QGIS, this checkout installed
+# into .venv, linked into /usr/local/bin (root) or ~/.local/bin.
+cli:
+	@sh scripts/install-cli
 
 demo: deps
 	$(PYTHON) scripts/demo.py demo

@@ -6,7 +6,9 @@ Writes into the folder given on the command line (default ``demo``):
   suite's own generator (bright clouds, a no-data swath edge);
 * ``equalized.tif``: the plugin's output, made by ``qgis_process``;
 * ``comparison.png``: QGIS's default linear stretch (2-98 % cumulative cut)
-  of the same bands on the left, the equalized image on the right.
+  of the same bands on the left, the equalized image on the right;
+* ``equalized-cli.tif``: the same run through the ``s2eq`` command line,
+  without QGIS: the very same pixels.
 """
 
 import os
@@ -42,6 +44,13 @@ def read_small(path, shape, bands=None):
     with rasterio.open(path) as src:
         return src.read(bands, out_shape=shape,
                         resampling=Resampling.nearest)
+
+
+def same_pixels(first, second):
+    """Whether two RGB GeoTIFFs hold the same pixels and mask."""
+    with rasterio.open(first) as a, rasterio.open(second) as b:
+        return (np.array_equal(a.read(), b.read())
+                and np.array_equal(a.dataset_mask(), b.dataset_mask()))
 
 
 def comparison(product, equalized, png):
@@ -102,14 +111,25 @@ def main(folder):
     subprocess.run(command, check=True)
     ran = time.time()
 
+    cli_output = os.path.abspath(os.path.join(folder, "equalized-cli.tif"))
+    command = [os.path.join(ROOT, "scripts", "s2eq"), "equalize",
+               str(product), "-o", cli_output, "--bands", ",".join(BANDS),
+               "--sample", "1"]
+    print("\n$ " + " ".join(command))
+    subprocess.run(command, check=True)
+    print("Same pixels as qgis_process: {}".format(
+        "yes" if same_pixels(output, cli_output) else "NO"))
+    cli_ran = time.time()
+
     png = os.path.join(folder, "comparison.png")
     comparison(product, output, png)
     print("\nEqualized GeoTIFF: {} ({:.1f} MiB)".format(
         output, os.path.getsize(output) / 2.0 ** 20))
     print("Comparison (linear stretch | equalized): {}".format(png))
     print("Wall time: {:.1f} s (product {:.1f} s, qgis_process {:.1f} s, "
-          "picture {:.1f} s)".format(time.time() - started, made - started,
-                                    ran - made, time.time() - ran))
+          "s2eq {:.1f} s, picture {:.1f} s)".format(
+              time.time() - started, made - started, ran - made,
+              cli_ran - ran, time.time() - cli_ran))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,199 @@
+"""The equalizer's stages as plain Python functions: no QGIS needed.
+
+    from sentinel2_equalizer import api
+    api.equalize("S2B_MSIL1C_20230614T105629_..._T31UFQ_....SAFE", "rgb.tif")
+
+    # one curve for many products: measure each, add up, write each with it
+    measured = [api.measure(p) for p in products]
+    api.build_curve(measured, "shared.json")
+    for p in products:
+        api.equalize(p, "out/{}.tif".format(api.product_name(p)),
+                     curve="shared.json")
+    api.mosaic(products, "mosaic.tif", curve="shared.json")
+
+Every argument means what the parameter of the same name means in QGIS's
+``s2eq:equalize`` and has the same default, so a script, the ``s2eq``
+command line and QGIS give the same pixels:
+
+* ``product``: a Sentinel-2 L1C or L2A product: its ``.SAFE`` folder, its
+  ``.zip``, its ``MTD_MSIL1C.xml`` / ``MTD_MSIL2A.xml``, or a folder holding
+  exactly one product.
+* ``bands``: three band names, red, green, blue (``B01``-``B12``, ``B8A``),
+  as a sequence or one comma-separated string; default ``B04,B03,B02``.
+  ``combination``: a named band combination instead (``"swir"`` or its
+  label ``"SWIR 12-8A-4"``, see core.bands.COMBINATIONS); it decides.
+* ``sample_percent``: share of each band's valid pixels drawn (with a fixed
+  seed) into its histogram, in percent: above 0, at most 100; default 1.
+* ``resolution``: output pixel size in metres, 10, 20 or 60; None (or
+  ``"finest"``) for the finest of the chosen bands.
+* ``utm_zone``: 1-60, the zone to write a product that spans two; None or
+  0 for the zone holding most of its granules.
+* ``curve``: a curve file (or a core.curve.Curve) to map the bands through
+  instead of the product's own histograms.
+* ``report(percent)`` receives progress, 0-100; ``is_cancelled()`` is
+  polled between blocks; ``log(message)`` receives one-line notes.
+* Further keywords are run options of core.render.Options (``verify``,
+  ``method``, ``colour`` ...) passed on as they are.
+
+Errors are core.errors.EqualizerError subclasses whose message names the
+problem and the fix; a failed or cancelled run leaves nothing at the output.
+numpy and rasterio are imported on first use, so this module imports
+anywhere.
+"""
+
+import configparser
+import os
+
+from .core.bands import DEFAULT_BANDS, check_band
+from .core.bands import combination as named_combination
+from .core.errors import BandError
+
+#: The histogram sample of s2eq:equalize's SAMPLE_PERCENT, in percent.
+DEFAULT_SAMPLE_PERCENT = 1.0
+PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def version():
+    """This software's version, from the plugin's metadata.txt."""
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(os.path.join(PACKAGE_DIR, "metadata.txt"), encoding="utf-8")
+    return parser.get("general", "version", fallback="unknown")
+
+
+def software():
+    """The name the outputs carry as their writer (S2EQ_SOFTWARE)."""
+    return "Sentinel-2 Equalizer {}".format(version())
+
+
+def choose_bands(bands=None, combination=None):
+    """(red, green, blue) canonical band names: those of ``combination``
+    when given, else ``bands`` (a sequence or "B04,B03,B02"), else the
+    default. Raises BandError for an unknown name or not three bands."""
+    if combination:
+        return named_combination(combination).bands
+    if bands is None:
+        return DEFAULT_BANDS
+    if isinstance(bands, str):
+        bands = [b for b in bands.split(",") if b.strip()]
+    bands = tuple(check_band(b) for b in bands)
+    if len(bands) != 3:
+        raise BandError("Choose exactly three bands (red, green, blue); "
+                        "{} given.".format(len(bands)))
+    return bands
+
+
+def _resolution(value):
+    return None if value in (None, "", "finest") else int(value)
+
+
+def run_options(product, output, bands=None, combination=None,
+                sample_percent=DEFAULT_SAMPLE_PERCENT, resolution=None,
+                utm_zone=None, curve=None, scratch_dir=None, **more):
+    """The core.render.Options of an equalize() call with these arguments
+    (see the module's help); ``scratch_dir``: where the temporary band
+    spools go (None: the system's temporary folder)."""
+    from .core import render
+    return render.Options(
+        product=product, output=output,
+        bands=choose_bands(bands, combination),
+        sample_fraction=float(sample_percent) / 100.0,
+        resolution=_resolution(resolution), utm_zone=utm_zone or None,
+        curve=curve, scratch_dir=scratch_dir, software=software(), **more)
+
+
+def equalize(product, output, *, report=None, is_cancelled=None, log=None,
+             warn=None, **arguments):
+    """Write the equalized 8-bit RGB GeoTIFF of ``product`` to ``output``
+    (a path ending in .tif; replaced whole, only once complete).
+
+    ``arguments``: as run_options() takes them. Returns a
+    core.render.Result (output, layer_name, grid, bands, the pixels sampled
+    per band, the lookup tables and the curve). ``warn(message)`` receives
+    GDAL's warnings while decoding (by default they go to ``log``)."""
+    from .core import render
+    return render.run(run_options(product, output, **arguments),
+                      report=report, is_cancelled=is_cancelled, log=log,
+                      warn=warn)
+
+
+def measure(product, bands=None, combination=None,
+            sample_percent=DEFAULT_SAMPLE_PERCENT, resolution=None,
+            utm_zone=None, *, report=None, is_cancelled=None, log=None,
+            **more):
+    """The sampled histograms of ``product``'s three bands, as a
+    core.curve.Measurement: plain data that pickles, so it can travel
+    between processes. Nothing is written; ``more``: further keywords of
+    core.measure.measure (``verify``, ``tile_size`` ...)."""
+    from .core import measure as stage
+    return stage.measure(product, choose_bands(bands, combination),
+                         float(sample_percent) / 100.0,
+                         _resolution(resolution), utm_zone or None,
+                         report=report, is_cancelled=is_cancelled, log=log,
+                         **more)
+
+
+def build_curve(measurements, output=None):
+    """One curve from the sum of ``measurements`` (measure()'s results, all
+    L1C or all L2A, of the same bands), saved to ``output`` (a .json curve
+    file) when given. Returns the core.curve.Curve; read back from the
+    file when saved, so that outputs made with it name the file and its
+    SHA-256."""
+    from .core import curve as curves
+    curve = curves.combine(measurements, software())
+    if output is None:
+        return curve
+    curves.save(curve, output)
+    return curves.load(output)
+
+
+def mosaic(products, output, bands=None, combination=None,
+           sample_percent=DEFAULT_SAMPLE_PERCENT, resolution=None,
+           curve=None, scratch_dir=None, *, report=None, is_cancelled=None,
+           log=None, **more):
+    """One equalized RGB GeoTIFF at ``output`` of all ``products`` (a list
+    of products), with one curve: ``curve`` when given, else the sum of
+    their histograms. Where products overlap the first one listed wins.
+    Returns a core.mosaic.MosaicResult."""
+    from .core import mosaic as stage
+    return stage.mosaic(
+        list(products), output, bands=choose_bands(bands, combination),
+        sample_fraction=float(sample_percent) / 100.0,
+        resolution=_resolution(resolution), curve=curve,
+        scratch_dir=scratch_dir, software=software(), report=report,
+        is_cancelled=is_cancelled, log=log, **more)
+
+
+def product_name(product):
+    """The product's name (S2B_MSIL1C_..., without .SAFE), read from its
+    metadata; raises ProductError as equalize() would."""
+    from .core.discovery import open_product
+    return open_product(product).name
+
+
+def is_current(product, output, **arguments):
+    """Whether ``output`` already holds what equalize(product, output,
+    **arguments) would write: a complete GeoTIFF (outputs appear only
+    once complete) whose tags name the same product, the same run options
+    and the same curve file content. A missing or unreadable output is not
+    current."""
+    import rasterio
+    from rasterio.errors import RasterioError
+    from .core import curve as curves
+    from .core import render
+    options = run_options(product, output, **arguments)
+    if not os.path.isfile(output):
+        return False
+    try:
+        with rasterio.open(output) as image:
+            tags = image.tags()
+    except RasterioError:
+        return False
+    curve = options.curve
+    if isinstance(curve, str):
+        curve = curves.load(curve)
+    if curve is not None and not curve.digest:
+        return False        # a curve made in memory leaves no trace to match
+    digest = curve.digest if curve is not None else ""
+    return (tags.get(render.OPTIONS_TAG) == render.options_tag(options)
+            and tags.get("S2EQ_CURVE_SHA256", "") == digest
+            and tags.get("S2EQ_PRODUCT") == product_name(product))

@@ -1,0 +1,257 @@
+"""The Dask driver of ``s2eq batch``: it only schedules. Tasks (tasks.py)
+take paths and plain values, never open datasets or arrays; the workers
+read the products and write the outputs themselves, so with a remote
+scheduler the products, the curve and the output folder must be on storage
+every worker sees at the same paths.
+
+Stages: name the products; with a shared curve, measure each and sum them
+into DIR/shared-curve.json (a map and a reduce, the histograms going from
+worker to worker); write each product's output; write the mosaic; remove
+what killed runs left.
+
+Faults: a worker that dies mid-task loses the task to the scheduler, which
+runs it again on another worker (up to distributed.scheduler.allowed-
+failures times); a task that raises is retried RETRIES times. Outputs are
+written under a hidden partial name and renamed once complete, and the
+partial files of killed runs are removed (by the next run of the output, and
+at the end of the batch), so the folder ends with complete outputs only.
+"""
+
+import os
+import time
+import uuid
+
+from ..core.errors import EqualizerError, first_line
+from . import tasks
+from .cluster import connect
+
+#: How many times a task that raised (not a worker that died) is retried.
+RETRIES = 2
+SHARED_CURVE = "shared-curve.json"
+#: The status of a product given twice (by two paths).
+SKIPPED = "skipped"
+
+
+class BatchError(EqualizerError):
+    """The batch cannot go on: a curve that serves no product, workers that
+    cannot run the tasks."""
+
+
+def run_batch(args, arguments, feedback):
+    """Run the batch the parsed ``args`` describe; ``arguments``: the api
+    keywords of the run. Returns (result for --json, exit status)."""
+    started = time.time()
+    driver = None
+    try:
+        with connect(args.scheduler, args.workers, feedback.log) as (
+                client, embedded):
+            driver = Driver(client, args, arguments, feedback)
+            try:
+                driver.run()
+            except BaseException:
+                # Stopped (Ctrl-C) or failed: what has not run is dropped.
+                # Tasks running on a remote cluster finish; on this machine
+                # the workers stop with the cluster.
+                client.cancel(driver.futures)
+                raise
+    finally:
+        if driver is not None and driver.embedded:
+            # The workers are gone, and with them their locks: what they
+            # were writing can go.
+            tasks.remove_partials(driver.outputs())
+    return driver.summary(time.time() - started)
+
+
+class Driver:
+    """One batch on one Dask client."""
+
+    def __init__(self, client, args, arguments, feedback):
+        self.client, self.args, self.arguments = client, args, arguments
+        self.feedback = feedback
+        self.embedded = not args.scheduler
+        self.products = [os.path.abspath(p) for p in args.products]
+        self.out_dir = os.path.abspath(args.out_dir)
+        self.mosaic = os.path.abspath(args.mosaic) if args.mosaic else None
+        self.curve = os.path.abspath(args.curve) if args.curve else None
+        self.shared = None              # the shared curve made, if any
+        # Workers resolve paths from where they run: give them whole ones.
+        self.arguments = dict(arguments, curve=self.curve, scratch_dir=(
+            os.path.abspath(args.scratch_dir) if args.scratch_dir else None))
+        self.token = uuid.uuid4().hex[:8]
+        self.futures = []
+        self.names = {}                 # product path -> name
+        self.records = []
+        self.peaks = {}
+
+    def submit(self, function, *arguments, stage, name):
+        future = self.client.submit(
+            function, *arguments, retries=RETRIES,
+            key="s2eq-{}-{}-{}".format(stage, name, self.token))
+        self.futures.append(future)
+        return future
+
+    def settle(self, jobs, unit=None, done=None):
+        """The results of ``jobs`` ((future, product path) pairs), in their
+        order. As each comes, ``done(result)`` is called and progress is
+        reported in ``unit`` (None: no progress). A task that raised even
+        after its retries, or whose workers died too often, gives a
+        failure record."""
+        from distributed import as_completed
+        paths = {future: path for future, path in jobs}
+        if unit:
+            self.feedback.start(len(jobs), unit)
+        for count, future in enumerate(as_completed(list(paths)), 1):
+            if done:
+                done(self.outcome(future, paths[future]))
+            if unit:
+                self.feedback.report(count)
+        self.feedback.close()
+        return [self.outcome(future, path) for future, path in jobs]
+
+    @staticmethod
+    def outcome(future, path):
+        if future.status == "finished":
+            return future.result()
+        exc = future.exception()
+        return tasks.record(path, tasks.FAILED, message="{}: {}".format(
+            type(exc).__name__, first_line(exc)))
+
+    def run(self):
+        prepared = self.submit(tasks.prepare, self.out_dir, stage="prepare",
+                               name="out-dir")
+        for record in self.settle([
+                (self.submit(tasks.identify, p, stage="name", name=str(n)), p)
+                for n, p in enumerate(self.products)]):
+            self.take_name(record)
+        prepared.result()
+        if self.args.shared_curve or (self.mosaic and not self.curve):
+            self.shared = self.shared_curve()
+        self.write(self.shared if self.args.shared_curve
+                   else self.check_curve())
+        if self.mosaic and self.names:
+            self.write_mosaic(self.shared or self.curve)
+        self.client.submit(tasks.remove_partials, self.outputs(),
+                           pure=False).result()
+        self.peaks = self.client.run(tasks.peak_memory)
+
+    def take_name(self, record):
+        product = record["product"]
+        if record["status"] == tasks.FAILED:
+            self.fail(record)
+        elif record["name"] in self.names.values():
+            first = [p for p, n in self.names.items()
+                     if n == record["name"]][0]
+            self.fail(tasks.record(product, SKIPPED, message=(
+                "the product {} again (first given as {}): written "
+                "once").format(record["name"], first)))
+        else:
+            self.names[product] = record["name"]
+
+    def fail(self, record):
+        self.records.append(record)
+        self.note(record)
+
+    def note(self, record):
+        if "message" in record:
+            self.feedback.log("{}: {}: {}".format(
+                record["status"], record["product"], record["message"]))
+        else:
+            self.feedback.log("{}: {}".format(record["status"],
+                                              record["output"]))
+
+    def output(self, product):
+        return os.path.join(self.out_dir, self.names[product] + ".tif")
+
+    def outputs(self):
+        """Every file the batch writes (partial files of each may be
+        left by killed runs)."""
+        return [self.output(p) for p in self.names] + [
+            path for path in (self.mosaic, self.shared) if path]
+
+    def check_curve(self):
+        """The curve file given, once checked to load, or None."""
+        if self.curve is None:
+            return None
+        from ..core import curve as curves
+        try:
+            self.client.submit(curves.load, self.curve, pure=False).result()
+        except EqualizerError as exc:
+            raise BatchError(str(exc))
+        return self.curve
+
+    def shared_curve(self):
+        """DIR/shared-curve.json made of every product that measures (kept
+        as it is when it already holds those products' histograms)."""
+        path = os.path.join(self.out_dir, SHARED_CURVE)
+        names = list(self.names.values())
+        if self.client.submit(tasks.shared_curve, path, names,
+                              self.arguments, pure=False).result():
+            self.feedback.log("Shared curve {} is current".format(path))
+            return path
+        measured = [(self.submit(tasks.measure, p, self.arguments,
+                                 stage="measure", name=self.names[p]), p)
+                    for p in self.names]
+        results = self.settle(measured, "measured")
+        for (future, product), result in zip(measured, results):
+            if isinstance(result, dict):          # a failure record
+                self.fail(result)
+                del self.names[product]
+        made = self.client.submit(
+            tasks.shared_curve, path, [self.names[p] for p in self.names],
+            self.arguments, [f for f, p in measured if p in self.names],
+            pure=False).result()
+        if isinstance(made, dict):
+            raise BatchError(made["message"])
+        self.feedback.log("Shared curve: {}".format(path))
+        return path
+
+    def write(self, curve):
+        jobs = [(self.submit(tasks.equalize, p, self.output(p),
+                             self.arguments, curve, stage="equalize",
+                             name=self.names[p]), p) for p in self.names]
+        def done(record):
+            record["name"] = self.names[record["product"]]
+            record.setdefault("output", self.output(record["product"]))
+            self.records.append(record)
+            self.note(record)
+        self.settle(jobs, "products", done)
+
+    def write_mosaic(self, curve):
+        ready = [p for p in self.names if any(
+            r["product"] == p and r["status"] != tasks.FAILED
+            for r in self.records)]
+        future = self.submit(tasks.mosaic, ready,
+                             [self.names[p] for p in ready], self.mosaic,
+                             self.arguments, curve, stage="mosaic",
+                             name="mosaic")
+        record = self.settle([(future, self.mosaic)])[0]
+        record.setdefault("output", self.mosaic)
+        self.records.append(record)
+        self.note(record)
+
+    def summary(self, seconds):
+        """(result for --json, exit status)."""
+        records = self.records
+        failed = [r for r in records if r["status"] == tasks.FAILED]
+        for record in failed:
+            self.feedback.error("FAILED {}: {}".format(record["product"],
+                                                      record["message"]))
+        counts = {status: sum(r["status"] == status for r in records)
+                  for status in (tasks.WRITTEN, tasks.CURRENT, tasks.FAILED,
+                                 SKIPPED)}
+        return {
+            "ok": not failed, "out_dir": self.out_dir,
+            "curve": self.shared if self.args.shared_curve else self.curve,
+            "shared_curve": self.shared, "mosaic": self.mosaic,
+            "products": records,
+            "workers": {"count": len(self.peaks), "peak_memory_mib": {
+                address: round(mib, 1) for address, mib in self.peaks.items()
+            }},
+            "seconds": round(seconds, 2),
+            "summary": "{} written, {} already current, {} failed{}; "
+                       "outputs in {}".format(
+                           counts[tasks.WRITTEN], counts[tasks.CURRENT],
+                           counts[tasks.FAILED], ", {} given twice".format(
+                               counts[SKIPPED]) if counts[SKIPPED] else "",
+                           self.out_dir),
+            **counts}, (0 if not failed else 1)

@@ -1,0 +1,173 @@
+"""The sub-commands: each checks its flags the way s2eq:equalize checks
+its parameters (the same messages, naming flags), calls the api and
+returns (result for --json, exit status)."""
+
+import os
+
+from .. import api
+from ..core.bands import BAND_NAMES, check_band
+from ..core.errors import BandError, EqualizerError, SettingError
+from .feedback import cancel_on_interrupt
+from .flags import FLAGS, run_arguments
+
+
+class UsageError(EqualizerError):
+    """A flag or argument the command cannot take; exit status 2."""
+
+
+def check_run_flags(args):
+    """Raise UsageError for a band, sample or zone out of range, worded as
+    s2eq:equalize words it, with the flag's name."""
+    if getattr(args, "combination", None) is None:
+        names = [b for b in args.bands.split(",") if b.strip()]
+        for name in names:
+            try:
+                check_band(name)
+            except BandError:
+                raise UsageError(
+                    "--bands: '{}' is not a Sentinel-2 band name. Use one "
+                    "of {}.".format(name.strip(), ", ".join(BAND_NAMES)))
+        if len(names) != 3:
+            raise UsageError(
+                "--bands takes three band names, red, green and blue, "
+                "separated by commas (got '{}').".format(args.bands))
+    percent = args.sample_percent
+    if not 0.0 < percent <= 100.0:
+        raise UsageError(
+            "--sample must be above 0 and at most 100 (got {:g}). Use 1 for "
+            "a quick histogram, 100 for the exact one.".format(percent))
+    zone = getattr(args, "utm_zone", 0)
+    if not 0 <= zone <= 60:
+        raise UsageError(
+            "--utm-zone must be 0 (the zone with most granules) or a zone "
+            "from 1 to 60 (got {}).".format(zone))
+
+
+def geotiff_path(output, product=None):
+    """``output`` with .tif added when it has no extension, as QGIS does;
+    UsageError for another extension or for the product itself."""
+    if product and os.path.realpath(output) == os.path.realpath(product):
+        raise UsageError("--output is the input product itself. Choose "
+                         "another file for the GeoTIFF.")
+    extension = os.path.splitext(output)[1].lower()
+    if extension in (".tif", ".tiff"):
+        return output
+    if extension:
+        raise UsageError(
+            "--output '{}' ends in '{}', but the image is a GeoTIFF. Give a "
+            "file name ending in .tif.".format(output, extension))
+    return output + ".tif"
+
+
+def say_bands(args, feedback):
+    """Name the bands in the log, as the algorithm does."""
+    bands = api.choose_bands(args.bands, args.combination)
+    note = "Bands: {} (red), {} (green), {} (blue)".format(*bands)
+    feedback.log(note + (", from the band combination '{}'.".format(
+        args.combination) if args.combination else "."))
+    return bands
+
+
+def _arguments(args):
+    arguments = run_arguments(args, args.command)
+    arguments["scratch_dir"] = args.scratch_dir
+    return arguments
+
+
+def _grid(grid):
+    return {"width": grid.width, "height": grid.height,
+            "resolution": grid.resolution, "epsg": grid.epsg}
+
+
+def _flag_message(exc):
+    """A core SettingError's message led by the flag of its setting."""
+    for flag in FLAGS:
+        if flag.keyword.replace("_", " ") == getattr(exc, "setting", None):
+            return "{}: {}".format(flag.flag, exc)
+    return str(exc)
+
+
+def equalize(args, feedback):
+    check_run_flags(args)
+    output = geotiff_path(args.output, args.product)
+    say_bands(args, feedback)
+    try:
+        with cancel_on_interrupt(feedback):
+            result = api.equalize(
+                args.product, output, report=feedback.report,
+                is_cancelled=feedback.is_cancelled, log=feedback.log,
+                warn=feedback.warn, **_arguments(args))
+    except SettingError as exc:
+        raise UsageError(_flag_message(exc))
+    return {"ok": True, "output": output, "product": result.product.name,
+            "layer_name": result.layer_name, "bands": list(result.bands),
+            "grid": _grid(result.grid), "sampled": result.sampled,
+            "curve": getattr(result.curve, "source", None) or None,
+            "summary": "Wrote {} ({})".format(output, result.layer_name)}, 0
+
+
+def curve(args, feedback):
+    check_run_flags(args)
+    output = args.output
+    if not output.lower().endswith(".json"):
+        output += ".json"
+    say_bands(args, feedback)
+    arguments = _arguments(args)
+    measured = []
+    with cancel_on_interrupt(feedback):
+        for number, product in enumerate(args.products):
+            feedback.log("Measuring {} ({} of {})".format(
+                product, number + 1, len(args.products)))
+            share = 100.0 / len(args.products)
+            measured.append(api.measure(
+                product, report=lambda p, n=number: feedback.report(
+                    share * (n + p / 100.0)),
+                is_cancelled=feedback.is_cancelled, log=feedback.log,
+                **arguments))
+    made = api.build_curve(measured, output)
+    if args.report:
+        from ..core.curve_report import curve_html
+        with open(args.report, "w", encoding="utf-8") as page:
+            page.write(curve_html(made, "Shared curve"))
+    return {"ok": True, "output": output, "report": args.report,
+            "products": [p["name"] for p in made.products],
+            "bands": list(made.tables),
+            "sampled": {b: c.sampled_pixels for b, c in made.counts.items()},
+            "summary": "Wrote {} ({} product{})".format(
+                output, len(made.products),
+                "" if len(made.products) == 1 else "s")}, 0
+
+
+def mosaic(args, feedback):
+    check_run_flags(args)
+    output = geotiff_path(args.output)
+    say_bands(args, feedback)
+    with cancel_on_interrupt(feedback):
+        result = api.mosaic(
+            args.products, output, report=feedback.report,
+            is_cancelled=feedback.is_cancelled, log=feedback.log,
+            **_arguments(args))
+    return {"ok": True, "output": output,
+            "products": [p.name for p in result.products],
+            "layer_name": result.layer_name, "bands": list(result.bands),
+            "grid": _grid(result.grid), "reprojected": result.reprojected,
+            "summary": "Wrote {} ({})".format(output, result.layer_name)}, 0
+
+
+def batch(args, feedback):
+    check_run_flags(args)
+    if args.curve and args.shared_curve:
+        raise UsageError("Give either --curve FILE or --shared-curve, not "
+                         "both: --shared-curve makes the curve.")
+    if args.mosaic:
+        args.mosaic = geotiff_path(args.mosaic)
+    if args.workers is not None and args.workers < 1:
+        raise UsageError("--workers must be 1 or more (got {}).".format(
+            args.workers))
+    from .batch import run_batch       # Dask is imported for batch only
+    say_bands(args, feedback)
+    return run_batch(args, _arguments(args), feedback)
+
+
+COMMANDS = {"equalize": equalize, "curve": curve, "mosaic": mosaic,
+            "batch": batch}

@@ -1,0 +1,110 @@
+"""Where a command's progress and notes go: a tqdm progress bar when the
+output is a terminal, plain lines when it is a file or a pipe (a log, a CI
+job, cron), nothing but errors with --quiet. Everything goes to standard
+error, so standard output holds only the result (or its JSON).
+"""
+
+import contextlib
+import signal
+import sys
+
+#: Plain-line mode prints progress every this many percent.
+PLAIN_STEP = 10
+
+
+class Feedback:
+    """Progress, notes and the cancel flag of one command.
+
+    ``report(value)`` takes the progress: percent (0-100) by default, or
+    items done after ``start(total, unit)``; ``log(message)`` a one-line
+    note; ``is_cancelled()`` tells whether the user pressed Ctrl-C.
+    """
+
+    def __init__(self, quiet=False, stream=None):
+        self.stream = stream if stream is not None else sys.stderr
+        self.quiet = quiet
+        self.terminal = _is_terminal(self.stream)
+        self.cancel_requested = False
+        self.bar = None
+        self.total, self.unit = 100, "%"
+        self.shown = None
+
+    def start(self, total=100, unit="%"):
+        """Begin a new progress scale: ``total`` items of ``unit``."""
+        self.close()
+        self.total, self.unit, self.shown = total, unit, None
+
+    def report(self, value):
+        if self.quiet:
+            return
+        if self.terminal:
+            self._bar().update(max(0.0, min(value, self.total)) - self.bar.n)
+            return
+        step = int(100.0 * value / max(self.total, 1) // PLAIN_STEP)
+        if step != self.shown:
+            self.shown = step
+            self._line("{:.0f}/{} {}".format(value, self.total, self.unit)
+                       if self.unit != "%" else "{:.0f} %".format(value))
+
+    def log(self, message):
+        if not self.quiet:
+            self._line(message)
+
+    def warn(self, message):
+        self.log("Warning: {}".format(message))
+
+    def error(self, message):
+        """Errors show even with --quiet."""
+        self._line(message)
+
+    def is_cancelled(self):
+        return self.cancel_requested
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+    def _bar(self):
+        if self.bar is None:
+            from tqdm import tqdm
+            percent = self.unit == "%"
+            self.bar = tqdm(
+                total=self.total, file=self.stream, dynamic_ncols=True,
+                leave=False, unit=self.unit, bar_format=(
+                    "{percentage:3.0f}%|{bar}| [{elapsed}<{remaining}]"
+                    if percent else None))
+        return self.bar
+
+    def _line(self, message):
+        if self.bar is not None:
+            self.bar.write(message, file=self.stream)
+        else:
+            print(message, file=self.stream, flush=True)
+
+
+def _is_terminal(stream):
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+@contextlib.contextmanager
+def cancel_on_interrupt(feedback):
+    """The first Ctrl-C asks the run to stop at its next block (the core
+    then leaves nothing at the output); a second stops at once."""
+    def first(signum, frame):
+        feedback.cancel_requested = True
+        feedback.error("Stopping (press Ctrl-C again to stop at once)...")
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    try:
+        previous = signal.signal(signal.SIGINT, first)
+    except ValueError:               # not the main thread: leave it alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

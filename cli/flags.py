@@ -1,0 +1,116 @@
+"""The run options of the command line: one Flag per option, each the
+twin of an ``s2eq:equalize`` parameter with its meaning and its default, so
+that the command line and QGIS give the same pixels.
+
+Adding an option is one entry in FLAGS: the flag, the keyword of the
+``api`` functions it feeds, the parameter it mirrors, the sub-commands
+that take it, and its help. The api passes keywords it does not know on to
+core.render.Options, so a new core option needs nothing else here.
+"""
+
+import argparse
+from dataclasses import dataclass
+
+from ..api import DEFAULT_SAMPLE_PERCENT
+from ..core.bands import BAND_NAMES, COMBINATIONS, DEFAULT_BANDS, RESOLUTIONS
+
+#: The sub-commands that write images from one product each.
+PER_PRODUCT = ("equalize", "batch")
+#: Those that measure histograms, and those that write images.
+MEASURING = ("equalize", "curve", "mosaic", "batch")
+WRITING = ("equalize", "mosaic", "batch")
+
+
+@dataclass
+class Flag:
+    flag: str                 # "--sample"
+    keyword: str              # the api keyword it feeds: "sample_percent"
+    parameter: str            # the s2eq:equalize parameter(s) it mirrors
+    commands: tuple           # the sub-commands that take it
+    help: str
+    default: object = None
+    kind: object = str        # argparse type
+    choices: tuple = None
+    metavar: str = None
+    switch: bool = False      # a boolean: --flag / --no-flag
+
+
+def _percent(text):
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            "'{}' is not a number: give a percentage such as 1 or "
+            "0.5".format(text))
+
+
+FLAGS = (
+    Flag("--bands", "bands", "RED,GREEN,BLUE", MEASURING,
+         "the red, green and blue bands, comma-separated: any of {} "
+         "(default %(default)s)".format(", ".join(BAND_NAMES)),
+         default=",".join(DEFAULT_BANDS), metavar="R,G,B"),
+    Flag("--combination", "combination", "COMBINATION", MEASURING,
+         "a named band combination instead of --bands: " + "; ".join(
+             "{} ({}: {})".format(c.key, c.label, ", ".join(c.bands))
+             for c in COMBINATIONS), metavar="NAME"),
+    Flag("--sample", "sample_percent", "SAMPLE_PERCENT", MEASURING,
+         "share of each band's valid pixels, in percent (above 0, at most "
+         "100), drawn with a fixed seed into its histogram; 100 gives the "
+         "exact histogram (default %(default)g)",
+         default=DEFAULT_SAMPLE_PERCENT, kind=_percent, metavar="PERCENT"),
+    Flag("--resolution", "resolution", "RESOLUTION", MEASURING,
+         "output pixel size in metres: 'finest' keeps the finest of the "
+         "chosen bands; 20 or 60 read reduced JPEG2000 levels, a quick-look "
+         "in seconds (default %(default)s)", default="finest",
+         choices=("finest",) + tuple(str(r) for r in RESOLUTIONS)),
+    Flag("--utm-zone", "utm_zone", "UTM_ZONE", PER_PRODUCT,
+         "for a product whose granules lie in two UTM zones, the zone to "
+         "write (1-60, one of the product's); 0 takes the zone with most "
+         "granules (default %(default)s)", default=0, kind=int,
+         metavar="ZONE"),
+    Flag("--curve", "curve", "CURVE", WRITING,
+         "a curve file (from 's2eq curve' or QGIS's s2eq:curve) to map the "
+         "bands through instead of each product's own histograms: products "
+         "given the same curve get the same colours", metavar="FILE"),
+    Flag("--verify", "verify", "VERIFY", PER_PRODUCT,
+         "check each band file against the checksum the product's "
+         "manifest.safe lists for it; --no-verify skips the check (default: "
+         "verify)", default=True, switch=True),
+)
+
+
+def add_flags(parser, command):
+    """Add the run options ``command`` takes to its argparse ``parser``."""
+    group = parser.add_argument_group("run options (as in QGIS)")
+    bands = None
+    for flag in FLAGS:
+        if command not in flag.commands:
+            continue
+        if flag.switch:
+            group.add_argument(flag.flag, dest=flag.keyword,
+                               action=argparse.BooleanOptionalAction,
+                               default=flag.default, help=flag.help)
+            continue
+        target = group
+        if flag.keyword in ("bands", "combination"):
+            # Either names the bands: giving both is a mistake to report.
+            bands = bands or group.add_mutually_exclusive_group()
+            target = bands
+        target.add_argument(flag.flag, dest=flag.keyword, type=flag.kind,
+                            default=flag.default, choices=flag.choices,
+                            metavar=flag.metavar, help=flag.help)
+
+
+def run_arguments(args, command):
+    """The api keywords of the run options ``command`` took, from the
+    parsed ``args``."""
+    return {flag.keyword: getattr(args, flag.keyword) for flag in FLAGS
+            if command in flag.commands}
+
+
+def flag_of(parameter):
+    """The flag mirroring the s2eq:equalize ``parameter``, or None."""
+    for flag in FLAGS:
+        if parameter in flag.parameter.split(","):
+            return flag.flag
+    return None

@@ -1,0 +1,183 @@
+"""The ``s2eq`` command: argparse sub-commands over the api, the error
+handling and the exit status.
+
+Exit status: 0 done; 1 a run failed (for ``batch``: at least one product
+failed); 2 a wrong flag or argument; 130 stopped with Ctrl-C.
+"""
+
+import argparse
+import json
+import sys
+
+from .. import api
+from ..core.errors import Cancelled, EqualizerError
+from .commands import COMMANDS, UsageError
+from .feedback import Feedback
+from .flags import add_flags
+
+FAILED, USAGE, INTERRUPTED = 1, 2, 130
+#: Modules the commands need beyond the standard library, and where they
+#: come from.
+NEEDED = {"numpy": "python3-numpy", "rasterio": "python3-rasterio",
+          "tqdm": "python3-tqdm", "dask": "python3-dask",
+          "distributed": "python3-distributed"}
+
+DESCRIPTION = """\
+Histogram-equalized RGB GeoTIFFs of Sentinel-2 L1C and L2A products, as
+QGIS's s2eq algorithms make them, without QGIS. Each run option is the
+twin of an s2eq:equalize parameter, with the same meaning and default, so
+both give the same pixels. 's2eq COMMAND --help' explains a command."""
+
+EPILOG = """\
+examples:
+  s2eq equalize S2B_MSIL1C_..._T31UFQ_....SAFE -o rgb.tif
+  s2eq equalize product.zip -o swir.tif --combination swir --resolution 20
+  s2eq curve dates/*.zip -o shared.json
+  s2eq equalize dates/one.zip -o one.tif --curve shared.json
+  s2eq mosaic tiles/*.zip -o mosaic.tif
+  s2eq batch products/*.zip --out-dir out/ --shared-curve
+  s2eq batch products/*.zip --out-dir out/ --scheduler tcp://host:8786
+
+A product is a .SAFE folder, its .zip, its MTD_MSIL1C.xml / MTD_MSIL2A.xml,
+or a folder holding exactly one product. Progress goes to standard error (a
+bar on a terminal, plain lines otherwise), the result to standard output.
+Exit status: 0 done, 1 failed, 2 wrong usage, 130 stopped by Ctrl-C."""
+
+PRODUCT_HELP = ("a Sentinel-2 L1C or L2A product: its .SAFE folder, its "
+                ".zip, or its MTD_MSIL1C.xml / MTD_MSIL2A.xml")
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="s2eq", description=DESCRIPTION, epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version",
+                        version=api.software())
+    common = argparse.ArgumentParser(add_help=False)
+    output = common.add_argument_group("output")
+    output.add_argument("-q", "--quiet", action="store_true",
+                        help="no progress and no notes, only errors")
+    output.add_argument("--json", action="store_true",
+                        help="print the result as JSON on standard output "
+                        "(errors too: {\"ok\": false, \"error\": ...})")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+
+    def command(name, summary, description):
+        sub = commands.add_parser(name, parents=[common], help=summary,
+                                  description=description)
+        sub.add_argument("--scratch-dir", metavar="DIR", help=(
+            "where the temporary band files go (default: the system's "
+            "temporary folder; a full tile needs about 700 MB)"))
+        return sub
+
+    sub = command("equalize", "one product to an equalized RGB GeoTIFF", (
+        "Equalize three bands of a Sentinel-2 product into an 8-bit RGB "
+        "GeoTIFF: each band's pixels get their rank among its valid pixels, "
+        "scaled to 0-255. The file appears only once complete."))
+    sub.add_argument("product", metavar="PRODUCT", help=PRODUCT_HELP)
+    sub.add_argument("-o", "--output", required=True, metavar="OUT.tif",
+                     help="the GeoTIFF to write (.tif is added to a name "
+                     "without extension)")
+    add_flags(sub, "equalize")
+
+    sub = command("curve", "one shared curve file from many products", (
+        "Measure the histograms of one or more products (all L1C or all "
+        "L2A), add them up per band and write one curve file. Products "
+        "equalized with it (--curve) get the same colours: dates of a time "
+        "series, tiles of a region."))
+    sub.add_argument("products", nargs="+", metavar="PRODUCT",
+                     help=PRODUCT_HELP)
+    sub.add_argument("-o", "--output", required=True, metavar="CURVE.json",
+                     help="the curve file to write (.json is added to a "
+                     "name without it)")
+    sub.add_argument("--report", metavar="PAGE.html", help=(
+        "also write the curve as an HTML page: per band its histogram and "
+        "curve, and the products it was made from"))
+    add_flags(sub, "curve")
+
+    sub = command("mosaic", "many products, one GeoTIFF, one curve", (
+        "One equalized RGB GeoTIFF of several products (neighbouring tiles, "
+        "or one tile on several dates) with one curve for all, in the UTM "
+        "zone holding most of their granules. Where products overlap, the "
+        "first one listed wins."))
+    sub.add_argument("products", nargs="+", metavar="PRODUCT",
+                     help=PRODUCT_HELP)
+    sub.add_argument("-o", "--output", required=True, metavar="OUT.tif",
+                     help="the GeoTIFF to write")
+    add_flags(sub, "mosaic")
+
+    sub = command("batch", "many products, one output each, on Dask", (
+        "Equalize each product into its own GeoTIFF in --out-dir, named "
+        "after the product, on a Dask cluster: by default one started on "
+        "this machine for the run, with as many workers as its cores and "
+        "memory allow; with --scheduler, a running one. Outputs that are "
+        "already complete and were made from the same product with the "
+        "same options are kept, so a stopped batch resumes where it was. "
+        "A product that fails is reported by name; the others still "
+        "finish, and the exit status is 1."))
+    sub.add_argument("products", nargs="+", metavar="PRODUCT",
+                     help=PRODUCT_HELP)
+    sub.add_argument("--out-dir", required=True, metavar="DIR",
+                     help="the folder for the outputs (made if missing)")
+    sub.add_argument("--shared-curve", action="store_true", help=(
+        "measure all products, add their histograms up and write every "
+        "product with that one curve (kept as DIR/shared-curve.json)"))
+    sub.add_argument("--mosaic", metavar="OUT.tif", help=(
+        "also write one mosaic of all products, with the shared curve "
+        "(made as for --shared-curve unless --curve is given)"))
+    sub.add_argument("--scheduler", metavar="ADDRESS", help=(
+        "a running Dask scheduler, e.g. tcp://10.0.0.5:8786; its workers "
+        "must see the products, the curve and DIR at the same paths"))
+    sub.add_argument("--workers", type=int, metavar="N", help=(
+        "workers of the cluster started for the run (default: as many as "
+        "the cores, fewer if memory is short)"))
+    add_flags(sub, "batch")
+    return parser
+
+
+def main(argv=None):
+    """Run the command line on ``argv``; return the exit status."""
+    args = build_parser().parse_args(argv)
+    feedback = Feedback(quiet=args.quiet)
+    try:
+        result, status = COMMANDS[args.command](args, feedback)
+    except UsageError as exc:
+        result, status = _failed(args, feedback, exc), USAGE
+    except Cancelled as exc:
+        result, status = _failed(args, feedback, exc), INTERRUPTED
+    except EqualizerError as exc:
+        result, status = _failed(args, feedback, exc), FAILED
+    except KeyboardInterrupt:
+        result = _failed(args, feedback, "Stopped.")
+        status = INTERRUPTED
+    except ImportError as exc:
+        name = (exc.name or "").split(".")[0]
+        if name not in NEEDED:
+            raise
+        result = _failed(args, feedback, (
+            "s2eq needs the Python module '{}'. Debian/Ubuntu: sudo apt "
+            "install {}; elsewhere: pip install {}.").format(
+                name, NEEDED[name], name))
+        status = FAILED
+    finally:
+        feedback.close()
+    if args.json:
+        result = dict(result, command=args.command)
+        print(json.dumps(result, indent=1, default=str))
+    elif status == 0 and result.get("summary") and not args.quiet:
+        print(result["summary"])
+    return status
+
+
+def _failed(args, feedback, exc):
+    message = str(exc)
+    feedback.error("s2eq {}: {}".format(args.command, message))
+    return {"ok": False, "error": message,
+            "error_type": type(exc).__name__ if not isinstance(exc, str)
+            else "Stopped"}
+
+
+def run():
+    """The console script ``s2eq``."""
+    sys.exit(main())

@@ -1,0 +1,173 @@
+"""The work ``s2eq batch`` hands to Dask workers: plain functions of paths
+and plain values that return plain records, so that they pickle and run on
+any worker that sees the files. No Dask here: the driver (batch.py) does
+the scheduling.
+
+A product that cannot be used (damaged, not a product, a band missing) is
+a result, not an exception: its record says "failed" with the core's
+message, and Dask does not run it again. Any other exception is raised,
+so that Dask retries the task (``retries=``) before it gives up.
+"""
+
+import os
+import time
+
+from .. import api
+from ..core.errors import EqualizerError
+
+CURRENT, WRITTEN, FAILED = "current", "written", "failed"
+
+
+def record(product, status, **more):
+    return dict(product=product, status=status, **more)
+
+
+def identify(product):
+    """The product's name (from its metadata), or why it is no product."""
+    try:
+        return record(product, "ok", name=api.product_name(product))
+    except EqualizerError as exc:
+        return record(product, FAILED, message=str(exc))
+
+
+def prepare(out_dir):
+    """Make the output folder where the workers see it."""
+    os.makedirs(out_dir, exist_ok=True)
+    return out_dir
+
+
+def equalize(product, output, arguments, curve=None):
+    """Write ``product``'s output unless it is current; ``arguments``: the
+    api keywords of the run; ``curve``: a curve file's path (it may come
+    from the task that makes it)."""
+    if curve is not None:
+        arguments = dict(arguments, curve=curve)
+    started = time.time()
+    try:
+        if api.is_current(product, output, **arguments):
+            return record(product, CURRENT, output=output)
+        api.equalize(product, output, **arguments)
+    except EqualizerError as exc:
+        return record(product, FAILED, output=output, message=str(exc))
+    return record(product, WRITTEN, output=output,
+                   seconds=round(time.time() - started, 2))
+
+
+def measure(product, arguments):
+    """The product's Measurement, or its failure record."""
+    try:
+        return api.measure(product, **_measuring(arguments))
+    except EqualizerError as exc:
+        return record(product, FAILED, message=str(exc))
+
+
+def _measuring(arguments):
+    """The keywords of measure() among a run's arguments."""
+    return {k: v for k, v in arguments.items()
+            if k not in ("curve", "scratch_dir")}
+
+
+def shared_curve(path, names, arguments, measurements=None):
+    """Make sure ``path`` holds the curve of the products named ``names``:
+    with ``measurements`` None, only say whether it does already (True or
+    False); else sum them (failure records are left out) and write the
+    curve, unless the file already holds the same histograms, so that its
+    SHA-256, and so the outputs made with it, stay current. Returns the
+    path, or a failure record when nothing could be measured."""
+    from ..core import curve as curves
+    from ..core.errors import CurveError
+    try:
+        existing = curves.load(path) if os.path.isfile(path) else None
+    except CurveError:
+        existing = None
+    if measurements is None:
+        return existing is not None and _same_source(existing, names,
+                                                     arguments)
+    measured = [m for m in measurements if not isinstance(m, dict)]
+    if not measured:
+        return record(path, FAILED, message="No product could be measured.")
+    try:
+        made = curves.combine(measured, api.software())
+    except EqualizerError as exc:
+        return record(path, FAILED, message=str(exc))
+    if existing is None or not _same_counts(existing, made):
+        curves.save(made, path)
+    return path
+
+
+def _same_source(curve, names, arguments):
+    """Whether ``curve`` was made of the products ``names`` with the run's
+    bands, sample and pixel size."""
+    bands = api.choose_bands(arguments.get("bands"),
+                             arguments.get("combination"))
+    resolution = arguments.get("resolution")
+    return (sorted(p.get("name") for p in curve.products) == sorted(names)
+            and set(bands) <= set(curve.tables)
+            and "{:g}".format(curve.sample_fraction * 100.0) == "{:g}".format(
+                float(arguments.get("sample_percent")))
+            and (resolution in (None, "finest")
+                 or int(resolution) == curve.resolution))
+
+
+def _same_counts(old, new):
+    import numpy as np
+    return (old.level == new.level and old.products == new.products
+            and sorted(old.counts) == sorted(new.counts)
+            and all(np.array_equal(old.counts[b].counts, new.counts[b].counts)
+                    for b in new.counts)
+            and old.sample_fraction == new.sample_fraction
+            and old.seed == new.seed and old.resolution == new.resolution)
+
+
+def mosaic(products, names, output, arguments, curve):
+    """The mosaic of ``products`` (named ``names``) with the curve file
+    ``curve``, unless ``output`` already is that mosaic."""
+    started = time.time()
+    arguments = {k: v for k, v in arguments.items()
+                 if k in ("bands", "combination", "sample_percent",
+                          "resolution", "scratch_dir")}
+    try:
+        if _mosaic_is_current(output, names, arguments, curve):
+            return record(output, CURRENT, output=output)
+        api.mosaic(products, output, curve=curve, **arguments)
+    except EqualizerError as exc:
+        return record(output, FAILED, output=output, message=str(exc))
+    return record(output, WRITTEN, output=output,
+                   seconds=round(time.time() - started, 2))
+
+
+def _mosaic_is_current(output, names, arguments, curve):
+    """Whether ``output`` is a mosaic of the products ``names``, in that
+    order, of the same bands and pixel size, through the same curve file
+    (which fixes the sample)."""
+    import rasterio
+    from rasterio.errors import RasterioError
+    from ..core import curve as curves
+    if not os.path.isfile(output):
+        return False
+    try:
+        with rasterio.open(output) as image:
+            tags = image.tags()
+    except RasterioError:
+        return False
+    bands = api.choose_bands(arguments.get("bands"),
+                             arguments.get("combination"))
+    resolution = arguments.get("resolution")
+    return (tags.get("S2EQ_PRODUCT") == ",".join(names)
+            and tags.get("S2EQ_BANDS") == ",".join(bands)
+            and tags.get("S2EQ_CURVE_SHA256") == curves.load(curve).digest
+            and (resolution in (None, "finest")
+                 or tags.get("S2EQ_RESOLUTION") == str(resolution)))
+
+
+def remove_partials(outputs):
+    """Delete the partial files that killed runs left for ``outputs``
+    (those no live run holds); return how many."""
+    from ..core.partials import remove_abandoned
+    return sum(len(remove_abandoned(output)) for output in outputs)
+
+
+def peak_memory():
+    """This process's peak resident memory so far, in MiB."""
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
