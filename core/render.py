@@ -9,8 +9,9 @@ only writes, in one pass: decode, map, write, with no spool.
 
 import datetime
 import functools
+import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from . import curve as curves
 from .checksums import start_verification
@@ -65,6 +66,25 @@ class Options:
     overviews: bool = True
     curve: object = None
     verify: bool = True
+
+
+#: The tag that records the options deciding an output's pixels, so that a
+#: later run (s2eq batch resuming) can tell whether the output is current.
+OPTIONS_TAG = "S2EQ_OPTIONS"
+#: Options fields left out of it: where files are, who wrote them and the
+#: checks made while reading do not change the picture; the product and the
+#: curve have tags of their own (S2EQ_PRODUCT, S2EQ_CURVE_SHA256).
+NOT_IN_OPTIONS_TAG = ("product", "output", "scratch_dir", "software",
+                      "curve", "verify")
+
+
+def options_tag(options):
+    """The OPTIONS_TAG value of ``options``: JSON of every Options field but
+    NOT_IN_OPTIONS_TAG, keys sorted, so equal options give equal text."""
+    return json.dumps({f.name: getattr(options, f.name)
+                       for f in fields(options)
+                       if f.name not in NOT_IN_OPTIONS_TAG},
+                      sort_keys=True, separators=(",", ":"), default=str)
 
 
 @dataclass
@@ -194,6 +214,7 @@ def _write(plan, options, curve, blocks, progress, advance=None):
     tags = provenance([product], bands, plan.grid.resolution, curve,
                       options.software, "{} bands {} histogram-equalized"
                       .format(product.name, "/".join(bands)))
+    tags[OPTIONS_TAG] = options_tag(options)
     write_geotiff(options.output, plan.grid, blocks, tags,
                   ["{} equalized".format(b) for b in bands], progress,
                   options.overviews, advance)
