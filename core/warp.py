@@ -35,6 +35,9 @@ WARP_ROWS = 512
 #: grid to find the source rows it needs; the zones' mapping is smooth, so a
 #: few dozen points follow its curvature to well under a pixel.
 EDGE_POINTS = 33
+#: GDAL's working memory for one strip's warp, in MB (its default, 64, is
+#: many times what a strip needs).
+WARP_MEMORY_MB = 16
 #: Extra source rows on either side of those, for nearest neighbour's
 #: rounding and the warper's approximate transformer.
 MARGIN_ROWS = 2
@@ -158,7 +161,8 @@ class WarpedBand:
                 src_crs=self.src_crs, src_nodata=self.nodata,
                 dst_transform=grid.transform * Affine.translation(left, top),
                 dst_crs=self.dst_crs, dst_nodata=self.nodata,
-                resampling=Resampling.nearest)
+                resampling=Resampling.nearest,
+                warp_mem_limit=WARP_MEMORY_MB)
         except GDAL_ERRORS as exc:
             raise BandError(
                 "Band {} could not be reprojected to EPSG:{} ({}).".format(
