@@ -88,6 +88,10 @@ def _flag_message(exc):
 
 
 def equalize(args, feedback):
+    if not args.product.strip():
+        raise UsageError(
+            "PRODUCT is missing. Point it to a Sentinel-2 .SAFE folder, its "
+            ".zip, or its MTD_MSIL1C.xml / MTD_MSIL2A.xml file.")
     check_run_flags(args)
     output = geotiff_path(args.output, args.product)
     say_bands(args, feedback)
