@@ -14,6 +14,13 @@ products of any processing baseline add up. A curve file is JSON::
 ``histogram`` holds the counts from its first counted value to its last;
 ``lut`` holds, for each output level 0..255, the lowest corrected DN mapped
 to that level or higher (a non-decreasing table is whole with 256 numbers).
+
+Optional entries, for luminance mode and the adaptive method (a reader that
+does not know them ignores them, so the format stays ``s2eq-curve/1``):
+``bands`` may hold a ``"LUMINANCE"`` entry, the histogram of the luminance
+of three bands, which ``"luminance": {"bands": [red, green, blue],
+"weights": [...]}`` names; ``"tiles"`` holds per-tile histograms
+(curve_tiles.py).
 """
 
 import datetime
@@ -24,13 +31,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import curve_tiles
 from .equalize import LEVELS_IN, LEVELS_OUT, lookup_table
 from .errors import CurveError
+from .luminance import LUMINANCE, WEIGHTS
 from .output import AtomicOutput
 
 FORMAT = "s2eq-curve/1"
-#: Largest curve file read, in bytes: a curve is well under a megabyte.
-MAX_CURVE_BYTES = 16 * 2 ** 20
+#: Largest curve file read, in bytes: the per-band part of a curve is
+#: well under a megabyte, its tiles about a megabyte per product tile.
+MAX_CURVE_BYTES = 64 * 2 ** 20
+
 HOW_TO_MAKE = ("Make one with the 'Build a shared curve' algorithm "
                "(s2eq:curve).")
 
@@ -50,10 +61,12 @@ class Measurement:
     travels between processes."""
 
     product: dict               # name, level, baseline, sensing
-    bands: dict                 # band -> BandCounts
+    bands: dict                 # band (or LUMINANCE) -> BandCounts
     sample_fraction: float
     seed: int
     resolution: int
+    luminance_of: tuple = None  # (red, green, blue) of the LUMINANCE entry
+    tiles: dict = None          # epsg -> tiles.TileCounts, if measured
 
 
 @dataclass
@@ -71,6 +84,8 @@ class Curve:
     software: str = ""
     digest: str = ""            # SHA-256 of the file it was read from
     source: str = ""            # that file's path
+    luminance_of: tuple = None  # (red, green, blue) of the LUMINANCE entry
+    tiles: dict = None          # epsg -> tiles.TileCounts, if measured
 
 
 def combine(measurements, software=""):
@@ -87,6 +102,12 @@ def combine(measurements, software=""):
             "(surface) reflectances differ, so one curve cannot serve both: "
             "make one curve per level.".format(", ".join(levels)))
     bands = list(measurements[0].bands)
+    shown = {m.luminance_of for m in measurements}
+    if len(shown) > 1:
+        raise CurveError("The products' luminance was measured from "
+                         "different bands ({}); measure them all with the "
+                         "same bands.".format(
+                             "; ".join("/".join(b) for b in shown if b)))
     summed = {}
     for band in bands:
         total = BandCounts(np.zeros(LEVELS_IN, dtype=np.int64))
@@ -104,7 +125,9 @@ def combine(measurements, software=""):
                  tables={b: lookup_table(c.counts) for b, c in summed.items()},
                  counts=summed, products=[m.product for m in measurements],
                  sample_fraction=first.sample_fraction, seed=first.seed,
-                 resolution=first.resolution, software=software)
+                 resolution=first.resolution, software=software,
+                 luminance_of=first.luminance_of,
+                 tiles=curve_tiles.combined([m.tiles for m in measurements]))
 
 
 # --------------------------------------------------------------------------
@@ -134,14 +157,20 @@ def to_json(curve):
                 int(c) for c in counts.counts[first:last + 1]]},
             "lut": _levels(curve.tables[band]),
         }
-    return json.dumps({
+    doc = {
         "format": FORMAT, "level": curve.level, "software": curve.software,
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(
             timespec="seconds"),
         "scale": "reflectance x 10000 (DN + the product's offset)",
         "sample_percent": curve.sample_fraction * 100.0, "seed": curve.seed,
         "resolution": curve.resolution, "products": curve.products,
-        "bands": bands}, indent=1)
+        "bands": bands}
+    if curve.luminance_of:
+        doc["luminance"] = {"bands": list(curve.luminance_of),
+                            "weights": list(WEIGHTS)}
+    if curve.tiles:
+        doc["tiles"] = curve_tiles.to_doc(curve.tiles)
+    return json.dumps(doc, indent=1)
 
 
 def save(curve, path):
@@ -205,11 +234,19 @@ def _from_doc(doc):
     if doc["level"] not in ("L1C", "L2A"):
         raise ValueError("level '{}' is neither L1C nor L2A".format(
             doc["level"]))
+    luminance = doc.get("luminance")
+    shown = tuple(str(b) for b in luminance["bands"]) if luminance else None
+    if shown is not None and (len(shown) != 3 or LUMINANCE not in
+                              counts):
+        raise ValueError("luminance: three bands and a LUMINANCE "
+                         "histogram are needed")
     return Curve(level=doc["level"], tables=tables, counts=counts,
                  products=list(doc.get("products", [])),
                  sample_fraction=float(doc["sample_percent"]) / 100.0,
                  seed=int(doc["seed"]), resolution=doc.get("resolution"),
-                 software=str(doc.get("software", "")))
+                 software=str(doc.get("software", "")), luminance_of=shown,
+                 tiles=curve_tiles.from_doc(doc["tiles"])
+                 if doc.get("tiles") else None)
 
 
 def check_fits(curve, bands, level):
@@ -226,4 +263,6 @@ def check_fits(curve, bands, level):
         raise CurveError(
             "{} has no curve for band {} (it has {}). Make a curve with the "
             "bands you show.".format(name, ", ".join(missing),
-                                     ", ".join(sorted(curve.tables))))
+                                     ", ".join(sorted(
+                                         b for b in curve.tables
+                                         if b != LUMINANCE))))

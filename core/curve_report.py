@@ -6,11 +6,21 @@ import html
 
 import numpy as np
 
+from .luminance import LUMINANCE
+
 #: Drawing size of one band's chart, in pixels.
 WIDTH, HEIGHT = 520, 180
 #: Histogram bars drawn per chart: counts are summed into this many bins.
 BINS = 256
 COLOURS = ("#d62728", "#2ca02c", "#1f77b4")
+LUMINANCE_COLOUR = "#555555"
+
+
+def _name(curve, band):
+    """A band's name, or what the luminance entry is the luminance of."""
+    if band == LUMINANCE and curve.luminance_of:
+        return "Luminance of {}".format("/".join(curve.luminance_of))
+    return band
 
 
 def _chart(band, counts, table, colour):
@@ -54,8 +64,9 @@ def curve_html(curve, title="Shared curve"):
                 "name", "level", "baseline", "sensing")))
         for p in curve.products)
     charts = "".join(
-        _chart(band, curve.counts[band].counts, curve.tables[band],
-               COLOURS[index % len(COLOURS)])
+        _chart(_name(curve, band), curve.counts[band].counts,
+               curve.tables[band], LUMINANCE_COLOUR if band == LUMINANCE
+               else COLOURS[index % len(COLOURS)])
         for index, band in enumerate(curve.tables))
     return (
         "<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}"

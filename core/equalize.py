@@ -43,20 +43,23 @@ def histogram(values, excluded=(0,)):
 def lookup_table(counts, saturated=None):
     """Turn a histogram into a uint8 lookup table of LEVELS_IN entries.
 
-    ``counts``: LEVELS_IN non-negative counts of valid pixels. The smallest
-    counted DN maps to 0, the largest to 255, and every DN in between to its
-    cumulative share, so the table never decreases. DNs below or above the
-    counted range (for example unsampled ones) clamp to 0 or 255. A single
-    counted DN maps to CONSTANT_LEVEL. ``saturated``, if given, maps to 255
-    (drawn white) whatever the counts say.
+    ``counts``: LEVELS_IN non-negative counts of valid pixels (integers,
+    or floats for a clipped histogram, contrast.clip_histogram). The
+    smallest counted DN maps to 0, the largest to 255, and every DN in
+    between to its cumulative share, so the table never decreases. DNs
+    below or above the counted range (for example unsampled ones) clamp to
+    0 or 255. A single counted DN maps to CONSTANT_LEVEL. ``saturated``, if
+    given, maps to 255 (drawn white) whatever the counts say.
 
     Raises DataError when no pixel was counted.
     """
-    counts = np.asarray(counts, dtype=np.int64)
+    counts = np.asarray(counts)
+    counts = counts.astype(np.float64 if counts.dtype.kind == "f"
+                           else np.int64, copy=False)
     if counts.shape != (LEVELS_IN,):
         raise ValueError("counts must have {} bins".format(LEVELS_IN))
     cdf = np.cumsum(counts)
-    total = int(cdf[-1])
+    total = cdf[-1]
     if total <= 0:
         raise DataError("No valid pixel was counted, so there is nothing to "
                         "equalize.")
@@ -67,7 +70,10 @@ def lookup_table(counts, saturated=None):
         lut = np.where(dn < lowest, 0,
                        np.where(dn == lowest, CONSTANT_LEVEL, LEVELS_OUT - 1))
     else:
-        below_lowest = int(cdf[lowest])
+        # Integer counts and their float copies give the very same shares
+        # (both are exact below 2**53), so an unclipped histogram gives
+        # the same table either way.
+        below_lowest = cdf[lowest]
         share = (cdf - below_lowest) / float(total - below_lowest)
         lut = np.rint(np.clip(share, 0.0, 1.0) * (LEVELS_OUT - 1))
     lut = lut.astype(np.uint8)

@@ -49,3 +49,14 @@ def first_line(exc):
 
 class CurveError(EqualizerError):
     """A curve file is missing, unreadable, or does not fit the run."""
+
+
+class SettingError(EqualizerError):
+    """A setting of the run is out of its range (a clip limit, a tile
+    size); the message names the range and a value that works, and
+    ``setting`` names the setting ("clip limit", "tile size" ...) so
+    that a caller can add its own name for it."""
+
+    def __init__(self, message, setting=None):
+        super().__init__(message)
+        self.setting = setting

@@ -1,0 +1,129 @@
+"""The grid measure: what needs a pixel's three bands together, or its
+place on the output grid. That is the luminance histogram (luminance
+mode) and the per-tile histograms (adaptive method).
+
+Bands are decoded one after the other, so these are drawn after the
+decode, in one pass over the spooled bands, in strips of whole rows in
+raster order. The pixels are drawn by the seeded sampler over that raster
+order (equalize.PixelSampler, on a stream of its own), so the sample does
+not depend on how the pass is cut into strips, nor on the spool's layout.
+"""
+
+import numpy as np
+
+from .curve import BandCounts
+from .equalize import PixelSampler, rescaled_dns
+from .errors import Cancelled
+from .luminance import LUMINANCE, luminance_of, weighted_tables
+from .tiles import (BINS, TileCounts, TileLayout, bin_shift, count_into,
+                    count_tiles)
+
+#: The sampler stream of the grid measure: apart from the bands' own
+#: streams (0, 1, 2), so it draws other pixels than theirs.
+GRID_STREAM = 1000
+#: Rows of the grid read from the spools at a time (all bands, the whole
+#: width: 8 MB for a full 10 m product).
+GRID_ROWS = 128
+
+
+class GridMeasure:
+    """Draws pixels of ``plan``'s grid and measures, as asked: the
+    luminance histogram of the red, green and blue bands (``luminance``),
+    and per-tile histograms of tiles of ``tile_size`` metres for each key
+    of ``tile_keys`` (band names, or luminance.LUMINANCE)."""
+
+    def __init__(self, plan, sample_fraction, seed, luminance=False,
+                 tile_size=None, tile_keys=()):
+        product = plan.product
+        self.grid = plan.grid
+        self.unique = plan.unique_bands
+        self.channels = [self.unique.index(b) for b in plan.bands]
+        self.fraction = float(sample_fraction)
+        self.sampler = PixelSampler(sample_fraction, seed, GRID_STREAM)
+        self.invalid = tuple(sorted({0, product.nodata}))
+        self.excluded = self.invalid + ((product.saturated,)
+                                        if product.saturated is not None
+                                        else ())
+        self.scales = [rescaled_dns(plan.offset(b)) for b in self.unique]
+        self.tile_keys = tuple(tile_keys)
+        self.luminance = luminance or LUMINANCE in self.tile_keys
+        self.weights = weighted_tables([plan.offset(b) for b in plan.bands])
+        self.luminance_counts = np.zeros(self.scales[0].size, np.int64)
+        self.luminance_sampled = 0
+        self.drawn_with_data = 0
+        self.layout = self.tiles = None
+        if tile_size:
+            self.layout = TileLayout(self.grid, tile_size)
+            self.tiles = TileCounts.empty(
+                self.grid.epsg, tile_size, BINS,
+                (self.layout.i0, self.layout.k0), self.layout.shape,
+                self.tile_keys)
+            self.shift = bin_shift(BINS)
+
+    def run(self, spools, check_cancelled=None, advance=None):
+        """Measure from ``spools`` (one per band of ``plan.unique_bands``,
+        in that order), in strips of GRID_ROWS rows."""
+        height, width = self.grid.height, self.grid.width
+        for top in range(0, height, GRID_ROWS):
+            if check_cancelled and check_cancelled():
+                raise Cancelled()
+            rows = min(GRID_ROWS, height - top)
+            self.add(top, [spool.read(top, rows, 0, width)
+                           for spool in spools])
+            if advance:
+                advance((top + rows) / float(height))
+
+    def add(self, top, planes):
+        """Measure the strip of whole rows from ``top``: ``planes`` holds
+        a uint16 (rows, grid width) array of DNs per unique band."""
+        width = self.grid.width
+        size = planes[0].size
+        where = self.sampler.positions(size)
+        if where is None:
+            where = np.arange(size)
+        rows, cols = top + where // width, where % width
+        dns = [plane.reshape(-1)[where] for plane in planes]
+        usable = [~np.isin(dn, self.excluded) for dn in dns]
+        with_data = np.ones(where.size, bool)
+        for dn in dns:
+            for value in self.invalid:
+                with_data &= dn != value
+        self.drawn_with_data += int(np.count_nonzero(with_data))
+        if self.luminance:
+            shown = [self.channels[c] for c in range(3)]
+            bright = usable[shown[0]] & usable[shown[1]] & usable[shown[2]]
+            y = luminance_of([dns[i][bright] for i in shown], self.weights)
+            self.luminance_counts += np.bincount(
+                y, minlength=self.luminance_counts.size)
+            self.luminance_sampled += y.size
+        if self.tiles is None:
+            return
+        count_tiles(self.tiles.valid, self.layout, rows[with_data],
+                    cols[with_data])
+        for key in self.tile_keys:
+            if key == LUMINANCE:
+                count_into(self.tiles.counts[key], self.layout,
+                           rows[bright], cols[bright], y, self.shift)
+                continue
+            band = self.unique.index(key)
+            keep = usable[band]
+            count_into(self.tiles.counts[key], self.layout, rows[keep],
+                       cols[keep], np.take(self.scales[band],
+                                           dns[band][keep]), self.shift)
+
+    def luminance_band(self):
+        """The luminance histogram as a curve.BandCounts; its valid pixel
+        count is estimated from the sample (drawn pixels with data in all
+        three bands, over the sample share)."""
+        return BandCounts(self.luminance_counts.copy(),
+                          int(round(self.drawn_with_data / self.fraction)),
+                          int(self.luminance_sampled))
+
+    def tile_counts(self):
+        """The per-tile histograms (tiles.TileCounts) of this grid, the
+        valid share of each tile estimated from the sample."""
+        tiles = self.tiles
+        expected = self.fraction * self.layout.tile_pixels()
+        tiles.valid = np.minimum(tiles.valid / expected, 1.0)
+        tiles.products[...] = 1
+        return tiles

@@ -1,0 +1,187 @@
+"""Luminance mode: one curve for the brightness of the picture, applied to
+the three bands as one gain, so the colours stay.
+
+Equalizing each band on its own stretches each by its own curve, so the
+ratios between the bands, and with them the hue, shift: water turns
+purple, cloud edges get coloured fringes. In luminance mode one curve is
+made from the luminance Y of the three bands, and each pixel's three
+values are multiplied by the same gain, curve(Y) / Y. The output's
+luminance is then the curve's, and its band ratios are the input's.
+
+Y is a weighted sum of the reflectance-scale values (DN + the product's
+offset) of the bands shown in red, green and blue, with the Rec. 709
+weights of those display channels. Reflectance is linear in light, as
+Rec. 709's luminance is, so for true colour (B04, B03, B02) Y is the
+brightness the eye would see. For any other combination the weights
+still belong to the display channels, not to the bands: Y is the
+brightness of the picture as shown (in false colour infrared, B08 shown
+in red counts for 21 %, B04 shown in green for 72 %).
+
+Saturation: where the gain would push a band past 255, the three bands
+are scaled down together, so the brightest is 255 and the hue is kept;
+the pixel is darker than the curve asked for. Clipping each band at 255
+instead would keep more brightness but turn strong colours towards
+yellow, cyan or white, which is what this mode exists to avoid. A pixel
+with a band at the saturated value (a cloud core) is drawn white, as in
+per-band mode. No-data in any band is black and masked.
+
+The gain is applied in the log domain with integer tables, which costs
+little more than per-band lookup tables (see LOG_STEPS).
+"""
+
+import numpy as np
+
+from .equalize import FIRST_VALID, LAST_VALID, LEVELS_IN, LEVELS_OUT
+from .tiles import CHUNK_PIXELS, bin_shift
+
+#: The key of the luminance histogram among a curve's bands.
+LUMINANCE = "LUMINANCE"
+#: Rec. 709 weights of the red, green and blue display channels.
+WEIGHTS = (0.2126, 0.7152, 0.0722)
+
+#: Steps per unit of natural log in the integer log tables: a relative
+#: error of 1/2048 (0.05 %, an eighth of an output level at 255) at most
+#: per table, so band ratios keep three significant digits.
+LOG_STEPS = 2048.0
+#: Offset added to log(gain), so that gains from e**-15 to e**5.9 are
+#: held in the uint16 tables (smaller gains give 0, larger never occur:
+#: a gain of 255 / Y is at most 255).
+GAIN_OFFSET = 15.0
+#: Largest log value of a reflectance-scale value (log 65534 x LOG_STEPS)
+#: plus one: the gain table stops where the sum would overflow uint16.
+_LOG_TOP = int(np.ceil(np.log(LAST_VALID) * LOG_STEPS)) + 1
+_GAIN_TOP = LEVELS_IN - 1 - _LOG_TOP
+#: log(255) + GAIN_OFFSET, in table steps: the cap at saturation.
+_CAP = int(round((np.log(LEVELS_OUT - 1) + GAIN_OFFSET) * LOG_STEPS))
+#: Offsets of log(level) and -log(Y), which sum to GAIN_OFFSET, for the
+#: adaptive gain: log(level / 256) + 3.5 >= 0 down to a 0.03 level.
+_LEVEL_OFFSET, _Y_OFFSET = 3.5, GAIN_OFFSET - 3.5
+#: Interpolated levels are held as uint16 in 1/256 of a level.
+LEVEL_STEPS = 256.0
+
+
+def reflectance(offset):
+    """Reflectance-scale value of each DN (float64), DN + ``offset``
+    clamped to FIRST_VALID..LAST_VALID."""
+    return np.clip(np.arange(LEVELS_IN) + int(offset), FIRST_VALID,
+                   LAST_VALID).astype(np.float64)
+
+
+def weighted_tables(offsets):
+    """Per display channel (``offsets``: each channel's band offset), the
+    uint16 table of weight x reflectance per DN, so that Y is the sum of
+    three lookups; Y of valid values stays within 1..65535."""
+    return [np.rint(weight * reflectance(offset)).astype(np.uint16)
+            for weight, offset in zip(WEIGHTS, offsets)]
+
+
+def luminance_of(dns, tables):
+    """Y (uint16) of the three display channels' DN arrays ``dns``."""
+    y = np.take(tables[0], dns[0])
+    y += np.take(tables[1], dns[1])
+    y += np.take(tables[2], dns[2])
+    return y
+
+
+def _log_tables(offsets):
+    return [np.rint(np.log(reflectance(offset)) * LOG_STEPS).astype(
+        np.uint16) for offset in offsets]
+
+
+def gain_table(levels):
+    """uint16 table of log(gain) + GAIN_OFFSET in steps, per Y, for the
+    curve ``levels`` (LEVELS_IN output levels, 0..255, per Y)."""
+    y = np.maximum(np.arange(LEVELS_IN, dtype=np.float64), 1.0)
+    with np.errstate(divide="ignore"):
+        logs = (np.log(np.asarray(levels, np.float64) / y) + GAIN_OFFSET)
+    return np.clip(np.rint(logs * LOG_STEPS), 0, _GAIN_TOP).astype(
+        np.uint16)
+
+
+def _level_logs():
+    """uint16 log(level) + _LEVEL_OFFSET per level in 1/LEVEL_STEPS."""
+    with np.errstate(divide="ignore"):
+        logs = np.log(np.arange(LEVELS_IN) / LEVEL_STEPS) + _LEVEL_OFFSET
+    return np.clip(np.rint(logs * LOG_STEPS), 0, _GAIN_TOP).astype(
+        np.uint16)
+
+
+def _minus_y_logs():
+    y = np.maximum(np.arange(LEVELS_IN, dtype=np.float64), 1.0)
+    return np.clip(np.rint((_Y_OFFSET - np.log(y)) * LOG_STEPS), 0,
+                   _GAIN_TOP - 1).astype(np.uint16)
+
+
+#: uint8 output level of each sum log(value) + log(gain) + GAIN_OFFSET.
+_EXP = np.clip(np.rint(np.exp(np.arange(LEVELS_IN) / LOG_STEPS
+                              - GAIN_OFFSET)), 0, LEVELS_OUT - 1).astype(
+                                  np.uint8)
+
+
+class LuminanceMapper:
+    """Maps the DNs of the red, green and blue channels to RGB with one
+    gain per pixel from a luminance curve: a global one (``levels``) or
+    per tile (``adaptive``, an adaptive.TileCurves of the luminance)."""
+
+    def __init__(self, offsets, invalid, saturated, levels=None,
+                 adaptive=None):
+        """``offsets``: each channel's band offset; ``invalid``: DNs that
+        are no-data; ``saturated``: the saturated DN or None."""
+        self.weights = weighted_tables(offsets)
+        self.logs = _log_tables(offsets)
+        self.invalid = tuple(invalid)
+        self.saturated = saturated
+        self.gains = None if levels is None else gain_table(levels)
+        self.adaptive = adaptive
+        if adaptive is not None:
+            self.level_logs, self.minus_y = _level_logs(), _minus_y_logs()
+            self.shift = bin_shift(adaptive.levels.shape[-1] - 2)
+
+    def __call__(self, block, planes):
+        """RGB (3, rows, cols) uint8 and mask of the channels' DN
+        ``planes`` at ``block`` (top, rows, left, cols) of the grid."""
+        planes = list(planes)
+        top, rows, left, cols = block
+        rgb = np.empty((3, rows, cols), dtype=np.uint8)
+        valid = None
+        for plane in planes:
+            for dn in self.invalid:
+                has = np.not_equal(plane, dn)
+                valid = has if valid is None else np.logical_and(
+                    valid, has, out=valid)
+        step = max(1, CHUNK_PIXELS // max(cols, 1))
+        for first in range(0, rows, step):
+            part = slice(first, min(first + step, rows))
+            self._map([p[part] for p in planes], top + first,
+                      left, rgb[:, part])
+        if self.saturated is not None:
+            white = np.equal(planes[0], self.saturated)
+            for plane in planes[1:]:
+                np.logical_or(white, np.equal(plane, self.saturated),
+                              out=white)
+            for channel in rgb:
+                np.copyto(channel, LEVELS_OUT - 1, where=white)
+        np.multiply(rgb, valid, out=rgb)
+        return rgb, np.multiply(valid, 255, dtype=np.uint8)
+
+    def _map(self, dns, top, left, out):
+        y = luminance_of(dns, self.weights)
+        if self.adaptive is None:
+            gain = np.take(self.gains, y)
+        else:
+            level = np.empty(y.shape, np.float32)
+            self.adaptive.levels_at(np.right_shift(y, self.shift), top,
+                                    left, level)
+            level *= LEVEL_STEPS
+            gain = np.take(self.level_logs, level.astype(np.uint16))
+            gain += np.take(self.minus_y, y)
+        logs = [np.take(table, dn) for table, dn in zip(self.logs, dns)]
+        # The brightest band may reach 255 and no further: the same cap
+        # on the gain for all three keeps their ratios.
+        brightest = np.maximum(logs[0], logs[1])
+        np.maximum(brightest, logs[2], out=brightest)
+        np.subtract(_CAP, brightest, out=brightest)
+        np.minimum(gain, brightest, out=gain)
+        for channel, log in enumerate(logs):
+            log += gain
+            np.take(_EXP, log, out=out[channel], mode="clip")

@@ -1,0 +1,133 @@
+"""The ways a run turns DNs into levels: the method (plain, contrast-limited
+or adaptive equalization) and the colour mode (each band its own curve,
+or one luminance curve for all three), with their defaults, ranges and
+checks. Plain Python, so the algorithms and the command line can name
+and check them without numpy.
+
+The default, ``equalize`` with ``per band``, is the plugin's original
+behaviour, pixel for pixel and tag for tag.
+"""
+
+from dataclasses import dataclass
+
+from .errors import SettingError
+
+EQUALIZE, CONTRAST_LIMITED, ADAPTIVE = METHODS = (
+    "equalize", "contrast-limited", "adaptive")
+PER_BAND, LUMINANCE_COLOUR = COLOURS = ("per band", "luminance")
+
+#: The default clip limit, times a histogram's mean height. On a cloudy
+#: scene the counted range reaches up to the clouds, so the mean height is
+#: low and the cap bites: at 3 the land turns dark and flat, from 6 up
+#: the noise of open water and the colour shifts of plain per-band
+#: equalization come back (see the README pictures). 4 is also what
+#: Orfeo ToolBox advises for its ``hfact`` in luminance mode.
+DEFAULT_CLIP_LIMIT = 4.0
+#: Above this the cap is higher than any bin of a real band's histogram
+#: (all of a band's pixels on one value of a 1000-value range): the method
+#: would be plain equalization under another name.
+MAX_CLIP_LIMIT = 1000.0
+#: The default tile side of the adaptive method (m): a full product
+#: (109.8 km) gets 22 x 22 tiles, each large enough for a river valley or
+#: a cloud field, small enough that a snowfield and the valley beside it
+#: get their own curves; 500 pixels a side at 10 m, as Orfeo ToolBox's
+#: local window is a few hundred pixels.
+DEFAULT_TILE_SIZE = 5000.0
+
+
+def check_clip_limit(limit):
+    """``limit`` as a float; SettingError unless 1 < limit <=
+    MAX_CLIP_LIMIT."""
+    try:
+        limit = float(limit)
+    except (TypeError, ValueError):
+        limit = float("nan")
+    if not 1.0 < limit <= MAX_CLIP_LIMIT:
+        raise SettingError(
+            "The clip limit must be above 1 and at most {:g} (got {:g}). At "
+            "1 or below every bin of the histogram is cut to the mean, which "
+            "is a linear stretch; above {:g} nothing is cut, which is plain "
+            "equalization. {:g} suits most scenes.".format(
+                MAX_CLIP_LIMIT, limit, MAX_CLIP_LIMIT, DEFAULT_CLIP_LIMIT),
+            setting="clip limit")
+    return limit
+
+
+@dataclass
+class Method:
+    """``name``: one of METHODS; ``colour``: one of COLOURS;
+    ``clip_limit``: 1 < limit <= MAX_CLIP_LIMIT, for the contrast-limited
+    and adaptive methods; ``tile_size``: the side of the adaptive method's
+    tiles, in metres."""
+
+    name: str = EQUALIZE
+    colour: str = PER_BAND
+    clip_limit: float = DEFAULT_CLIP_LIMIT
+    tile_size: float = DEFAULT_TILE_SIZE
+
+    @property
+    def is_default(self):
+        return (self.name, self.colour) == (EQUALIZE, PER_BAND)
+
+    @property
+    def luminance(self):
+        return self.colour == LUMINANCE_COLOUR
+
+    def check(self, grid=None):
+        """Raise SettingError for a setting out of range; the tile size is
+        checked against ``grid`` (the output grid) when given, else only
+        for being a positive number."""
+        if self.name not in METHODS:
+            raise SettingError("The method must be one of {} (got '{}')."
+                               .format(", ".join(METHODS), self.name),
+                               setting="method")
+        if self.colour not in COLOURS:
+            raise SettingError("The colour mode must be '{}' or '{}' (got "
+                               "'{}').".format(PER_BAND, LUMINANCE_COLOUR,
+                                               self.colour),
+                               setting="colour")
+        if self.name != EQUALIZE:
+            check_clip_limit(self.clip_limit)
+        if self.name == ADAPTIVE:
+            if grid is not None:
+                from .tiles import check_tile_size   # numpy, on first use
+                check_tile_size(self.tile_size, grid)
+            else:
+                check_positive_size(self.tile_size)
+
+    def tags(self):
+        """Provenance tags: none for the default (as files written before
+        methods existed, so an absent S2EQ_METHOD means equalize, per
+        band), else method and colour mode, the clip limit where it
+        applies and the adaptive method's tile size."""
+        if self.is_default:
+            return {}
+        tags = {"S2EQ_METHOD": self.name, "S2EQ_COLOUR": self.colour}
+        if self.name != EQUALIZE:
+            tags["S2EQ_CLIP_LIMIT"] = "{:g}".format(float(self.clip_limit))
+        if self.name == ADAPTIVE:
+            tags["S2EQ_TILE_SIZE"] = "{:g}".format(float(self.tile_size))
+        return tags
+
+    def describe(self):
+        """A few words for the file's description."""
+        words = {EQUALIZE: "histogram-equalized",
+                 CONTRAST_LIMITED: "contrast-limited equalized (limit "
+                 "{:g})".format(float(self.clip_limit)),
+                 ADAPTIVE: "adaptive equalized (tiles of {:g} m, limit {:g})"
+                 .format(float(self.tile_size), float(self.clip_limit))}
+        return words[self.name] + (", by luminance" if self.luminance
+                                   else "")
+
+
+def check_positive_size(size):
+    """``size`` as a float; SettingError unless it is a positive number."""
+    try:
+        size = float(size)
+    except (TypeError, ValueError):
+        size = float("nan")
+    if not size > 0:
+        raise SettingError("The tile size must be a positive number of "
+                           "metres, such as {:g} (got {:g}).".format(
+                               DEFAULT_TILE_SIZE, size), setting="tile size")
+    return size
