@@ -25,6 +25,9 @@ percent from run to run), and prints medians:
   mosaic   the core's mosaic of four overlapping products (two by two
            tiles, the size's product one of them) with one curve: only at
            MOSAIC_SIZE, beside the core on that size's product alone
+  seq, batch, cli   the command line (scripts/bench_batch.py): many
+           products one after the other against `s2eq batch` on its own
+           Dask cluster, and `s2eq equalize` beside qgis_process
 
 then the ratios core/floor, core/numpy, q20|q60/core, qgis|qcurve/decode
 and the mosaic's time per product against core from the same run,
@@ -49,13 +52,16 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CACHE = os.path.join(ROOT, ".build", "bench")
 BANDS = ("B04", "B03", "B02")
 CASES = ("core", "floor", "numpy", "q20", "q60", "qgis", "decode", "curve",
-         "qcurve", "mosaic")
+         "qcurve", "mosaic", "seq", "batch", "cli")
 #: The mosaic case: four products of this size, two by two tiles that
 #: overlap as real neighbours do; the size's own product is the first.
 MOSAIC_SIZE = 5490
 MOSAIC_TILES = ("31UFQ", "31UGQ", "31UFP", "31UGP")
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 sys.path.insert(0, os.path.join(ROOT, ".build", "plugins"))
+
+import bench_batch  # noqa: E402 (beside this file)
+from bench_batch import case_batch, case_cli, case_seq  # noqa: E402,F401
 
 
 def generator_version():
@@ -356,7 +362,10 @@ def main():
         path = product(size)
         if os.path.exists(tables_file(path)):
             os.remove(tables_file(path))
-        cases = [c for c in all_cases if c != "mosaic" or size == MOSAIC_SIZE]
+        cases = [c for c in all_cases if (c != "mosaic" or size == MOSAIC_SIZE)
+                 and bench_batch.applies(c, size)]
+        bench_batch.prepare(cases, size)
+        bench_batch.forget_peaks(path)
         if "mosaic" in cases:
             for tile in MOSAIC_TILES:
                 product(size, tile)
@@ -396,6 +405,7 @@ def main():
             print("{:>6} mosaic: {:.2f} s per product{}".format(
                 size, per_product, ", {:5.3f} x core's one product".format(
                     per_product / row["core"][0]) if "core" in row else ""))
+        bench_batch.report(size, row, path)
         if "core" in row and "curve" in row:
             same = subprocess.run(
                 [sys.executable, __file__, "--same-pixels", output("core"),
