@@ -15,6 +15,10 @@ from qgis.PyQt.QtCore import QCoreApplication, QUrl
 
 from ..core.bands import (BAND_NAMES, COMBINATIONS, DEFAULT_BANDS,
                           RESOLUTIONS, combination)
+from ..core.errors import SettingError
+from ..core.modes import (ADAPTIVE, COLOURS, DEFAULT_CLIP_LIMIT,
+                          DEFAULT_TILE_SIZE, EQUALIZE, MAX_CLIP_LIMIT,
+                          METHODS, PER_BAND, Method)
 from .about import HELP_PAGE, ICON_PATH, icon
 from .compat import FILE_BEHAVIOR, NUMBER_DOUBLE, SOURCE_FILE
 from .parameters import optional, widget
@@ -51,6 +55,13 @@ class S2EqAlgorithm(QgsProcessingAlgorithm):
     RESOLUTION = "RESOLUTION"
     CURVE = "CURVE"
     VERIFY = "VERIFY"
+    METHOD = "METHOD"
+    COLOUR = "COLOUR"
+    CLIP_LIMIT = "CLIP_LIMIT"
+    TILE_SIZE = "TILE_SIZE"
+    #: The parameter of each setting a core SettingError may name.
+    SETTINGS = {"method": METHOD, "colour": COLOUR,
+                "clip limit": CLIP_LIMIT, "tile size": TILE_SIZE}
 
     def tr(self, text):
         return QCoreApplication.translate(type(self).__name__, text)
@@ -203,6 +214,59 @@ class S2EqAlgorithm(QgsProcessingAlgorithm):
             "know to be sound, or have changed on purpose."))
         self.addParameter(optional(verify, advanced=True))
 
+    def add_method_parameters(self):
+        """METHOD, COLOUR, CLIP_LIMIT and TILE_SIZE, all advanced: the
+        defaults are the plugin's original behaviour, and the dialog keeps
+        its output field in view at its default size."""
+        method = QgsProcessingParameterEnum(
+            self.METHOD, self.tr("Method"), options=list(METHODS),
+            defaultValue=EQUALIZE, usesStaticStrings=True)
+        method.setHelp(self.tr(
+            "equalize: each value gets its rank among the valid pixels, the "
+            "most contrast. contrast-limited: the same with the histogram "
+            "clipped at the clip limit first, so that flat water and fields "
+            "do not turn into amplified noise. adaptive: a contrast-limited "
+            "curve per tile of the tile size, blended between tiles, so a "
+            "bright snowfield and a dark valley of one product each get "
+            "their contrast."))
+        self.addParameter(optional(method, advanced=True))
+        colour = QgsProcessingParameterEnum(
+            self.COLOUR, self.tr("Colour"), options=list(COLOURS),
+            defaultValue=PER_BAND, usesStaticStrings=True)
+        colour.setHelp(self.tr(
+            "per band: each band gets its own curve, the most contrast in "
+            "each, but colours shift (water turns purple). luminance: one "
+            "curve from the brightness of the three bands (Rec. 709 weights "
+            "of the red, green and blue channels), applied to all three as "
+            "one gain, so the colours stay as they are."))
+        self.addParameter(optional(colour, advanced=True))
+        limit = QgsProcessingParameterNumber(
+            self.CLIP_LIMIT, self.tr("Clip limit (× mean histogram height)"),
+            type=NUMBER_DOUBLE, defaultValue=DEFAULT_CLIP_LIMIT,
+            minValue=1.0, maxValue=MAX_CLIP_LIMIT)
+        limit.setHelp(self.tr(
+            "For contrast-limited and adaptive: no histogram bin may be "
+            "taller than this many times the mean bin height; what is cut "
+            "off is spread evenly. Above 1, up to {}: lower is gentler, "
+            "higher is closer to plain equalization. {} suits most "
+            "scenes.").format(int(MAX_CLIP_LIMIT), int(DEFAULT_CLIP_LIMIT)))
+        self.addParameter(widget(optional(limit, advanced=True),
+                                 decimals=1))
+        self.add_tile_size_parameter(self.tr(
+            "For adaptive: the side of the tiles, in metres, each with its "
+            "own curve. At least 16 pixels, at most the image's longer side; "
+            "{} m gives a full product 22 x 22 tiles. With a shared curve, "
+            "the tile size it was made with.").format(
+                int(DEFAULT_TILE_SIZE)))
+
+    def add_tile_size_parameter(self, help_text):
+        tile = QgsProcessingParameterNumber(
+            self.TILE_SIZE, self.tr("Tile size (m), adaptive"),
+            type=NUMBER_DOUBLE, defaultValue=DEFAULT_TILE_SIZE,
+            minValue=0.0)
+        tile.setHelp(help_text)
+        self.addParameter(widget(optional(tile, advanced=True), decimals=0))
+
     # ------------------------------------------------------------------
     # Reading them.
 
@@ -223,6 +287,60 @@ class S2EqAlgorithm(QgsProcessingAlgorithm):
                 "1 for a quick histogram, 100 for the exact one.").format(
                     parameters.get(self.SAMPLE_PERCENT))
         return True, ""
+
+    def method(self, parameters, context):
+        """The modes.Method the parameters ask for (the defaults where an
+        algorithm lacks these parameters)."""
+        names = [p.name() for p in self.parameterDefinitions()]
+        if self.METHOD not in names:
+            return Method()
+        return Method(
+            self.parameterAsEnumString(parameters, self.METHOD, context)
+            or EQUALIZE,
+            self.parameterAsEnumString(parameters, self.COLOUR, context)
+            or PER_BAND,
+            self.parameterAsDouble(parameters, self.CLIP_LIMIT, context),
+            self.parameterAsDouble(parameters, self.TILE_SIZE, context))
+
+    def check_method(self, parameters, context):
+        """(False, message naming the parameter) for a method, colour mode,
+        clip limit or tile size out of range, else (True, ""). The tile
+        size is checked against the product's grid by the run itself."""
+        for name, options in ((self.METHOD, METHODS),
+                              (self.COLOUR, COLOURS)):
+            value = parameters.get(name)
+            if isinstance(value, str) and value and value not in options:
+                return False, self.tr("{}: '{}' is not one of {}.").format(
+                    name, value, ", ".join(options))
+        try:
+            self.method(parameters, context).check()
+        except SettingError as exc:
+            return False, self.setting_message(exc)
+        return True, ""
+
+    def error_message(self, exc):
+        """The message of a core error, for a QgsProcessingException."""
+        if isinstance(exc, SettingError):
+            return self.setting_message(exc)
+        return str(exc)
+
+    def setting_message(self, exc):
+        """A core SettingError's message, led by the parameter it is
+        about."""
+        name = self.SETTINGS.get(exc.setting)
+        return "{}: {}".format(name, exc) if name else str(exc)
+
+    def method_log(self, method, feedback):
+        """Say in the log how the run maps values, where it is not the
+        default."""
+        if method.is_default:
+            return
+        feedback.pushInfo(self.tr("Method: {}, colour: {}{}.").format(
+            method.name, method.colour,
+            self.tr(", clip limit {:g}").format(method.clip_limit)
+            if method.name != EQUALIZE else "") + (
+                self.tr(" Tiles of {:g} m.").format(method.tile_size)
+                if method.name == ADAPTIVE else ""))
 
     def bands(self, parameters, context):
         """The (red, green, blue) band names the run uses, and the named

@@ -4,7 +4,8 @@ from qgis.core import (QgsProcessingException, QgsProcessingOutputHtml,
                        QgsProcessingParameterFileDestination,
                        QgsProcessingUtils)
 
-from ..core.errors import EqualizerError
+from ..core.errors import EqualizerError, SettingError
+from ..core.modes import check_positive_size
 from .about import plugin_version
 from .base import S2EqAlgorithm
 
@@ -46,7 +47,11 @@ class CurveAlgorithm(S2EqAlgorithm):
             "<p><b>Bands</b>, <b>Histogram sample</b> and <b>Output pixel "
             "size</b> mean what they mean in 'Equalize Sentinel-2 bands to "
             "RGB'. The curve file keeps each band's summed histogram, so "
-            "curves can be added up again later.</p>")
+            "curves can be added up again later.</p>"
+            "<p>It also keeps what the other methods need: the histogram of "
+            "the luminance of the three bands (colour mode luminance), and "
+            "each band's and the luminance's histogram per tile of the "
+            "<b>Tile size</b> (method adaptive, advanced).</p>")
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
         self.add_products_parameter(self.tr(
@@ -56,6 +61,11 @@ class CurveAlgorithm(S2EqAlgorithm):
         self.add_band_parameters()
         self.add_sample_parameter()
         self.add_resolution_parameter()
+        self.add_tile_size_parameter(self.tr(
+            "The side, in metres, of the tiles whose histograms the curve "
+            "file keeps for the adaptive method (equalize with this curve "
+            "and method adaptive takes the same tile size). At least 16 "
+            "pixels."))
         output = QgsProcessingParameterFileDestination(
             self.OUTPUT, self.tr("Curve file"),
             fileFilter=self.tr("Curve files (*.json)"))
@@ -73,6 +83,11 @@ class CurveAlgorithm(S2EqAlgorithm):
                                                         context)):
             if not ok:
                 return ok, message
+        try:
+            check_positive_size(self.parameterAsDouble(
+                parameters, self.TILE_SIZE, context))
+        except SettingError as exc:
+            return False, self.setting_message(exc)
         return super().checkParameterValues(parameters, context)
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
@@ -85,6 +100,8 @@ class CurveAlgorithm(S2EqAlgorithm):
         bands = self.read_bands(parameters, context, feedback)
         sample = self.sample_fraction(parameters, context)
         resolution = self.resolution(parameters, context)
+        tile_size = self.parameterAsDouble(parameters, self.TILE_SIZE,
+                                           context)
         measurements = []
         try:
             for number, product in enumerate(products):
@@ -97,7 +114,9 @@ class CurveAlgorithm(S2EqAlgorithm):
                     product, bands, sample, resolution,
                     report=lambda p, n=number: feedback.setProgress(
                         share * (n + p / 100.0)),
-                    is_cancelled=feedback.isCanceled, log=feedback.pushInfo))
+                    is_cancelled=feedback.isCanceled, log=feedback.pushInfo,
+                    tile_size=tile_size,
+                    scratch_dir=QgsProcessingUtils.tempFolder()))
             if feedback.isCanceled():
                 raise QgsProcessingException(self.tr(
                     "Cancelled: no curve file was written."))
@@ -105,7 +124,7 @@ class CurveAlgorithm(S2EqAlgorithm):
                                    .format(plugin_version()))
             curves.save(curve, output)
         except EqualizerError as exc:
-            raise QgsProcessingException(str(exc))
+            raise QgsProcessingException(self.error_message(exc))
         page = QgsProcessingUtils.generateTempFilename("curve.html")
         with open(page, "w", encoding="utf-8") as handle:
             handle.write(report.curve_html(curve, self.tr("Shared curve")))

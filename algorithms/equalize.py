@@ -47,6 +47,19 @@ class EqualizeAlgorithm(S2EqAlgorithm):
             "with a fixed seed, that feed each band's histogram. 1 % of a "
             "full tile is over a million pixels, close to exact; 100 % uses "
             "them all. Every pixel is mapped either way.</p>"
+            "<p><b>Method.</b> equalize (the default) gives each value its "
+            "rank: the most contrast. contrast-limited clips the histogram "
+            "at the clip limit first, so flat water and fields keep their "
+            "calm instead of showing amplified noise. adaptive makes a "
+            "contrast-limited curve per tile and blends them, so a bright "
+            "and a dark region of one product each get their contrast.</p>"
+            "<p><b>Colour.</b> per band (the default) equalizes each band on "
+            "its own: most contrast, but colours shift. luminance equalizes "
+            "the brightness of the picture and keeps each pixel's "
+            "colour.</p>"
+            "<p><b>Clip limit</b> and <b>Tile size</b> (advanced). How tall "
+            "a histogram bin may be, in mean heights (contrast-limited and "
+            "adaptive), and the side of the adaptive tiles in metres.</p>"
             "<p><b>Output pixel size</b> (advanced). 'finest' keeps the "
             "finest resolution of the chosen bands (10 m with B02, B03, B04 "
             "or B08), repeating the pixels of coarser ones. 20 or 60 reads "
@@ -86,6 +99,7 @@ class EqualizeAlgorithm(S2EqAlgorithm):
         self.addParameter(widget(product, "product.ProductWrapper"))
         self.add_band_parameters()
         self.add_sample_parameter()
+        self.add_method_parameters()
         self.add_curve_parameter()
         self.add_resolution_parameter()
 
@@ -115,9 +129,10 @@ class EqualizeAlgorithm(S2EqAlgorithm):
             return False, self.tr(
                 "INPUT is missing. Point it to a Sentinel-2 .SAFE folder, its "
                 ".zip, or its MTD_MSIL1C.xml / MTD_MSIL2A.xml file.")
-        ok, message = self.check_bands_and_sample(parameters, context)
-        if not ok:
-            return ok, message
+        for check in (self.check_bands_and_sample, self.check_method):
+            ok, message = check(parameters, context)
+            if not ok:
+                return ok, message
         return super().checkParameterValues(parameters, context)
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
@@ -130,6 +145,8 @@ class EqualizeAlgorithm(S2EqAlgorithm):
                 "the GeoTIFF."))
         output = self.geotiff_path(output, context)
         zone = self.parameterAsInt(parameters, self.UTM_ZONE, context)
+        method = self.method(parameters, context)
+        self.method_log(method, feedback)
         options = render.Options(
             product=product, output=output,
             bands=self.read_bands(parameters, context, feedback),
@@ -139,14 +156,16 @@ class EqualizeAlgorithm(S2EqAlgorithm):
             scratch_dir=QgsProcessingUtils.tempFolder(),
             software="Sentinel-2 Equalizer {}".format(plugin_version()),
             curve=self.curve_path(parameters, context),
-            verify=self.parameterAsBoolean(parameters, self.VERIFY, context))
+            verify=self.parameterAsBoolean(parameters, self.VERIFY, context),
+            method=method.name, colour=method.colour,
+            clip_limit=method.clip_limit, tile_size=method.tile_size)
         try:
             result = render.run(options, report=feedback.setProgress,
                                 is_cancelled=feedback.isCanceled,
                                 log=feedback.pushInfo,
                                 warn=feedback.pushWarning)
         except EqualizerError as exc:
-            raise QgsProcessingException(str(exc))
+            raise QgsProcessingException(self.error_message(exc))
 
         if context.willLoadLayerOnCompletion(output):
             details = context.layerToLoadOnCompletionDetails(output)

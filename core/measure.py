@@ -1,5 +1,7 @@
 """The measure stage: decode a product's bands and draw their sampled
-histograms, on the reflectance scale."""
+histograms, on the reflectance scale; and, for luminance mode and the
+adaptive method, the luminance histogram and the per-tile histograms
+(gridsample.py)."""
 
 from .checksums import start_verification
 from .curve import BandCounts, Measurement
@@ -7,9 +9,13 @@ from .equalize import DEFAULT_SEED, BandHistogram, to_reflectance_scale
 from .errors import DataError
 from .gdal_env import BoundedGdalCache
 from .gdal_warnings import DecodeWarnings
+from .gridsample import GridMeasure
+from .luminance import LUMINANCE
 from .plan import check_sample, make_plan
 from .progress import Progress
 from .reading import spool_bands
+from .spool import Spool
+from .tiles import DEFAULT_TILE_SIZE, check_tile_size
 
 
 def band_counters(plan, sample_fraction, seed):
@@ -22,11 +28,12 @@ def band_counters(plan, sample_fraction, seed):
 
 
 def measurement(plan, counters, sample_fraction, seed, log=None,
-                strict=True):
+                strict=True, grid=None):
     """The Measurement made of ``counters`` (filled by a decode of
-    ``plan``'s bands). With ``strict``, raises DataError for a band with
-    nothing counted; a mosaic does without, since a sliver of one product
-    may add nothing to a sum that the others fill."""
+    ``plan``'s bands) and of ``grid`` (a gridsample.GridMeasure run over
+    the same decode, or None). With ``strict``, raises DataError for a
+    band with nothing counted; a mosaic does without, since a sliver of
+    one product may add nothing to a sum that the others fill."""
     bands = {}
     for band, counter in zip(plan.unique_bands, counters):
         if strict:
@@ -38,12 +45,25 @@ def measurement(plan, counters, sample_fraction, seed, log=None,
         bands[band] = BandCounts(
             to_reflectance_scale(counter.counts, plan.offset(band)),
             counter.valid_pixels, counter.sampled_pixels)
+    luminance_of = tiles = None
+    if grid is not None and grid.luminance:
+        bands[LUMINANCE] = grid.luminance_band()
+        luminance_of = plan.bands
+        if log:
+            log("Luminance of {}: {} pixels sampled".format(
+                "/".join(plan.bands), bands[LUMINANCE].sampled_pixels))
+    if grid is not None and grid.tiles is not None:
+        tiles = {plan.grid.epsg: grid.tile_counts()}
+        if log:
+            log("Tiles of {:g} m: {} x {}".format(
+                grid.layout.size, grid.layout.cols, grid.layout.rows))
     product = plan.product
     return Measurement(
         product={"name": product.name, "level": product.level,
                  "baseline": product.baseline, "sensing": product.sensing},
         bands=bands, sample_fraction=float(sample_fraction), seed=int(seed),
-        resolution=plan.grid.resolution)
+        resolution=plan.grid.resolution, luminance_of=luminance_of,
+        tiles=tiles)
 
 
 def check_counted(band, valid_pixels, sampled_pixels, sample_fraction):
@@ -60,14 +80,24 @@ def check_counted(band, valid_pixels, sampled_pixels, sample_fraction):
                 sample_fraction * 100.0, band, valid_pixels))
 
 
+#: Share of the progress of a measure that the grid measure takes.
+GRID_SHARE = 0.05
+
+
 def measure(product_path, bands, sample_fraction=0.01, resolution=None,
             utm_zone=None, seed=DEFAULT_SEED, report=None, is_cancelled=None,
-            log=None, verify=True, warn=None):
+            log=None, verify=True, warn=None, luminance=True,
+            tile_size=DEFAULT_TILE_SIZE, scratch_dir=None):
     """Decode ``bands`` of the product at ``product_path`` and return their
     sampled histograms as a Measurement (nothing is written).
 
     ``sample_fraction``: 0 < f <= 1 of each band's valid pixels.
     ``resolution``: 10, 20 or 60 (m), or None for the finest of the bands.
+    ``luminance``: also measure the luminance of the three bands (as red,
+    green and blue); ``tile_size``: also measure per-tile histograms of
+    every band and of the luminance on tiles of that many metres (None:
+    no tiles). Either spools the bands to ``scratch_dir`` (None: the
+    system's temporary folder) for one more pass after the decode.
     ``verify``: check the band files against the product's manifest
     (ChecksumError if one differs). ``report(percent)``,
     ``is_cancelled()``, ``log(message)``, ``warn(message)``: as for
@@ -78,15 +108,44 @@ def measure(product_path, bands, sample_fraction=0.01, resolution=None,
     with BoundedGdalCache(), DecodeWarnings(progress.warn):
         plan = make_plan(product_path, bands, resolution, utm_zone,
                          progress.log)
+        grid = _grid_measure(plan, sample_fraction, seed, luminance,
+                             tile_size)
         counters = band_counters(plan, sample_fraction, seed)
-        with start_verification(plan, verify, progress.log) as verification:
-            with verification.explaining(progress.cancelled):
-                spool_bands(plan.product, plan.granules, plan.unique_bands,
-                            plan.grid, [None] * len(counters), counters,
-                            verification.stopping(progress.cancelled),
-                            progress.at)
-            verification.check(progress.cancelled)
+        decoded = 1.0 - (GRID_SHARE if grid is not None else 0.0)
+        spools = []
+        try:
+            if grid is not None:
+                spools = [Spool(plan.grid.width, plan.grid.height,
+                                scratch_dir) for _ in plan.unique_bands]
+            with start_verification(plan, verify,
+                                    progress.log) as verification:
+                with verification.explaining(progress.cancelled):
+                    spool_bands(plan.product, plan.granules,
+                                plan.unique_bands, plan.grid,
+                                spools or [None] * len(counters), counters,
+                                verification.stopping(progress.cancelled),
+                                progress.span(0.0, decoded))
+                verification.check(progress.cancelled)
+            if grid is not None:
+                grid.run(spools, progress.cancelled,
+                         progress.span(decoded, GRID_SHARE))
+        finally:
+            for spool in spools:
+                spool.close()
         result = measurement(plan, counters, sample_fraction, seed,
-                             progress.log)
+                             progress.log, grid=grid)
     progress.at(1.0)
     return result
+
+
+def _grid_measure(plan, sample_fraction, seed, luminance, tile_size):
+    """The GridMeasure of luminance and tiles that measure() was asked
+    for, or None."""
+    if not (luminance or tile_size):
+        return None
+    keys = ()
+    if tile_size:
+        check_tile_size(tile_size, plan.grid, whole_image=False)
+        keys = tuple(plan.unique_bands) + (LUMINANCE,)
+    return GridMeasure(plan, sample_fraction, seed, luminance,
+                       tile_size or None, keys)

@@ -5,6 +5,10 @@ decoded once onto the output grid into a spool while its sampled histogram
 is drawn (measure), the histograms become lookup tables (curve), and the
 spooled bands go through them into the GeoTIFF (write). Given a curve, a run
 only writes, in one pass: decode, map, write, with no spool.
+
+The method and colour mode (modes.py, mapping.py) decide what the curve
+is made of and how a block is mapped; luminance mode and the adaptive
+method also draw a grid measure from the spools between the two stages.
 """
 
 import datetime
@@ -20,6 +24,9 @@ from .gdal_env import BoundedGdalCache
 from .gdal_warnings import DecodeWarnings
 from .geotiff import TILE, write_geotiff
 from .measure import band_counters, measurement
+from .mapping import check_curve, grid_measure
+from .mapping import mapper as method_mapper
+from .modes import DEFAULT_CLIP_LIMIT, DEFAULT_TILE_SIZE, Method
 from .output import check_output_path
 from .plan import check_sample, make_plan
 from .progress import Progress
@@ -38,6 +45,8 @@ WRITE_ROWS = TILE
 READ_SHARE, WRITE_SHARE = 0.80, 0.15
 #: The same for a run given a curve, where decoding and writing overlap.
 ONE_PASS_SHARE = 0.95
+#: The part of READ_SHARE that a grid measure takes, where there is one.
+GRID_SHARE = 0.03
 
 
 @dataclass
@@ -52,6 +61,11 @@ class Options:
     curve.Curve) to map the bands through instead of their own histograms.
     ``verify``: check each band file read against the checksum the
     product's manifest.safe lists for it, before the output is committed.
+    ``method``: "equalize", "contrast-limited" or "adaptive";
+    ``colour``: "per band" or "luminance"; ``clip_limit``: above 1, up to
+    contrast.MAX_CLIP_LIMIT (contrast-limited and adaptive);
+    ``tile_size``: the adaptive method's tile side in metres (see
+    modes.Method).
     """
 
     product: str
@@ -66,6 +80,15 @@ class Options:
     overviews: bool = True
     curve: object = None
     verify: bool = True
+    method: str = "equalize"
+    colour: str = "per band"
+    clip_limit: float = DEFAULT_CLIP_LIMIT
+    tile_size: float = DEFAULT_TILE_SIZE
+
+    def how(self):
+        """The modes.Method of these options."""
+        return Method(self.method, self.colour, self.clip_limit,
+                      self.tile_size)
 
 
 #: The tag that records the options deciding an output's pixels, so that a
@@ -121,6 +144,7 @@ def run(options, report=None, is_cancelled=None, log=None, warn=None):
     """
     progress = Progress(report, is_cancelled, log, warn)
     check_sample(options.sample_fraction)
+    options.how().check()
     curve = options.curve
     if isinstance(curve, str):
         curve = curves.load(curve)
@@ -128,8 +152,10 @@ def run(options, report=None, is_cancelled=None, log=None, warn=None):
         plan = make_plan(options.product, options.bands, options.resolution,
                          options.utm_zone, progress.log)
         check_output_path(options.output, plan.product.files())
+        options.how().check(plan.grid)
         if curve is not None:
             curves.check_fits(curve, plan.unique_bands, plan.product.level)
+            check_curve(options.how(), curve, plan)
             progress.log("Curve: {} ({} product{})".format(
                 curve.source or "given", len(curve.products),
                 "" if len(curve.products) == 1 else "s"))
@@ -160,17 +186,24 @@ def _measure_and_write(plan, options, progress, verification):
         spools = [Spool(grid.width, grid.height, options.scratch_dir)
                   for _ in unique]
         counters = band_counters(plan, options.sample_fraction, options.seed)
+        how = options.how()
+        sample = grid_measure(how, plan, options.sample_fraction,
+                              options.seed)
+        decoded = READ_SHARE - (GRID_SHARE if sample else 0.0)
         with verification.explaining(progress.cancelled):
             spool_bands(plan.product, plan.granules, unique, grid, spools,
                         counters, verification.stopping(progress.cancelled),
-                        progress.span(0.0, READ_SHARE))
+                        progress.span(0.0, decoded))
+        if sample:
+            sample.run(spools, progress.cancelled,
+                       progress.span(decoded, GRID_SHARE))
         curve = curves.combine([measurement(
             plan, counters, options.sample_fraction, options.seed,
-            progress.log)], options.software)
-        tables = product_tables(plan, curve)
+            progress.log, grid=sample)], options.software)
+        mapped, tables = method_mapper(how, plan, curve)
         planes = [spools[unique.index(band)] for band in plan.bands]
         blocks = _checked(verification, progress, spooled_blocks(
-            planes, [tables[b] for b in plan.bands], _invalid(plan)))
+            planes, None, None, mapped))
         _write(plan, options, curve, blocks, progress,
                progress.span(READ_SHARE, WRITE_SHARE))
     finally:
@@ -184,13 +217,13 @@ def _measure_and_write(plan, options, progress, verification):
 
 def _write_with(plan, curve, options, progress, verification):
     unique = plan.unique_bands
-    tables = product_tables(plan, curve)
+    mapped, tables = method_mapper(options.how(), plan, curve)
     strips = band_strips(plan.product, plan.granules, unique, plan.grid,
                          verification.stopping(progress.cancelled),
                          progress.span(0.0, ONE_PASS_SHARE))
     blocks = _checked(verification, progress, _strip_blocks(
         strips, plan.grid.height, [unique.index(b) for b in plan.bands],
-        [tables[b] for b in plan.bands], _invalid(plan)))
+        None, None, mapped))
     with verification.explaining(progress.cancelled):
         _write(plan, options, curve, blocks, progress)
     return Result(options.output, layer_name(plan.product, plan.granules,
@@ -205,15 +238,12 @@ def _checked(verification, progress, blocks):
                   len(blocks))
 
 
-def _invalid(plan):
-    return sorted({0, plan.product.nodata})
-
-
 def _write(plan, options, curve, blocks, progress, advance=None):
-    product, bands = plan.product, plan.bands
+    product, bands, how = plan.product, plan.bands, options.how()
     tags = provenance([product], bands, plan.grid.resolution, curve,
-                      options.software, "{} bands {} histogram-equalized"
-                      .format(product.name, "/".join(bands)))
+                      options.software, "{} bands {} {}".format(
+                          product.name, "/".join(bands), how.describe()))
+    tags.update(how.tags())
     tags[OPTIONS_TAG] = options_tag(options)
     write_geotiff(options.output, plan.grid, blocks, tags,
                   ["{} equalized".format(b) for b in bands], progress,
@@ -233,35 +263,50 @@ class _Sized:
         return self.length
 
 
-def spooled_blocks(spools, luts, invalid):
+def spooled_blocks(spools, luts, invalid, mapped=None):
     """Blocks of one tile row by one spool stripe, in reading order, so
     memory does not grow with the width of the product; the next block is
-    equalized while GDAL compresses this one."""
+    equalized while GDAL compresses this one. Each block's planes go
+    through ``luts`` (``invalid``: the no-data DNs), or through
+    ``mapped(block, planes)`` (mapping.mapper) when given."""
+    if mapped is None:
+        mapped = _through(luts, invalid)
     first = spools[0]
     blocks = [(top, min(WRITE_ROWS, first.height - top), left, cols)
               for top in range(0, first.height, WRITE_ROWS)
               for left, cols in first.stripes()]
-    jobs = [functools.partial(_equalize_spooled, spools, luts, block,
-                              invalid) for block in blocks]
+    jobs = [functools.partial(_equalize_spooled, spools, mapped, block)
+            for block in blocks]
     return _Sized(((block,) + mapped for block, mapped in zip(
         blocks, prefetched(jobs))), len(blocks))
 
 
-def _equalize_spooled(spools, luts, block, invalid):
+def _through(luts, invalid):
+    return lambda block, planes: map_planes(planes, luts, invalid)
+
+
+def _equalize_spooled(spools, mapped, block):
     top, rows, left, cols = block
-    # One band read at a time, so only one uint16 plane is held.
-    return map_planes((spool.read(top, rows, left, cols) for spool in spools),
-                      luts, invalid)
+    # One band read at a time, so only one uint16 plane is held (by the
+    # per-band tables; a method that needs the three at once reads them).
+    return mapped(block, (spool.read(top, rows, left, cols)
+                          for spool in spools))
 
 
-def _strip_blocks(strips, height, order, luts, invalid):
-    """Each strip of decoded planes mapped through ``luts`` as one block;
-    ``order``: which plane goes to red, green and blue."""
-    def mapped():
+def _strip_blocks(strips, height, order, luts, invalid, mapped=None):
+    """Each strip of decoded planes mapped through ``luts`` (or
+    ``mapped``, as for spooled_blocks) as one block; ``order``: which
+    plane goes to red, green and blue."""
+    if mapped is None:
+        mapped = _through(luts, invalid)
+
+    def blocks():
         for top, planes in strips:
-            rgb, mask = map_planes((planes[i] for i in order), luts, invalid)
-            yield (top, rgb.shape[1], 0, rgb.shape[2]), rgb, mask
-    return _Sized(mapped(), -(-height // STRIP_ROWS))
+            rows, cols = planes[0].shape
+            block = (top, rows, 0, cols)
+            rgb, mask = mapped(block, [planes[i] for i in order])
+            yield block, rgb, mask
+    return _Sized(blocks(), -(-height // STRIP_ROWS))
 
 
 def provenance(products, bands, resolution, curve, software, description):

@@ -246,9 +246,11 @@ def test_curve_page_draws_each_band_and_lists_the_products(dates):
     from sentinel2_equalizer.core.curve_report import curve_html
     shared = curves.combine([measure(str(p), BANDS) for p in dates])
     page = curve_html(shared)
-    assert page.count("<svg") == 3 and page.count("<polyline") == 3
+    # the three bands and the luminance of the three
+    assert page.count("<svg") == 4 and page.count("<polyline") == 4
     for band in BANDS:
         assert "<b>{}</b>".format(band) in page
+    assert "<b>Luminance of B04/B03/B02</b>" in page
     for product in dates:
         assert product.name[:-len(".SAFE")] in page
     assert "L1C curve from 2 products, 1 % sample" in page

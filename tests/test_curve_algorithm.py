@@ -47,11 +47,14 @@ def test_curve_algorithm_writes_a_curve_file_and_a_report(dates, tmp_path):
     with open(out) as handle:
         doc = json.load(handle)
     assert doc["format"] == "s2eq-curve/1" and sorted(doc["bands"]) == sorted(
-        BANDS)
+        BANDS + ("LUMINANCE",))
+    # what luminance mode and the adaptive method need
+    assert doc["luminance"]["bands"] == list(BANDS)
+    assert doc["tiles"]["size"] == 5000
     assert len(doc["products"]) == 2
     with open(result["REPORT"]) as handle:
         page = handle.read()
-    assert page.count("<svg") == 3
+    assert page.count("<svg") == 4
 
 
 def test_equalize_with_curve_uses_it_and_says_so(dates, tmp_path):
