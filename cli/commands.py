@@ -9,6 +9,7 @@ from ..core.bands import BAND_NAMES, check_band
 from ..core.errors import BandError, EqualizerError, SettingError
 from .feedback import cancel_on_interrupt
 from .flags import FLAGS, run_arguments
+from .tasks import measuring
 
 
 class UsageError(EqualizerError):
@@ -116,7 +117,7 @@ def curve(args, feedback):
     if not output.lower().endswith(".json"):
         output += ".json"
     say_bands(args, feedback)
-    arguments = _arguments(args)
+    arguments = measuring(_arguments(args))
     measured = []
     with cancel_on_interrupt(feedback):
         for number, product in enumerate(args.products):

@@ -9,6 +9,7 @@ message, and Dask does not run it again. Any other exception is raised,
 so that Dask retries the task (``retries=``) before it gives up.
 """
 
+import inspect
 import os
 import time
 
@@ -56,15 +57,19 @@ def equalize(product, output, arguments, curve=None):
 def measure(product, arguments):
     """The product's Measurement, or its failure record."""
     try:
-        return api.measure(product, **_measuring(arguments))
+        return api.measure(product, **measuring(arguments))
     except EqualizerError as exc:
         return record(product, FAILED, message=str(exc))
 
 
-def _measuring(arguments):
-    """The keywords of measure() among a run's arguments."""
-    return {k: v for k, v in arguments.items()
-            if k not in ("curve", "scratch_dir")}
+def measuring(arguments):
+    """Those of a run's ``arguments`` that api.measure() takes: its own and
+    the core measure stage's. The rest (the write stage's options, the
+    curve) do not change a measurement."""
+    from ..core.measure import measure as core_measure
+    taken = (set(inspect.signature(api.measure).parameters)
+             | set(inspect.signature(core_measure).parameters))
+    return {k: v for k, v in arguments.items() if k in taken and k != "curve"}
 
 
 def shared_curve(path, names, arguments, measurements=None):
