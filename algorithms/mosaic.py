@@ -44,8 +44,10 @@ class MosaicAlgorithm(S2EqAlgorithm):
             "zone are reprojected by GDAL with nearest neighbour, so every "
             "output pixel is still a measured pixel.</p>"
             "<p><b>Band combination, bands, histogram sample, output pixel "
-            "size</b>: as in 'Equalize Sentinel-2 bands to RGB'; the sample "
-            "share applies to each product.</p>"
+            "size, method, colour, clip limit, tile size</b>: as in "
+            "'Equalize Sentinel-2 bands to RGB'; the sample share applies to "
+            "each product. Luminance and the adaptive tiles are measured on "
+            "the mosaic, from the pixels it shows.</p>"
             "<p><b>Output.</b> Tiled, JPEG-compressed GeoTIFF with a no-data "
             "mask and overviews, written only once complete. Models and "
             "scripts may leave out any parameter but the products and the "
@@ -64,6 +66,7 @@ class MosaicAlgorithm(S2EqAlgorithm):
             "up to 100, drawn at random (fixed seed) to build the shared "
             "histogram. 100 gives the exact one."))
         self.add_resolution_parameter()
+        self.add_method_parameters()
         self.add_curve_parameter()
         self.parameterDefinition(self.CURVE).setHelp(self.tr(
             "A curve file made by 'Build a shared curve' (s2eq:curve): every "
@@ -78,7 +81,8 @@ class MosaicAlgorithm(S2EqAlgorithm):
         self.addParameter(output)
 
     def checkParameterValues(self, parameters, context):  # noqa: N802
-        for check in (self.check_products, self.check_bands_and_sample):
+        for check in (self.check_products, self.check_bands_and_sample,
+                      self.check_method):
             ok, message = check(parameters, context)
             if not ok:
                 return ok, message
@@ -88,6 +92,8 @@ class MosaicAlgorithm(S2EqAlgorithm):
         mosaic = self.core("mosaic")
         output = self.geotiff_path(self.parameterAsOutputLayer(
             parameters, self.OUTPUT, context), context)
+        method = self.method(parameters, context)
+        self.method_log(method, feedback)
         try:
             result = mosaic.mosaic(
                 self.products(parameters, context), output,
@@ -98,9 +104,11 @@ class MosaicAlgorithm(S2EqAlgorithm):
                 scratch_dir=QgsProcessingUtils.tempFolder(),
                 software="Sentinel-2 Equalizer {}".format(plugin_version()),
                 report=feedback.setProgress,
-                is_cancelled=feedback.isCanceled, log=feedback.pushInfo)
+                is_cancelled=feedback.isCanceled, log=feedback.pushInfo,
+                method=method.name, colour=method.colour,
+                clip_limit=method.clip_limit, tile_size=method.tile_size)
         except EqualizerError as exc:
-            raise QgsProcessingException(str(exc))
+            raise QgsProcessingException(self.error_message(exc))
 
         if context.willLoadLayerOnCompletion(output):
             details = context.layerToLoadOnCompletionDetails(output)

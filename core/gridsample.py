@@ -37,6 +37,7 @@ class GridMeasure:
         product = plan.product
         self.grid = plan.grid
         self.unique = plan.unique_bands
+        self.shown = tuple(plan.bands)          # red, green, blue
         self.channels = [self.unique.index(b) for b in plan.bands]
         self.fraction = float(sample_fraction)
         self.sampler = PixelSampler(sample_fraction, seed, GRID_STREAM)

@@ -45,25 +45,32 @@ def measurement(plan, counters, sample_fraction, seed, log=None,
         bands[band] = BandCounts(
             to_reflectance_scale(counter.counts, plan.offset(band)),
             counter.valid_pixels, counter.sampled_pixels)
-    luminance_of = tiles = None
-    if grid is not None and grid.luminance:
-        bands[LUMINANCE] = grid.luminance_band()
-        luminance_of = plan.bands
-        if log:
-            log("Luminance of {}: {} pixels sampled".format(
-                "/".join(plan.bands), bands[LUMINANCE].sampled_pixels))
-    if grid is not None and grid.tiles is not None:
-        tiles = {plan.grid.epsg: grid.tile_counts()}
-        if log:
-            log("Tiles of {:g} m: {} x {}".format(
-                grid.layout.size, grid.layout.cols, grid.layout.rows))
     product = plan.product
-    return Measurement(
+    result = Measurement(
         product={"name": product.name, "level": product.level,
                  "baseline": product.baseline, "sensing": product.sensing},
         bands=bands, sample_fraction=float(sample_fraction), seed=int(seed),
-        resolution=plan.grid.resolution, luminance_of=luminance_of,
-        tiles=tiles)
+        resolution=plan.grid.resolution)
+    if grid is not None:
+        add_grid_measure(result, grid, log)
+    return result
+
+
+def add_grid_measure(result, grid, log=None):
+    """Put what the gridsample.GridMeasure ``grid`` drew into the
+    Measurement ``result``: the luminance histogram (as its LUMINANCE
+    band) and the per-tile histograms, where ``grid`` drew them."""
+    if grid.luminance:
+        result.bands[LUMINANCE] = grid.luminance_band()
+        result.luminance_of = tuple(grid.shown)
+        if log:
+            log("Luminance of {}: {} pixels sampled".format(
+                "/".join(grid.shown), result.bands[LUMINANCE].sampled_pixels))
+    if grid.tiles is not None:
+        result.tiles = {grid.grid.epsg: grid.tile_counts()}
+        if log:
+            log("Tiles of {:g} m: {} x {}".format(
+                grid.layout.size, grid.layout.cols, grid.layout.rows))
 
 
 def check_counted(band, valid_pixels, sampled_pixels, sample_fraction):

@@ -21,18 +21,31 @@ image. Counting warped pixels instead would let the warp's
 nearest-neighbour duplicates and gaps (a few per cent of the pixels when
 the grids turn against each other) move the sample, and would make the
 curve depend on the zone the mosaic happens to be written in.
+
+The methods and colour modes of modes.py apply as in a single product's
+run. What they measure beyond the bands' histograms, the luminance and the
+per-tile histograms, needs a pixel's three bands together and its place,
+so it is drawn from the mosaic's spools after the decode: from the pixels
+the mosaic shows, on its grid (a curve file measures each product on its
+own grid instead, so for these two a mosaic with its own curve and one
+with a curve file of the same products differ by their samples).
 """
 
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import numpy as np
 
 from . import curve as curves
-from .equalize import DEFAULT_SEED, LEVELS_IN, dn_table, rescaled_dns
+from .equalize import DEFAULT_SEED, LEVELS_IN, rescaled_dns
 from .gdal_env import BoundedGdalCache
 from .geotiff import write_geotiff
 from .grid import mosaic_grid
-from .measure import band_counters, check_counted, measurement
+from .mapping import check_curve, grid_measure
+from .mapping import mapper as method_mapper
+from .measure import (add_grid_measure, band_counters, check_counted,
+                      measurement)
+from .modes import DEFAULT_CLIP_LIMIT, DEFAULT_TILE_SIZE, Method
 from .output import check_output_path
 from .plan import Plan, check_sample, make_plans
 from .progress import Progress
@@ -65,7 +78,9 @@ class MosaicResult:
 def mosaic(product_paths, output, bands=("B04", "B03", "B02"),
            sample_fraction=0.01, resolution=None, seed=DEFAULT_SEED,
            curve=None, scratch_dir=None, software="", report=None,
-           is_cancelled=None, log=None):
+           is_cancelled=None, log=None, method="equalize",
+           colour="per band", clip_limit=DEFAULT_CLIP_LIMIT,
+           tile_size=DEFAULT_TILE_SIZE):
     """Write ``bands`` of every product in ``product_paths`` as one
     equalized RGB GeoTIFF at ``output``.
 
@@ -75,7 +90,8 @@ def mosaic(product_paths, output, bands=("B04", "B03", "B02"),
     the bands. ``curve``: a curve file's path or a curve.Curve to use
     instead of the products' own histograms. ``scratch_dir``: where the
     spools go (None: the system's temporary folder). ``report(percent)``,
-    ``is_cancelled()``, ``log(message)``: as for render.run.
+    ``is_cancelled()``, ``log(message)``: as for render.run. ``method``,
+    ``colour``, ``clip_limit``, ``tile_size``: as render.Options has them.
 
     The mosaic is written in the UTM zone holding most granules of all the
     products (the lower zone on a tie), on a grid that holds every granule
@@ -85,6 +101,8 @@ def mosaic(product_paths, output, bands=("B04", "B03", "B02"),
     """
     progress = Progress(report, is_cancelled, log)
     check_sample(sample_fraction)
+    how = Method(method, colour, clip_limit, tile_size)
+    how.check()
     if isinstance(curve, str):
         curve = curves.load(curve)
     with BoundedGdalCache():
@@ -107,10 +125,13 @@ def mosaic(product_paths, output, bands=("B04", "B03", "B02"),
                          ", ".join(warped) if warped else ""))
         plans = [Plan(p.product, p.bands, grid, p.product.granules)
                  for p in plans]
+        how.check(grid)
+        if curve is not None:
+            check_curve(how, curve, _on_spools(plans))
         measured = curve is None
         curve, tables = _measure_and_write(
             plans, output, curve, sample_fraction, seed, scratch_dir,
-            software, progress)
+            software, progress, how)
     progress.at(1.0)
     bands = plans[0].bands
     sampled = {band: counts.sampled_pixels
@@ -120,7 +141,7 @@ def mosaic(product_paths, output, bands=("B04", "B03", "B02"),
 
 
 def _measure_and_write(plans, output, curve, sample_fraction, seed,
-                       scratch_dir, software, progress):
+                       scratch_dir, software, progress, how=Method()):
     """Decode every product into the spools (measuring it unless ``curve``
     is given) and write them through the curve; returns the curve and the
     band -> table the spools went through."""
@@ -153,20 +174,26 @@ def _measure_and_write(plans, output, curve, sample_fraction, seed,
                                        strict=False))
                 for target in own:
                     target.counter = None
+        shown = _on_spools(plans, scales)
         if summed:
+            sample = grid_measure(how, shown, sample_fraction, seed)
+            if sample:
+                sample.run(spools, progress.cancelled)
+                add_grid_measure(summed.total, sample, progress.log)
             curve = summed.curve(sample_fraction, software, progress.log)
-        tables = {band: dn_table(curve.tables[band], offset, saturated)
-                  for band, (offset, saturated) in zip(unique, scales)}
+        mapped, tables = method_mapper(how, shown, curve)
         bands = plans[0].bands
         blocks = spooled_blocks([spools[unique.index(b)] for b in bands],
-                                [tables[b] for b in bands], [0])
+                                None, None, mapped)
         products = [plan.product for plan in plans]
+        tags = provenance(products, bands, grid.resolution, curve, software,
+                          "Mosaic of {} Sentinel-2 products, bands {}, {} "
+                          "with one curve".format(len(products),
+                                                  "/".join(bands),
+                                                  how.describe()))
+        tags.update(how.tags())
         write_geotiff(
-            output, grid, blocks,
-            provenance(products, bands, grid.resolution, curve, software,
-                       "Mosaic of {} Sentinel-2 products, bands {}, "
-                       "histogram-equalized with one curve".format(
-                           len(products), "/".join(bands))),
+            output, grid, blocks, tags,
             ["{} equalized".format(b) for b in bands], progress,
             advance=progress.span(READ_SHARE, WRITE_SHARE))
     finally:
@@ -234,6 +261,21 @@ def _on_grid(granule, grid):
     col = (ulx - grid.ulx) / grid.resolution
     row = (grid.uly - uly) / grid.resolution
     return abs(col - round(col)) < 1e-6 and abs(row - round(row)) < 1e-6
+
+
+def _on_spools(plans, scales=None):
+    """What the method's mapping and grid measure read of a plan, for the
+    mosaic's spools: the mosaic grid, the bands, and the scale their
+    values are on (_spool_scale): each band's offset, no-data 0, and the
+    saturated value (one for all bands: the products' or SATURATED, both
+    65535)."""
+    unique = plans[0].unique_bands
+    scales = scales or [_spool_scale(plans, band) for band in unique]
+    offsets = dict(zip(unique, (offset for offset, _ in scales)))
+    return SimpleNamespace(
+        grid=plans[0].grid, bands=plans[0].bands, unique_bands=unique,
+        product=SimpleNamespace(nodata=0, saturated=scales[0][1]),
+        offset=offsets.get)
 
 
 def _spool_scale(plans, band):

@@ -161,3 +161,46 @@ def test_method_parameters_use_names_and_are_documented():
         assert colour.options() == ["per band", "luminance"]
         for name in ("METHOD", "COLOUR", "CLIP_LIMIT", "TILE_SIZE"):
             assert len(alg.parameterDefinition(name).help()) > 40, name
+
+
+def neighbours(products):
+    """The two neighbouring products test_mosaic.py mosaics."""
+    return [products("mosaic-" + name, size=366, tiles=(tile,),
+                     tile_grid=("31UFQ", "31UGQ"),
+                     bands=("B04", "B03", "B02"), jp2_block=128)
+            for name, tile in (("west", "31UFQ"), ("east", "31UGQ"))]
+
+
+@pytest.mark.usefixtures("qgis_app")
+@pytest.mark.parametrize("method,colour,settings", [
+    ("contrast-limited", "luminance", {}),
+    ("adaptive", "per band", {"TILE_SIZE": 1000}),
+    ("adaptive", "luminance", {"TILE_SIZE": 1000}),
+])
+def test_mosaic_takes_every_mode(products, tmp_path, method, colour,
+                                 settings):
+    import processing
+    out = str(tmp_path / "mosaic.tif")
+    processing.run("s2eq:mosaic", dict(
+        settings, INPUTS=[str(p) for p in neighbours(products)],
+        METHOD=method, COLOUR=colour, OUTPUT=out))
+    rgb, mask, tags = written(out)
+    assert mode_tags(tags) == expected_tags(method, colour, settings)
+    assert rgb[:, mask > 0].max() > 225
+
+
+def test_mosaic_adaptive_with_a_shared_curve_of_its_products(products,
+                                                             tmp_path):
+    """A curve file of the two products carries their tiles, summed where
+    they overlap; the adaptive mosaic maps through them."""
+    from sentinel2_equalizer.core import curve, measure, mosaic
+    parts = [measure.measure(str(p), ("B04", "B03", "B02"), tile_size=1000)
+             for p in neighbours(products)]
+    path = str(tmp_path / "both.json")
+    curve.save(curve.combine(parts), path)
+    out = str(tmp_path / "mosaic.tif")
+    mosaic.mosaic([str(p) for p in neighbours(products)], out, curve=path,
+                  method="adaptive", tile_size=1000)
+    tags = written(out)[2]
+    assert tags["S2EQ_CURVE"] == "both.json"
+    assert tags["S2EQ_TILE_SIZE"] == "1000"

@@ -330,8 +330,9 @@ def test_help_and_parameters_match_equalize():
     assert "one curve" in mosaic_alg.shortHelpString()
     names = [p.name() for p in mosaic_alg.parameterDefinitions()]
     assert names == ["INPUTS", "COMBINATION", "RED", "GREEN", "BLUE",
-                     "SAMPLE_PERCENT", "RESOLUTION", "CURVE", "OUTPUT"]
-    for name in ("COMBINATION", "RED", "RESOLUTION"):
+                     "SAMPLE_PERCENT", "RESOLUTION", "METHOD", "COLOUR",
+                     "CLIP_LIMIT", "TILE_SIZE", "CURVE", "OUTPUT"]
+    for name in ("COMBINATION", "RED", "RESOLUTION", "METHOD", "COLOUR"):
         assert mosaic_alg.parameterDefinition(name).options() == \
             equalize_alg.parameterDefinition(name).options()
     for parameter in mosaic_alg.parameterDefinitions():
