@@ -28,6 +28,9 @@ percent from run to run), and prints medians:
   seq, batch, cli   the command line (scripts/bench_batch.py): many
            products one after the other against `s2eq batch` on its own
            Dask cluster, and `s2eq equalize` beside qgis_process
+  qlum, qcl, qad, qadlum, otb, skimage   the methods and colour modes
+           through qgis_process, Orfeo ToolBox's local luminance
+           equalization and scikit-image's CLAHE (scripts/bench_modes.py)
 
 then the ratios core/floor, core/numpy, q20|q60/core, qgis|qcurve/decode
 and the mosaic's time per product against core from the same run,
@@ -52,7 +55,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CACHE = os.path.join(ROOT, ".build", "bench")
 BANDS = ("B04", "B03", "B02")
 CASES = ("core", "floor", "numpy", "q20", "q60", "qgis", "decode", "curve",
-         "qcurve", "mosaic", "seq", "batch", "cli")
+         "qcurve", "mosaic", "seq", "batch", "cli", "qlum", "qcl", "qad",
+         "qadlum", "otb", "skimage")
 #: The mosaic case: four products of this size, two by two tiles that
 #: overlap as real neighbours do; the size's own product is the first.
 MOSAIC_SIZE = 5490
@@ -61,7 +65,10 @@ sys.path.insert(0, os.path.join(ROOT, "tests"))
 sys.path.insert(0, os.path.join(ROOT, ".build", "plugins"))
 
 import bench_batch  # noqa: E402 (beside this file)
+import bench_modes  # noqa: E402 (beside this file)
 from bench_batch import case_batch, case_cli, case_seq  # noqa: E402,F401
+from bench_modes import (case_otb, case_qad, case_qadlum,  # noqa: E402,F401
+                         case_qcl, case_qlum, case_skimage)
 
 
 def generator_version():
@@ -363,8 +370,10 @@ def main():
         if os.path.exists(tables_file(path)):
             os.remove(tables_file(path))
         cases = [c for c in all_cases if (c != "mosaic" or size == MOSAIC_SIZE)
-                 and bench_batch.applies(c, size)]
+                 and bench_batch.applies(c, size)
+                 and bench_modes.applies(c, size)]
         bench_batch.prepare(cases, size)
+        bench_modes.prepare(cases, size, path)
         bench_batch.forget_peaks(path)
         if "mosaic" in cases:
             for tile in MOSAIC_TILES:
@@ -406,6 +415,7 @@ def main():
                 size, per_product, ", {:5.3f} x core's one product".format(
                     per_product / row["core"][0]) if "core" in row else ""))
         bench_batch.report(size, row, path)
+        bench_modes.report(size, row, output)
         if "core" in row and "curve" in row:
             same = subprocess.run(
                 [sys.executable, __file__, "--same-pixels", output("core"),
