@@ -13,6 +13,7 @@ cgroup limit). ``--workers`` overrides the count.
 
 import contextlib
 import logging
+import signal
 
 from ..core.errors import EqualizerError
 
@@ -52,6 +53,24 @@ def machine():
 
 
 @contextlib.contextmanager
+def workers_ignore_ctrl_c():
+    """Start processes that ignore Ctrl-C: on a terminal it reaches every
+    process of the command, and the workers would each print a traceback;
+    the driver stops them itself. A process started with SIGINT ignored
+    keeps it ignored, Python included; this process takes Ctrl-C again
+    once they are started."""
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:                   # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@contextlib.contextmanager
 def connect(scheduler=None, workers=None, log=None):
     """A distributed.Client on the scheduler at ``scheduler``, or on an
     embedded cluster of ``workers`` (None: sized to the machine), closed
@@ -79,10 +98,11 @@ def connect(scheduler=None, workers=None, log=None):
         "available, {} MiB planned per worker)".format(
             count, "" if count == 1 else "s", cpus, available / 2.0 ** 30,
             WORKER_MIB))
-    cluster = LocalCluster(
-        n_workers=count, threads_per_worker=1, processes=True,
-        memory_limit=limit, host="127.0.0.1", dashboard_address=None,
-        silence_logs=logging.ERROR)
+    with workers_ignore_ctrl_c():
+        cluster = LocalCluster(
+            n_workers=count, threads_per_worker=1, processes=True,
+            memory_limit=limit, host="127.0.0.1", dashboard_address=None,
+            silence_logs=logging.ERROR)
     try:
         with Client(cluster) as client:
             yield client, True

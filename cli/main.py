@@ -149,7 +149,9 @@ def main(argv=None):
     except EqualizerError as exc:
         result, status = _failed(args, feedback, exc), FAILED
     except KeyboardInterrupt:
-        result = _failed(args, feedback, "Stopped.")
+        result = _failed(args, feedback, "Stopped." + (
+            " The outputs complete so far are kept: the same command "
+            "writes the rest." if args.command == "batch" else ""))
         status = INTERRUPTED
     except ImportError as exc:
         name = (exc.name or "").split(".")[0]

@@ -93,6 +93,21 @@ def test_shared_curve_equals_curve_then_equalize(four, tmp_path):
                for b in given.counts)
 
 
+def test_a_mosaic_beside_the_outputs_and_kept_when_current(
+        four, references, tmp_path):
+    out = tmp_path / "out"
+    result = run_json("batch", *four, "--out-dir", out, "--mosaic",
+                      out / "mosaic.tif")
+    assert result["written"] == 5
+    check_outputs(result, four, references)      # each its own histogram
+    alone = tmp_path / "mosaic.tif"
+    run_json("mosaic", *four, "-o", alone, "--curve", result["shared_curve"])
+    assert same_pixels(out / "mosaic.tif", alone)
+    again = run_json("batch", *four, "--out-dir", out, "--mosaic",
+                     out / "mosaic.tif")
+    assert again["current"] == 5 and again["written"] == 0
+
+
 def test_a_bad_product_is_named_and_the_others_finish(four, references,
                                                       tmp_path):
     damaged = tmp_path / "damaged" / four[0].name
