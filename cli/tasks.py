@@ -62,14 +62,21 @@ def measure(product, arguments):
         return record(product, FAILED, message=str(exc))
 
 
+def taken_by(arguments, function, stage):
+    """Those of a run's ``arguments`` that the api ``function`` takes: its
+    own and those of the core ``stage`` function it calls."""
+    taken = (set(inspect.signature(function).parameters)
+             | set(inspect.signature(stage).parameters))
+    return {k: v for k, v in arguments.items() if k in taken}
+
+
 def measuring(arguments):
-    """Those of a run's ``arguments`` that api.measure() takes: its own and
-    the core measure stage's. The rest (the write stage's options, the
-    curve) do not change a measurement."""
-    from ..core.measure import measure as core_measure
-    taken = (set(inspect.signature(api.measure).parameters)
-             | set(inspect.signature(core_measure).parameters))
-    return {k: v for k, v in arguments.items() if k in taken and k != "curve"}
+    """Those of a run's ``arguments`` that api.measure() takes. The rest
+    (the write stage's options, the curve) do not change a measurement."""
+    from ..core.measure import measure as stage
+    taken = taken_by(arguments, api.measure, stage)
+    taken.pop("curve", None)
+    return taken
 
 
 def shared_curve(path, names, arguments, measurements=None):
@@ -127,14 +134,13 @@ def _same_counts(old, new):
 def mosaic(products, names, output, arguments, curve):
     """The mosaic of ``products`` (named ``names``) with the curve file
     ``curve``, unless ``output`` already is that mosaic."""
+    from ..core.mosaic import mosaic as stage
     started = time.time()
-    arguments = {k: v for k, v in arguments.items()
-                 if k in ("bands", "combination", "sample_percent",
-                          "resolution", "scratch_dir")}
+    arguments = taken_by(dict(arguments, curve=curve), api.mosaic, stage)
     try:
         if _mosaic_is_current(output, names, arguments, curve):
             return record(output, CURRENT, output=output)
-        api.mosaic(products, output, curve=curve, **arguments)
+        api.mosaic(products, output, **arguments)
     except EqualizerError as exc:
         return record(output, FAILED, output=output, message=str(exc))
     return record(output, WRITTEN, output=output,
@@ -144,10 +150,11 @@ def mosaic(products, names, output, arguments, curve):
 def _mosaic_is_current(output, names, arguments, curve):
     """Whether ``output`` is a mosaic of the products ``names``, in that
     order, of the same bands and pixel size, through the same curve file
-    (which fixes the sample)."""
+    (which fixes the sample), with the same method tags."""
     import rasterio
     from rasterio.errors import RasterioError
     from ..core import curve as curves
+    from ..core.modes import Method
     if not os.path.isfile(output):
         return False
     try:
@@ -158,7 +165,13 @@ def _mosaic_is_current(output, names, arguments, curve):
     bands = api.choose_bands(arguments.get("bands"),
                              arguments.get("combination"))
     resolution = arguments.get("resolution")
-    return (tags.get("S2EQ_PRODUCT") == ",".join(names)
+    method_tags = Method(**{field: arguments[key] for key, field in (
+        ("method", "name"), ("colour", "colour"), ("clip_limit",
+                                                   "clip_limit"),
+        ("tile_size", "tile_size")) if key in arguments}).tags()
+    return (all(tags.get(k) == method_tags.get(k) for k in (
+        "S2EQ_METHOD", "S2EQ_COLOUR", "S2EQ_CLIP_LIMIT", "S2EQ_TILE_SIZE"))
+            and tags.get("S2EQ_PRODUCT") == ",".join(names)
             and tags.get("S2EQ_BANDS") == ",".join(bands)
             and tags.get("S2EQ_CURVE_SHA256") == curves.load(curve).digest
             and (resolution in (None, "finest")
