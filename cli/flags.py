@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from ..api import DEFAULT_SAMPLE_PERCENT
 from ..core.bands import BAND_NAMES, COMBINATIONS, DEFAULT_BANDS, RESOLUTIONS
+from ..core.modes import (COLOURS, DEFAULT_CLIP_LIMIT, DEFAULT_TILE_SIZE,
+                          MAX_CLIP_LIMIT, METHODS)
 
 #: The sub-commands that write images from one product each.
 PER_PRODUCT = ("equalize", "batch")
@@ -44,6 +46,19 @@ def _percent(text):
             "0.5".format(text))
 
 
+def _colour(text):
+    """A colour mode; 'per-band' and 'per_band' spare the shell a quote."""
+    return text.replace("-", " ").replace("_", " ")
+
+
+def _number(text):
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            "'{}' is not a number".format(text))
+
+
 FLAGS = (
     Flag("--bands", "bands", "RED,GREEN,BLUE", MEASURING,
          "the red, green and blue bands, comma-separated: any of {} "
@@ -72,6 +87,28 @@ FLAGS = (
          "a curve file (from 's2eq curve' or QGIS's s2eq:curve) to map the "
          "bands through instead of each product's own histograms: products "
          "given the same curve get the same colours", metavar="FILE"),
+    Flag("--method", "method", "METHOD", WRITING,
+         "equalize: each value gets its rank, the most contrast; "
+         "contrast-limited: the histogram clipped at --clip-limit first, so "
+         "flat water and fields do not turn into amplified noise; adaptive: "
+         "a contrast-limited curve per tile of --tile-size, blended between "
+         "tiles (default %(default)s)", default=METHODS[0],
+         choices=METHODS),
+    Flag("--colour", "colour", "COLOUR", WRITING,
+         "per band (or per-band): each band its own curve, colours shift; "
+         "luminance: one curve of the picture's brightness applied to the "
+         "three bands as one gain, colours kept (default: per band)",
+         default=COLOURS[0], kind=_colour, choices=COLOURS,
+         metavar="{per-band,luminance}"),
+    Flag("--clip-limit", "clip_limit", "CLIP_LIMIT", WRITING,
+         "for contrast-limited and adaptive: no histogram bin taller than "
+         "this many times the mean bin height; above 1, at most {:g} "
+         "(default %(default)g)".format(MAX_CLIP_LIMIT),
+         default=DEFAULT_CLIP_LIMIT, kind=_number, metavar="LIMIT"),
+    Flag("--tile-size", "tile_size", "TILE_SIZE", MEASURING,
+         "for adaptive: the side of its tiles in metres, at least 16 pixels "
+         "(curve: the tiles the curve file keeps; default %(default)g)",
+         default=DEFAULT_TILE_SIZE, kind=_number, metavar="METRES"),
     Flag("--verify", "verify", "VERIFY", PER_PRODUCT,
          "check each band file against the checksum the product's "
          "manifest.safe lists for it; --no-verify skips the check (default: "

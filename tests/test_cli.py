@@ -94,7 +94,13 @@ def test_help_explains_each_command_and_flag():
     ({"RED": "B08", "GREEN": "B04", "BLUE": "B03", "SAMPLE_PERCENT": 5},
      ["--bands", "B08,B04,B03", "--sample", "5"]),
     ({"VERIFY": False, "UTM_ZONE": 31}, ["--no-verify", "--utm-zone", "31"]),
-], ids=["defaults", "combination-20m", "bands-sample", "verify-zone"])
+    ({"METHOD": "contrast-limited", "CLIP_LIMIT": 3},
+     ["--method", "contrast-limited", "--clip-limit", "3"]),
+    ({"METHOD": "adaptive", "COLOUR": "luminance", "TILE_SIZE": 1000},
+     ["--method", "adaptive", "--colour", "luminance", "--tile-size",
+      "1000"]),
+], ids=["defaults", "combination-20m", "bands-sample", "verify-zone",
+        "contrast-limited", "adaptive-luminance"])
 def test_same_pixels_as_processing_run(qgis_app, l1c, tmp_path, parameters,
                                        flags):
     by_qgis, by_cli = tmp_path / "qgis.tif", tmp_path / "cli.tif"

@@ -24,7 +24,8 @@ from s2eq_runner import (TIMEOUT, command, environment, partials, run_json,
 #: Where QGIS names a parameter, the command line names its flag.
 RENAMED = (("INPUT is missing", "PRODUCT is missing"),
            ("SAMPLE_PERCENT", "--sample"), ("OUTPUT", "--output"),
-           ("RED: ", "--bands: "))
+           ("RED: ", "--bands: "), ("CLIP_LIMIT", "--clip-limit"),
+           ("TILE_SIZE", "--tile-size"))
 
 
 def band_path(product, band):
@@ -80,6 +81,11 @@ CASES = [
     ("curve-missing", None, {"CURVE": "/nowhere/curve.json"},
      ["--curve", "/nowhere/curve.json"]),
     ("l2a-band", None, {"RED": "B10"}, ["--bands", "B10,B03,B02"]),
+    ("clip-limit-one", None, {"METHOD": "contrast-limited", "CLIP_LIMIT": 1},
+     ["--method", "contrast-limited", "--clip-limit", "1"]),
+    ("tile-larger-than-image", None, {"METHOD": "adaptive",
+                                      "TILE_SIZE": 50000},
+     ["--method", "adaptive", "--tile-size", "50000"]),
 ]
 
 
