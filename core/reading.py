@@ -26,6 +26,7 @@ import itertools
 import math
 import os
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 
 import numpy as np
 import rasterio
@@ -34,6 +35,7 @@ from rasterio.windows import Window
 
 from .errors import BandError, Cancelled, DecodeError, first_line
 from .gdal_env import GDAL_ERRORS
+from .native import POLL_SECONDS
 
 #: Rows read at a time where the file has no useful tiling.
 DEFAULT_STRIP_ROWS = 1024
@@ -114,7 +116,8 @@ def decode_into(targets, check_cancelled=None, advance=None):
     # Blocks decode in worker threads, several at a time, while this
     # thread feeds the previous ones to the histograms and the spools.
     for (target, window), cost, block in zip(
-            reads, costs, prefetched(jobs, DECODE_WORKERS)):
+            reads, costs, prefetched(jobs, DECODE_WORKERS,
+                                     check_cancelled)):
         if check_cancelled and check_cancelled():
             raise Cancelled()
         target.put(window, block)
@@ -225,29 +228,49 @@ def _lcm(a, b):
     return a * b // math.gcd(a, b)
 
 
-def prefetched(jobs, workers=1):
+def prefetched(jobs, workers=1, cancelled=None):
     """Yield the results of ``jobs`` (callables) in order, while the next
     ``workers`` jobs run in worker threads, each in the caller's context
-    (contextvars), as if the caller ran it."""
+    (contextvars), as if the caller ran it.
+
+    While it waits for a result it checks ``cancelled()`` every
+    native.POLL_SECONDS and raises Cancelled: a JPEG2000 tile can take a
+    loaded machine a second or more. Stopped early, it drops the jobs not
+    started and leaves the running ones to end on their own, unwaited.
+    """
     jobs = iter(jobs)
     context = contextvars.copy_context()
 
     def submit(job):
         return pool.submit(context.copy().run, job)
 
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        pending = collections.deque(
-            submit(job) for job in itertools.islice(jobs, workers))
+    pool = ThreadPoolExecutor(max_workers=workers)
+    pending, finished = collections.deque(), False
+    try:
+        pending.extend(submit(job) for job in itertools.islice(jobs, workers))
+        while pending:
+            result = _result(pending[0], cancelled)
+            pending.popleft()
+            upcoming = next(jobs, None)
+            if upcoming is not None:
+                pending.append(submit(upcoming))
+            yield result
+        finished = True
+    finally:
+        for future in pending:              # stopped early: drop the rest
+            future.cancel()
+        pool.shutdown(wait=finished)
+
+
+def _result(future, cancelled):
+    """``future``'s result, checking ``cancelled()`` while it waits."""
+    while cancelled is not None:
         try:
-            while pending:
-                result = pending.popleft().result()
-                upcoming = next(jobs, None)
-                if upcoming is not None:
-                    pending.append(submit(upcoming))
-                yield result
-        finally:
-            for future in pending:          # stopped early: drop the rest
-                future.cancel()
+            return future.result(timeout=POLL_SECONDS)
+        except FutureTimeout:
+            if cancelled():
+                raise Cancelled()
+    return future.result()
 
 
 def _put(spool, row, col, block, merge):

@@ -179,7 +179,8 @@ def _strips(product, granules, bands, grid, check_cancelled, advance):
     total, done = max(sum(costs), 1.0), 0.0
     jobs = [functools.partial(source.target.decode, window)
             for _, source, _, window in plan]
-    results = zip(plan, costs, prefetched(jobs, DECODE_WORKERS))
+    results = zip(plan, costs, prefetched(jobs, DECODE_WORKERS,
+                                          check_cancelled))
     pending = next(results, None)
     for strip, top in enumerate(strips):
         while pending is not None and pending[0][0] == strip:
