@@ -12,11 +12,27 @@ Used by tests/test_responsiveness.py and scripts/stall.py. Needs a running
 QgsApplication with Processing and the plugin's provider.
 """
 
+import subprocess
+import sys
 import threading
 import time
 
 #: Main-thread timer period, in seconds.
 TICK_SECONDS = 0.02
+
+#: A process of its own that only ticks, run beside the task: its longest
+#: gap is what the machine's own scheduling delays (other jobs, a virtual
+#: machine's stolen time) did, which no code of the plugin can cause.
+CONTROL = """
+import time
+last = time.monotonic()
+while True:
+    time.sleep(0.01)
+    now = time.monotonic()
+    if now - last > 0.03:
+        print(last, now, flush=True)
+    last = now
+"""
 
 #: The stages a run can be cancelled in, and how each is reached. The core
 #: reports progress 0-80 % while decoding, 80-95 % while writing blocks,
@@ -44,7 +60,9 @@ class TaskRun:
     the cancel included), ``completed`` (bool), ``progress`` (values seen),
     ``log`` (messages), ``cancelled_at`` (progress when cancelled),
     ``stage_seen`` (whether the cancel stage was reached), ``wall`` (s),
-    ``stall_at`` (progress, %, when the longest stall began)."""
+    ``stall_at`` (progress, %, when the longest stall began),
+    ``machine_stall`` (s: the longest gap of the CONTROL process meanwhile,
+    or None)."""
 
     def __init__(self):
         self.stall = 0.0
@@ -57,6 +75,7 @@ class TaskRun:
         self.stage_seen = False
         self.wall = None
         self.stall_at = None
+        self.machine_stall = None
         self.progress_times = []
 
 
@@ -90,7 +109,7 @@ def run_task(parameters, cancel_stage=None, timeout=600.0):
         with lock:
             if state["cancel_time"] is not None:
                 return
-            state["cancel_time"] = time.perf_counter()
+            state["cancel_time"] = time.monotonic()
             record.cancelled_at = record.progress[-1] \
                 if record.progress else None
         feedback.cancel()
@@ -99,14 +118,14 @@ def run_task(parameters, cancel_stage=None, timeout=600.0):
         with lock:
             if state["reached"] is not None:
                 return
-            state["reached"] = time.perf_counter()
+            state["reached"] = time.monotonic()
             record.stage_seen = True
         if stage["delay"] is None:
             cancel()
 
     def on_progress(value):
         record.progress.append(value)
-        record.progress_times.append(time.perf_counter())
+        record.progress_times.append(time.monotonic())
         if stage and stage["at"] == "progress" and value >= stage["value"]:
             reached()
 
@@ -122,12 +141,12 @@ def run_task(parameters, cancel_stage=None, timeout=600.0):
     ticks = []
 
     def finished(ok):
-        state["end"] = time.perf_counter()
+        state["end"] = time.monotonic()
         record.completed = ok
         loop.quit()
 
     def tick():
-        now = time.perf_counter()
+        now = time.monotonic()
         ticks.append(now)
         when = state["reached"]
         if stage and stage["delay"] is not None and when is not None \
@@ -144,13 +163,19 @@ def run_task(parameters, cancel_stage=None, timeout=600.0):
     safety.timeout.connect(loop.quit)
     safety.start(int(timeout * 1000))
 
-    started = time.perf_counter()
+    control = subprocess.Popen([sys.executable, "-c", CONTROL],
+                               stdout=subprocess.PIPE,
+                               universal_newlines=True)
+    started = time.monotonic()
     ticks.append(started)
     timer.start()
     QgsApplication.taskManager().addTask(task)
     loop.exec_()
     timer.stop()
     safety.stop()
+    control.kill()
+    record.machine_stall = _longest_gap(control.communicate()[0], started,
+                                        state["end"] or time.monotonic())
     if state["end"] is None:
         raise AssertionError("the task did not end within {} s".format(
             timeout))
@@ -165,3 +190,14 @@ def run_task(parameters, cancel_stage=None, timeout=600.0):
         record.cancel_wait = state["end"] - (state["reached"]
                                              + (stage["delay"] or 0.0))
     return record
+
+
+def _longest_gap(lines, start, end):
+    """The longest of the CONTROL process's gaps (lines "from to") that
+    overlap [start, end], in seconds (0 if none)."""
+    gaps = [0.0]
+    for line in lines.splitlines():
+        began, ended = (float(x) for x in line.split())
+        if ended > start and began < end:
+            gaps.append(ended - began)
+    return max(gaps)
