@@ -123,7 +123,8 @@ class Driver:
                 (self.submit(tasks.identify, p, stage="name", name=str(n)), p)
                 for n, p in enumerate(self.products)]):
             self.take_name(record)
-        prepared.result()
+        if prepared.result():
+            raise BatchError(prepared.result())
         if self.args.shared_curve or (self.mosaic and not self.curve):
             self.shared = self.shared_curve()
         self.write(self.shared if self.args.shared_curve
@@ -191,15 +192,23 @@ class Driver:
         measured = [(self.submit(tasks.measure, p, self.arguments,
                                  stage="measure", name=self.names[p]), p)
                     for p in self.names]
-        results = self.settle(measured, "measured")
-        for (future, product), result in zip(measured, results):
-            if isinstance(result, dict):          # a failure record
-                self.fail(result)
+        # The measurements stay on the workers for the sum; the driver only
+        # learns which failed.
+        verdicts = self.settle([
+            (self.submit(tasks.failure, future, stage="measured",
+                         name=self.names[product]), product)
+            for future, product in measured], "measured")
+        for (future, product), verdict in zip(measured, verdicts):
+            if verdict is not None:
+                self.fail(verdict)
                 del self.names[product]
         made = self.client.submit(
             tasks.shared_curve, path, [self.names[p] for p in self.names],
             self.arguments, [f for f, p in measured if p in self.names],
             pure=False).result()
+        # Let the workers drop the measurements.
+        done = {future for future, _ in measured}
+        self.futures = [f for f in self.futures if f not in done]
         if isinstance(made, dict):
             raise BatchError(made["message"])
         self.feedback.log("Shared curve: {}".format(path))

@@ -32,9 +32,14 @@ def identify(product):
 
 
 def prepare(out_dir):
-    """Make the output folder where the workers see it."""
-    os.makedirs(out_dir, exist_ok=True)
-    return out_dir
+    """Make the output folder where the workers see it; None, or why it
+    cannot be made."""
+    try:
+        os.makedirs(out_dir, exist_ok=True)
+    except OSError as exc:
+        return "The output folder '{}' cannot be made ({}). Choose another " \
+               "--out-dir.".format(out_dir, exc.strerror or exc)
+    return None
 
 
 def equalize(product, output, arguments, curve=None):
@@ -68,6 +73,12 @@ def taken_by(arguments, function, stage):
     taken = (set(inspect.signature(function).parameters)
              | set(inspect.signature(stage).parameters))
     return {k: v for k, v in arguments.items() if k in taken}
+
+
+def failure(result):
+    """The failure record a task returned, or None: a small answer for the
+    driver about a result that stays on the workers (a Measurement)."""
+    return result if isinstance(result, dict) else None
 
 
 def measuring(arguments):
