@@ -122,3 +122,21 @@ def test_the_package_version_is_the_plugins():
         declared = [line.split("=", 1)[1].strip().strip('"')
                     for line in handle if line.startswith("version")]
     assert declared == [api.version()]
+
+
+def test_layers_the_core_knows_no_dask_and_qgis_no_command_line():
+    """Dask lives beside the command line; the plugin never loads it."""
+    import glob
+    import re
+    importing = re.compile(r"^\s*(from|import)\s+(\S+)", re.M)
+    for path in glob.glob(os.path.join(ROOT, "core", "*.py")):
+        with open(path, encoding="utf-8") as handle:
+            names = [m.group(2) for m in importing.finditer(handle.read())]
+        assert not [n for n in names if n.split(".")[0] in (
+            "dask", "distributed", "tqdm")], path
+    for path in glob.glob(os.path.join(ROOT, "algorithms", "*.py")) + [
+            os.path.join(ROOT, "plugin.py")]:
+        with open(path, encoding="utf-8") as handle:
+            names = [m.group(2) for m in importing.finditer(handle.read())]
+        assert not [n for n in names if "cli" in n.split(".")
+                    or n.split(".")[0] in ("dask", "distributed")], path
