@@ -31,6 +31,8 @@ from .tiles import CHUNK_PIXELS, bin_shift, segments
 MIN_VALID_SHARE = 0.5
 #: ... and its sample holds at least this many pixels.
 MIN_TILE_SAMPLES = 64
+#: Tiles whose curves are made at a time, to bound memory.
+TILES_AT_A_TIME = 32
 
 
 def tile_levels(tiles, key, limit):
@@ -42,24 +44,30 @@ def tile_levels(tiles, key, limit):
     """
     counts = tiles.counts[key]
     rows, cols, bins = counts.shape
-    flat = counts.reshape(rows * cols, bins).astype(np.float64)
-    counted = np.flatnonzero(flat.sum(axis=0))
+    flat = counts.reshape(rows * cols, bins)
+    total = flat.sum(axis=0, dtype=np.float64)
+    counted = np.flatnonzero(total)
     if counted.size == 0:
         raise DataError("No valid pixel was counted in any tile, so there "
                         "is nothing to equalize.")
     span = (int(counted[0]), int(counted[-1]))
-    sampled = flat.sum(axis=1).reshape(rows, cols)
+    sampled = flat.sum(axis=1, dtype=np.float64).reshape(rows, cols)
     strong = ((tiles.products > 0) & (sampled >= MIN_TILE_SAMPLES)
               & (tiles.valid >= MIN_VALID_SHARE * tiles.products))
     levels = np.zeros((rows, cols, bins + 2), np.float32)
     if strong.any():
-        levels[strong, :bins] = _levels(clip_histogram(
-            flat[strong.ravel()], limit, span), span)
+        flat_levels = levels.reshape(rows * cols, bins + 2)
+        chosen = np.flatnonzero(strong.ravel())
+        # A few tiles at a time: their float64 histograms are 32 kB each.
+        for first in range(0, chosen.size, TILES_AT_A_TIME):
+            some = chosen[first:first + TILES_AT_A_TIME]
+            flat_levels[some, :bins] = _levels(clip_histogram(
+                flat[some], limit, span), span)
         _borrow(levels, strong)
     else:
         # No tile is sound on its own: one curve of all of them.
         levels[:, :, :bins] = _levels(clip_histogram(
-            flat.sum(axis=0, keepdims=True), limit, span), span)
+            total[None, :], limit, span), span)
     levels[:, :, bins] = LEVELS_OUT - 1
     return levels
 
@@ -109,12 +117,13 @@ class TileCurves:
     layout: object
     levels: np.ndarray              # float32 (rows, cols, bins + 2)
 
-    def levels_at(self, index, top, left, out):
+    def levels_at(self, values, top, left, out, table=None):
         """Write into ``out`` (rows, cols; uint8, rounded, or float32) the
-        levels of the bin ``index`` (uint16 array of the same shape) of
-        the pixels at ``top``, ``left`` of the grid, each interpolated
-        bilinearly between the four tile centres around it."""
-        rows, cols = index.shape
+        levels of the pixels at ``top``, ``left`` of the grid, each
+        interpolated bilinearly between the four tile centres around it.
+        ``values``: their bins (uint16, same shape), or with ``table``
+        (a bin_table) their DNs."""
+        rows, cols = values.shape
         rounding = out.dtype != np.float32
         layout, tables = self.layout, self.levels
         wy_all, wx_all = layout.row_between[2], layout.col_between[2]
@@ -129,7 +138,8 @@ class TileCurves:
                     b = min(a + step, r1)
                     part = (slice(a - top, b - top),
                             slice(c0 - left, c1 - left))
-                    bins = index[part]
+                    bins = values[part] if table is None else np.take(
+                        table, values[part])
                     upper = np.take(t00, bins)
                     lower = np.take(t01, bins)
                     lower -= upper
@@ -181,8 +191,7 @@ class AdaptiveMapper:
                 valid = has if valid is None else np.logical_and(
                     valid, has, out=valid)
             self.curves[channel].levels_at(
-                np.take(self.bin_tables[channel], plane), top, left,
-                rgb[channel])
+                plane, top, left, rgb[channel], self.bin_tables[channel])
         np.multiply(rgb, valid, out=rgb)        # no-data pixels black
         return rgb, np.multiply(valid, 255, dtype=np.uint8)
 
@@ -212,5 +221,5 @@ def equalize_band(band, tile_pixels, limit, bins=None, nodata=0):
     table = bin_table(0, invalid, None, bins)
     out = np.empty(band.shape, np.uint8)
     TileCurves(layout, tile_levels(tiles, "band", limit)).levels_at(
-        np.take(table, band), 0, 0, out)
+        band, 0, 0, out, table)
     return out

@@ -53,6 +53,10 @@ _LOG_TOP = int(np.ceil(np.log(LAST_VALID) * LOG_STEPS)) + 1
 _GAIN_TOP = LEVELS_IN - 1 - _LOG_TOP
 #: log(255) + GAIN_OFFSET, in table steps: the cap at saturation.
 _CAP = int(round((np.log(LEVELS_OUT - 1) + GAIN_OFFSET) * LOG_STEPS))
+#: The log table's entry for the saturated DN: above every real value's,
+#: so the brightest band's log tells a saturated pixel at once; with the
+#: gain set to _CAP its sum stays within uint16.
+_SATURATED_LOG = _LOG_TOP
 #: Offsets of log(level) and -log(Y), which sum to GAIN_OFFSET, for the
 #: adaptive gain: log(level / 256) + 3.5 >= 0 down to a 0.03 level.
 _LEVEL_OFFSET, _Y_OFFSET = 3.5, GAIN_OFFSET - 3.5
@@ -83,9 +87,15 @@ def luminance_of(dns, tables):
     return y
 
 
-def _log_tables(offsets):
-    return [np.rint(np.log(reflectance(offset)) * LOG_STEPS).astype(
+def _log_tables(offsets, saturated=None):
+    """Per channel, the uint16 table of log(reflectance) in steps per DN,
+    the saturated DN's entry _SATURATED_LOG."""
+    tables = [np.rint(np.log(reflectance(offset)) * LOG_STEPS).astype(
         np.uint16) for offset in offsets]
+    for table in tables:
+        if saturated is not None:
+            table[int(saturated)] = _SATURATED_LOG
+    return tables
 
 
 def gain_table(levels):
@@ -128,7 +138,7 @@ class LuminanceMapper:
         """``offsets``: each channel's band offset; ``invalid``: DNs that
         are no-data; ``saturated``: the saturated DN or None."""
         self.weights = weighted_tables(offsets)
-        self.logs = _log_tables(offsets)
+        self.logs = _log_tables(offsets, saturated)
         self.invalid = tuple(invalid)
         self.saturated = saturated
         self.gains = None if levels is None else gain_table(levels)
@@ -143,28 +153,15 @@ class LuminanceMapper:
         planes = list(planes)
         top, rows, left, cols = block
         rgb = np.empty((3, rows, cols), dtype=np.uint8)
-        valid = None
-        for plane in planes:
-            for dn in self.invalid:
-                has = np.not_equal(plane, dn)
-                valid = has if valid is None else np.logical_and(
-                    valid, has, out=valid)
+        valid = _with_data(planes, self.invalid)
         step = max(1, CHUNK_PIXELS // max(cols, 1))
         for first in range(0, rows, step):
             part = slice(first, min(first + step, rows))
-            self._map([p[part] for p in planes], top + first,
+            self._map([p[part] for p in planes], valid[part], top + first,
                       left, rgb[:, part])
-        if self.saturated is not None:
-            white = np.equal(planes[0], self.saturated)
-            for plane in planes[1:]:
-                np.logical_or(white, np.equal(plane, self.saturated),
-                              out=white)
-            for channel in rgb:
-                np.copyto(channel, LEVELS_OUT - 1, where=white)
-        np.multiply(rgb, valid, out=rgb)
         return rgb, np.multiply(valid, 255, dtype=np.uint8)
 
-    def _map(self, dns, top, left, out):
+    def _map(self, dns, valid, top, left, out):
         y = luminance_of(dns, self.weights)
         if self.adaptive is None:
             gain = np.take(self.gains, y)
@@ -180,8 +177,29 @@ class LuminanceMapper:
         # on the gain for all three keeps their ratios.
         brightest = np.maximum(logs[0], logs[1])
         np.maximum(brightest, logs[2], out=brightest)
+        white = (np.greater_equal(brightest, _SATURATED_LOG)
+                 if self.saturated is not None else None)
         np.subtract(_CAP, brightest, out=brightest)
         np.minimum(gain, brightest, out=gain)
+        if white is not None:
+            # log + _CAP reaches 255 whatever the log: a saturated band
+            # makes the pixel white.
+            np.copyto(gain, _CAP, where=white)
+        np.multiply(gain, valid, out=gain)     # no-data: a gain of 0, black
         for channel, log in enumerate(logs):
             log += gain
             np.take(_EXP, log, out=out[channel], mode="clip")
+
+
+def _with_data(planes, invalid):
+    """Where every plane holds data: none of the ``invalid`` DNs."""
+    if tuple(invalid) == (0,):
+        # No-data is the smallest DN: the least of the three tells.
+        least = np.minimum(planes[0], planes[1])
+        np.minimum(least, planes[2], out=least)
+        return np.not_equal(least, 0)
+    valid = np.ones(planes[0].shape, bool)
+    for plane in planes:
+        for dn in invalid:
+            np.logical_and(valid, np.not_equal(plane, dn), out=valid)
+    return valid

@@ -1,6 +1,7 @@
 """A band in output-grid space, held in a temporary file between the two
 passes of a run, so that no whole band is ever held in memory."""
 
+import mmap
 import tempfile
 import threading
 
@@ -57,6 +58,40 @@ class Spool:
                 out[:, left - col:right - col] = \
                     stripe[:, left - stripe_col:right - stripe_col]
         return out
+
+    def gather(self, top, rows, where):
+        """The uint16 values at ``where``: flat positions (int array) in
+        the strip of whole grid rows [top, top + rows), raster order.
+
+        Each stripe's part of the strip is mapped into memory and the
+        values taken from the map, so a sparse sample costs no copy of
+        the rest; the maps are let go at once, so memory does not keep
+        the band. Areas never written read as 0.
+        """
+        self.file.flush()
+        size = 2 * self.width * self.height
+        if self.file.seek(0, 2) < size:
+            self.file.truncate(size)           # unwritten tail reads as 0
+        where = np.asarray(where)
+        row, col = where // self.width, where % self.width
+        values = np.zeros(where.size, np.uint16)
+        stripe = col // self.STRIPE
+        for number, (stripe_col, width) in enumerate(self.stripes()):
+            picked = np.flatnonzero(stripe == number)
+            if picked.size == 0:
+                continue
+            start = 2 * (stripe_col * self.height + top * width)
+            skip = start % mmap.ALLOCATIONGRANULARITY
+            mapped = mmap.mmap(self.file.fileno(), skip + 2 * rows * width,
+                               access=mmap.ACCESS_READ, offset=start - skip)
+            try:
+                strip = np.frombuffer(mapped, np.uint16, rows * width, skip)
+                values[picked] = strip[row[picked] * width
+                                       + col[picked] - stripe_col]
+                del strip
+            finally:
+                mapped.close()
+        return values
 
     def write(self, row, col, block, merge=False):
         """Put ``block`` with its upper-left pixel at (row, col).
