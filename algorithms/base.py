@@ -255,8 +255,8 @@ class S2EqAlgorithm(QgsProcessingAlgorithm):
         self.add_tile_size_parameter(self.tr(
             "For adaptive: the side of the tiles, in metres, each with its "
             "own curve. At least 16 pixels, at most the image's longer side; "
-            "{} m gives a full product 22 x 22 tiles. With a shared curve, "
-            "the tile size it was made with.").format(
+            "{} m gives a full product 22 or 23 tiles a side. With a shared "
+            "curve, the tile size it was made with.").format(
                 int(DEFAULT_TILE_SIZE)))
 
     def add_tile_size_parameter(self, help_text):

@@ -14,9 +14,9 @@ They are an optional ``"tiles"`` entry of the curve file (format
                                     ..., "LUMINANCE": ...}}]}
 
 Arrays are packed: their little-endian bytes, zlib-compressed, in
-base64. A full product's 484 tiles take about a megabyte this way,
-against tens as JSON numbers. Counts are kept from the first to the last
-bin any tile counted.
+base64. A full product's 506 tiles take 0.8 MB this way (measured at a
+1 % sample), against tens of megabytes as JSON numbers. Counts are kept
+from the first to the last bin any tile counted.
 """
 
 import base64

@@ -28,7 +28,8 @@ DEFAULT_CLIP_LIMIT = 4.0
 #: would be plain equalization under another name.
 MAX_CLIP_LIMIT = 1000.0
 #: The default tile side of the adaptive method (m): a full product
-#: (109.8 km) gets 22 x 22 tiles, each large enough for a river valley or
+#: (109.8 km) gets 22 or 23 tiles a side (they lie on the UTM grid, so
+#: the edge ones are partial), each large enough for a river valley or
 #: a cloud field, small enough that a snowfield and the valley beside it
 #: get their own curves; 500 pixels a side at 10 m, as Orfeo ToolBox's
 #: local window is a few hundred pixels.

@@ -24,7 +24,7 @@ from .modes import DEFAULT_TILE_SIZE, check_positive_size
 
 #: Bins per tile histogram: 4096 bins of 16 reflectance units (0.0016 of
 #: reflectance). Full 65536-value histograms for hundreds of tiles would
-#: take hundreds of megabytes; at 4096 the 484 tiles of a full product
+#: take hundreds of megabytes; at 4096 the 506 tiles of a full product
 #: take 8 MB per band. A contrast-limited tile curve rises by at most a
 #: fraction of an output level per bin, so the coarser bins do not show.
 BINS = 4096
