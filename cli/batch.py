@@ -218,6 +218,7 @@ class Driver:
         jobs = [(self.submit(tasks.equalize, p, self.output(p),
                              self.arguments, curve, stage="equalize",
                              name=self.names[p]), p) for p in self.names]
+
         def done(record):
             record["name"] = self.names[record["product"]]
             record.setdefault("output", self.output(record["product"]))

@@ -169,6 +169,10 @@ def batch(args, feedback):
     if args.workers is not None and args.workers < 1:
         raise UsageError("--workers must be 1 or more (got {}).".format(
             args.workers))
+    if args.workers is not None and args.scheduler:
+        raise UsageError("--workers sizes the cluster started here; with "
+                         "--scheduler, the running cluster's workers do the "
+                         "work. Give one or the other.")
     from .batch import run_batch       # Dask is imported for batch only
     say_bands(args, feedback)
     return run_batch(args, _arguments(args), feedback)
