@@ -4,15 +4,16 @@ while the bands decode.
 A damaged band file (a flipped bit, a run of bytes overwritten or zeroed
 on the way) often decodes without a word from GDAL or OpenJPEG, into a
 wrong picture. The manifest lists a checksum for every file, so each band
-file a run reads is hashed in a worker thread while the bands decode, and
-the run checks the result before its output is committed. A file is read
-twice (once by the decoder, once here), mostly from the page cache; the
-hash itself runs in C without Python's GIL.
+file a run reads is hashed in worker threads (a file each, one per core at
+most) while the bands decode, and the run checks the result before its
+output is committed. A file is read twice (once by the decoder, once
+here), mostly from the page cache; the hash itself runs in C without
+Python's GIL.
 
-The hashing thread lowers its own CPU priority where the system allows a
-thread to (Linux): it takes the cycles the decode leaves idle (OpenJPEG
+The hashing threads lower their own CPU priority where the system allows
+a thread to (Linux): they take the cycles the decode leaves idle (OpenJPEG
 keeps about 1.7 of 2 cores busy) rather than slowing the decode, and
-catches up in the write stage if need be.
+catch up in the write stage if need be.
 """
 
 import contextlib
@@ -28,12 +29,18 @@ from .manifest import MANIFEST, read_checksums
 from .product import REDOWNLOAD
 
 #: Bytes hashed at a time: large enough that hashlib releases the GIL and
-#: the per-call cost vanishes, small enough to stop promptly when asked.
-CHUNK_BYTES = 1 << 20
+#: that the thread, of low priority, seldom has to take it back (a thread
+#: waiting for the GIL holds up the one handing it over), small enough to
+#: stop within a few hundredths of a second when asked.
+CHUNK_BYTES = 4 << 20
 #: How often a caller waiting for the hashes checks for cancel, in seconds.
 POLL_SECONDS = 0.05
-#: The nice value of the hashing thread: the lowest priority.
+#: The nice value of the hashing threads: the lowest priority.
 HASHING_NICE = 19
+#: Files hashed at the same time, at most: one per core, so that a quick
+#: look (which decodes a fraction of each file, but must hash all of it)
+#: can use every idle core.
+HASHING_THREADS = max(os.cpu_count() or 1, 1)
 
 
 def band_files(plan):
@@ -100,8 +107,8 @@ def _check_size(source, band, relpath, checksum):
 
 class Verification:
     """Hashes ``files`` (``[(band, relative path, manifest.Checksum)]``) of
-    ``source`` in a thread of its own; ``check`` waits for it and raises
-    for the first file that does not match."""
+    ``source`` in threads of their own; ``check`` waits for them and
+    raises for the first file found not to match."""
 
     def __init__(self, source, files, log):
         self.source = source
@@ -110,12 +117,16 @@ class Verification:
         self.problems = []
         self.reported = False
         self.halt = threading.Event()
-        self.thread = threading.Thread(target=self._hash_all, daemon=True,
-                                       name="s2eq-checksums")
+        self.queue = iter(files)
+        self.lock = threading.Lock()
+        self.threads = [
+            threading.Thread(target=self._hash_all, daemon=True,
+                             name="s2eq-checksums")
+            for _ in range(min(len(files), HASHING_THREADS))]
 
     def start(self):
-        if self.files:
-            self.thread.start()
+        for thread in self.threads:
+            thread.start()
         return self
 
     def raise_if_failed(self):
@@ -163,8 +174,8 @@ class Verification:
             raise
 
     def _wait(self, cancelled=None, cause=None):
-        while self.thread.is_alive():
-            self.thread.join(POLL_SECONDS)
+        while any(thread.is_alive() for thread in self.threads):
+            next(t for t in self.threads if t.is_alive()).join(POLL_SECONDS)
             if self.problems:
                 raise self.problems[0] from cause
             if cancelled and cancelled():
@@ -177,13 +188,17 @@ class Verification:
 
     def __exit__(self, *exc_info):
         # Not waited for: a run that stops early (an error, a cancel)
-        # should not wait for a thread of the lowest priority, which ends
-        # within one chunk of its own accord, having only read files.
+        # should not wait for threads of the lowest priority, which end
+        # within one chunk of their own accord, having only read files.
         self.halt.set()
+
+    def _next_file(self):
+        with self.lock:
+            return next(self.queue, None)
 
     def _hash_all(self):
         _lower_priority()
-        for band, relpath, checksum in self.files:
+        for band, relpath, checksum in iter(self._next_file, None):
             try:
                 digest = self._digest(relpath, checksum)
             except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
