@@ -9,7 +9,7 @@ from qgis.core import (QgsProcessingException, QgsProcessingParameterFile,
 
 from ..core.errors import EqualizerError
 from .about import plugin_version
-from .base import FINEST, S2EqAlgorithm  # noqa: F401 (FINEST: mosaic)
+from .base import S2EqAlgorithm
 from .compat import FILE_BEHAVIOR, NUMBER_INTEGER
 from .parameters import optional, widget
 from .styling import EqualizedStyle
