@@ -155,27 +155,40 @@ class LuminanceMapper:
         rgb = np.empty((3, rows, cols), dtype=np.uint8)
         valid = _with_data(planes, self.invalid)
         step = max(1, CHUNK_PIXELS // max(cols, 1))
+        # Work arrays for one piece, used again for each: a piece's
+        # temporaries stay in the cache and nothing is allocated per piece.
+        work = np.empty((7, min(step, rows), cols), np.uint16)
         for first in range(0, rows, step):
             part = slice(first, min(first + step, rows))
             self._map([p[part] for p in planes], valid[part], top + first,
-                      left, rgb[:, part])
+                      left, rgb[:, part], work[:, :part.stop - first])
         return rgb, np.multiply(valid, 255, dtype=np.uint8)
 
-    def _map(self, dns, valid, top, left, out):
-        y = luminance_of(dns, self.weights)
+    def _map(self, dns, valid, top, left, out, work):
+        y, scratch, gain, brightest = work[:4]
+        logs = work[4:]
+        # mode="wrap" lets take write into its output directly; every
+        # index is a uint16 and every table 65536 long, so none wraps.
+        np.take(self.weights[0], dns[0], out=y, mode="wrap")
+        for table, dn in zip(self.weights[1:], dns[1:]):
+            np.take(table, dn, out=scratch, mode="wrap")
+            y += scratch
         if self.adaptive is None:
-            gain = np.take(self.gains, y)
+            np.take(self.gains, y, out=gain, mode="wrap")
         else:
             level = np.empty(y.shape, np.float32)
-            self.adaptive.levels_at(np.right_shift(y, self.shift), top,
-                                    left, level)
+            np.right_shift(y, self.shift, out=scratch)
+            self.adaptive.levels_at(scratch, top, left, level)
             level *= LEVEL_STEPS
-            gain = np.take(self.level_logs, level.astype(np.uint16))
-            gain += np.take(self.minus_y, y)
-        logs = [np.take(table, dn) for table, dn in zip(self.logs, dns)]
+            np.take(self.level_logs, level.astype(np.uint16), out=gain,
+                    mode="wrap")
+            np.take(self.minus_y, y, out=scratch, mode="wrap")
+            gain += scratch
+        for table, dn, log in zip(self.logs, dns, logs):
+            np.take(table, dn, out=log, mode="wrap")
         # The brightest band may reach 255 and no further: the same cap
         # on the gain for all three keeps their ratios.
-        brightest = np.maximum(logs[0], logs[1])
+        np.maximum(logs[0], logs[1], out=brightest)
         np.maximum(brightest, logs[2], out=brightest)
         white = (np.greater_equal(brightest, _SATURATED_LOG)
                  if self.saturated is not None else None)
@@ -188,7 +201,7 @@ class LuminanceMapper:
         np.multiply(gain, valid, out=gain)     # no-data: a gain of 0, black
         for channel, log in enumerate(logs):
             log += gain
-            np.take(_EXP, log, out=out[channel], mode="clip")
+            np.take(_EXP, log, out=out[channel], mode="wrap")
 
 
 def _with_data(planes, invalid):
