@@ -24,7 +24,9 @@ from rasterio.windows import Window
 
 from demo import ROOT, s2products, write_png  # the demo's picture tools
 
-sys.path.insert(0, os.path.join(ROOT, ".build", "plugins"))
+#: The checkout as the package sentinel2_equalizer, as the tests and
+#: scripts/qgis-process link it.
+PLUGINS = os.path.join(ROOT, ".build", "plugins")
 
 SIZE = 1830          # a sixth of a real tile's width, in 10 m pixels
 BANDS = ("B04", "B03", "B02")
@@ -60,6 +62,11 @@ def panel(path):
 
 
 def main(folder):
+    os.makedirs(PLUGINS, exist_ok=True)
+    if not os.path.exists(os.path.join(PLUGINS, "sentinel2_equalizer")):
+        os.symlink(os.path.join("..", ".."),
+                   os.path.join(PLUGINS, "sentinel2_equalizer"))
+    sys.path.insert(0, PLUGINS)
     from sentinel2_equalizer.core import render
     os.makedirs(folder, exist_ok=True)
     source = product(folder)
