@@ -85,3 +85,19 @@ def products(tmp_path_factory):
 def l1c(products):
     """A small current L1C product, several JPEG2000 tiles per band."""
     return products("l1c", size=366, jp2_block=128)
+
+
+@pytest.fixture(scope="session")
+def dates(tmp_path_factory):
+    """Two dates of one tile, B04/B03/B02 only: the same ground and sensor
+    noise under different clouds."""
+    import s2products
+    base = tmp_path_factory.mktemp("dates")
+    made = []
+    for sky, sensing in ((1, "20230614T105629"), (2, "20230704T105629")):
+        folder = base / str(sky)
+        folder.mkdir()
+        made.append(s2products.make_product(
+            folder, size=366, jp2_block=128, bands=("B04", "B03", "B02"),
+            sky_seed=sky, sensing=sensing))
+    return made

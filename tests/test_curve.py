@@ -29,20 +29,6 @@ def whole_band(product, band):
 
 
 @pytest.fixture(scope="module")
-def dates(tmp_path_factory):
-    """Two dates of one tile: the same ground under different clouds."""
-    base = tmp_path_factory.mktemp("dates")
-    made = []
-    for sky, sensing in ((1, "20230614T105629"), (2, "20230704T105629")):
-        folder = base / str(sky)
-        folder.mkdir()
-        made.append(s2products.make_product(
-            folder, size=366, jp2_block=128, bands=BANDS, sky_seed=sky,
-            sensing=sensing))
-    return made
-
-
-@pytest.fixture(scope="module")
 def twins(tmp_path_factory):
     """One scene at baseline 02.14 (no offset) and at 05.09 (DN + 1000)."""
     base = tmp_path_factory.mktemp("twins")

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 import rasterio
 
-import s2products
 from conftest import TESTS
 from sentinel2_equalizer.core import render
 
@@ -17,20 +16,6 @@ BANDS = ("B04", "B03", "B02")
 MODEL = os.path.join(TESTS, "data", "workflows", "curve_then_equalize.model3")
 
 pytestmark = pytest.mark.usefixtures("qgis_app")
-
-
-@pytest.fixture(scope="module")
-def dates(tmp_path_factory):
-    """Two dates of one tile: the same ground under different clouds."""
-    base = tmp_path_factory.mktemp("curve-dates")
-    made = []
-    for sky, sensing in ((1, "20230614T105629"), (2, "20230704T105629")):
-        folder = base / str(sky)
-        folder.mkdir()
-        made.append(s2products.make_product(
-            folder, size=366, jp2_block=128, bands=BANDS, sky_seed=sky,
-            sensing=sensing))
-    return made
 
 
 def pixels(path):
