@@ -15,6 +15,9 @@ percent from run to run), and prints medians:
   numpy    a straightforward whole-array equalization (np.histogram and
            np.interp on whole bands), written the same way
   q20/q60  the 20 m and 60 m quick-looks through the core
+  noverify, q60nv   core and q60 with the band files left unchecked
+           against the manifest's checksums (VERIFY off): what the check,
+           on by default, costs
   qgis     the whole job through qgis_process
   decode   the pure decode: the three bands decoded at full resolution,
            tile by tile with the core's windows and worker threads, and
@@ -32,10 +35,10 @@ percent from run to run), and prints medians:
            through qgis_process, Orfeo ToolBox's local luminance
            equalization and scikit-image's CLAHE (scripts/bench_modes.py)
 
-then the ratios core/floor, core/numpy, q20|q60/core, qgis|qcurve/decode
-and the mosaic's time per product against core from the same run,
-whether floor and core wrote the same pixels, and how far the 1 % sample's
-lookup table strays from the exact one.
+then the ratios core/floor, core/numpy, q20|q60/core, qgis|qcurve/decode,
+core/noverify, q60/q60nv and the mosaic's time per product against core
+from the same run, whether floor and core wrote the same pixels, and how
+far the 1 % sample's lookup table strays from the exact one.
 
   /usr/bin/python3 scripts/bench.py [--sizes 1830,5490] [--runs 5]
       [--cases core,floor,...]
@@ -56,7 +59,7 @@ CACHE = os.path.join(ROOT, ".build", "bench")
 BANDS = ("B04", "B03", "B02")
 CASES = ("core", "floor", "numpy", "q20", "q60", "qgis", "decode", "curve",
          "qcurve", "mosaic", "seq", "batch", "cli", "qlum", "qcl", "qad",
-         "qadlum", "otb", "skimage")
+         "qadlum", "otb", "skimage", "noverify", "q60nv")
 #: The mosaic case: four products of this size, two by two tiles that
 #: overlap as real neighbours do; the size's own product is the first.
 MOSAIC_SIZE = 5490
@@ -140,12 +143,14 @@ def write_like_the_core(out, src, blocks):
         geotiff.add_overviews(out, src.width, src.height)
 
 
-def case_core(path, out, resolution=None, tables=None):
-    """The core's whole job; its lookup tables go to ``tables`` (.npy)."""
+def case_core(path, out, resolution=None, tables=None, verify=True):
+    """The core's whole job (band files checked against the manifest's
+    checksums unless ``verify`` is false); its lookup tables go to
+    ``tables`` (.npy)."""
     from sentinel2_equalizer.core import render
     result = render.run(render.Options(path, out, bands=BANDS,
                                        sample_fraction=0.01,
-                                       resolution=resolution))
+                                       resolution=resolution, verify=verify))
     if tables:
         import numpy as np
         from sentinel2_equalizer.core import curve
@@ -264,6 +269,10 @@ def run_case(name, path, out, tables):
         case_core(path, out, 20)
     elif name == "q60":
         case_core(path, out, 60)
+    elif name == "noverify":
+        case_core(path, out, verify=False)
+    elif name == "q60nv":
+        case_core(path, out, 60, verify=False)
     elif name == "floor":
         case_floor(path, out, tables)
     elif name == "curve":
@@ -404,6 +413,12 @@ def main():
                 if quick in row:
                     print("{:>6} {}/core    {:5.3f}".format(
                         size, quick, row[quick][0] / row["core"][0]))
+        # What checking the band files against their checksums costs.
+        for checked, unchecked in (("core", "noverify"), ("q60", "q60nv")):
+            if checked in row and unchecked in row:
+                print("{:>6} {}/{} {:5.3f}".format(
+                    size, checked, unchecked,
+                    row[checked][0] / row[unchecked][0]))
         if "decode" in row:
             for job in ("core", "curve", "qgis", "qcurve"):
                 if job in row:
