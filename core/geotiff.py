@@ -1,105 +1,86 @@
-"""The output format: an 8-bit RGB GeoTIFF, tiled, JPEG-compressed, with an
-internal no-data mask and internal overviews, written block by block."""
+"""The output format: an 8-bit RGB Cloud Optimized GeoTIFF, tiled,
+compressed as encoding.py chooses (JPEG by default), with an internal
+no-data mask and internal overviews.
+
+The blocks go to an uncompressed staging file with their share of each
+overview (tiff_writer.py, pyramid.py); once the last one is in, the
+staging file is copied into the output in the Cloud Optimized layout,
+compressed on the way (cog.py).
+"""
 
 import rasterio
 from rasterio.windows import Window
 
+from .cog import write_cog
+from .encoding import Encoding
 from .errors import OutputError, first_line
 from .gdal_env import GDAL_ERRORS, GdalErrors
 from .output import AtomicOutput
-from .overviews import build_overviews
-from .tiff_writer import open_geotiff
+from .pyramid import overview_factors
+from .tiff_writer import TILE, open_staging
 
-#: Output tile size in pixels.
-TILE = 512
-JPEG_QUALITY = 85
-#: Overviews stop once the image fits in this many pixels.
-OVERVIEW_MIN_SIZE = 256
+__all__ = ["TILE", "write_geotiff", "overview_factors", "GDAL_WRITE_OPTIONS"]
+
 #: The writer's last steps on the share (0..1) of a run that ``tail``
-#: reports by default (the last 5 %): the overviews fill it up to
-#: CHECK_SHARE, then the written file is read back and renamed into place.
-TAIL_START, CHECK_SHARE = 0.95, 0.8
+#: reports by default (the last 5 %): the copy into the output fills it up
+#: to CHECK_SHARE, then the written file is read back and renamed into
+#: place.
+TAIL_START, CHECK_SHARE = 0.95, 0.95
+#: What the log says as the copy starts.
+COPY_MESSAGE = "Writing the Cloud Optimized GeoTIFF"
 
 #: GDAL settings while writing: the no-data mask inside the GeoTIFF, no
-#: .aux.xml beside it, and overviews computed on every core.
+#: .aux.xml beside it, tiles compressed on every core.
 GDAL_WRITE_OPTIONS = {"GDAL_TIFF_INTERNAL_MASK": True,
                       "GDAL_PAM_ENABLED": False,
                       "GDAL_NUM_THREADS": "ALL_CPUS"}
 
 
-def geotiff_profile(width, height, crs, transform):
-    """Creation options of the output: 8-bit RGB, 512-pixel tiles, JPEG in
-    YCbCr (about a third of the size of JPEG in RGB), tiles compressed on
-    every core."""
-    return {
-        "driver": "GTiff", "width": width, "height": height, "count": 3,
-        "dtype": "uint8", "crs": crs, "transform": transform, "tiled": True,
-        "blockxsize": TILE, "blockysize": TILE, "compress": "JPEG",
-        "photometric": "YCBCR", "jpeg_quality": JPEG_QUALITY,
-        "interleave": "pixel", "num_threads": "ALL_CPUS",
-    }
-
-
-def overview_factors(width, height):
-    """Reduction factors 2, 4, 8 ... down to OVERVIEW_MIN_SIZE pixels."""
-    factors, factor = [], 2
-    while max(width, height) / factor >= OVERVIEW_MIN_SIZE:
-        factors.append(factor)
-        factor *= 2
-    return factors
-
-
-def add_overviews(path, width, height, report=None, cancelled=None):
-    """Internal overviews (halving down to OVERVIEW_MIN_SIZE), so QGIS pans
-    and zooms a full tile at once; built without holding Python's GIL (see
-    overviews.py). ``report(share)`` receives the share (0..1) done,
-    ``cancelled()`` is checked as it goes."""
-    factors = overview_factors(width, height)
-    if factors:
-        build_overviews(path, factors, GDAL_WRITE_OPTIONS, report, cancelled)
-
-
 def write_geotiff(output, grid, blocks, tags, descriptions, progress,
-                  overviews=True, advance=None, tail=None):
+                  overviews=True, advance=None, tail=None, encoding=None,
+                  scratch_dir=None):
     """Write the RGB GeoTIFF atomically at ``output``.
 
     ``grid``: the output grid (reading.Grid). ``blocks``: a sized iterable
-    of ``((top, rows, left, cols), rgb, mask)``, rgb uint8 (3, rows, cols)
-    and mask uint8 (rows, cols), 255 where there is data; together they
-    cover the grid. ``tags``: metadata; ``descriptions``: one per band.
+    of ``((top, rows, left, cols), rgb, mask)``, rgb uint8 (3, rows, cols),
+    black where there is no data, and mask uint8 (rows, cols), 255 where
+    there is data; together they cover the grid, and each starts on a
+    whole output tile. ``tags``: metadata; ``descriptions``: one per band.
     ``progress``: a progress.Progress, checked for cancel between blocks
     and steps; ``advance(share)`` receives the share (0..1) of blocks
-    written, ``tail(share)`` that of the steps after them (overviews, the
-    check of the file), by default the run's last 5 %.
+    written, ``tail(share)`` that of the steps after them (the copy into
+    the output, the check of the file), by default the run's last 5 %.
+    ``encoding``: an encoding.Encoding (default: natural colour's);
+    ``scratch_dir``: where the staging file goes (None: the system's
+    temporary folder).
 
     Raises OutputError (or Cancelled) with nothing left at ``output``.
     """
-    profile = geotiff_profile(grid.width, grid.height,
-                              "EPSG:{}".format(grid.epsg), grid.transform)
+    encoding = encoding or Encoding()
+    factors = overview_factors(grid.width, grid.height) if overviews else []
+    where = {"width": grid.width, "height": grid.height,
+             "crs": "EPSG:{}".format(grid.epsg), "transform": grid.transform}
     total = max(len(blocks), 1)
     tail = tail or progress.span(TAIL_START, 1.0 - TAIL_START)
     try:
-        with AtomicOutput(output) as target:
-            partial = target.partial
-            # Leaving this block flushes and closes the file (see
-            # tiff_writer for why that need not freeze QGIS).
-            with open_geotiff(partial, profile, tags, descriptions,
-                              GDAL_WRITE_OPTIONS, progress.cancelled) as tiff:
-                for done, ((top, rows, left, cols), rgb, mask) in enumerate(
-                        blocks, 1):
-                    progress.check()
-                    tiff.write(top, left, rgb, mask)
-                    if advance:
-                        advance(done / float(total))
+        with AtomicOutput(output) as target, open_staging(
+                scratch_dir, where, factors, tags, descriptions,
+                GDAL_WRITE_OPTIONS) as staging:
+            for done, ((top, rows, left, cols), rgb, mask) in enumerate(
+                    blocks, 1):
+                progress.check()
+                staging.write(top, left, rgb, mask)
+                if advance:
+                    advance(done / float(total))
             progress.check()
-            if overviews:
-                progress.log("Building overviews")
-                add_overviews(partial, grid.width, grid.height,
-                              lambda share: tail(CHECK_SHARE * share),
-                              progress.cancelled)
+            progress.log(COPY_MESSAGE)
+            write_cog(staging, target.partial, encoding.creation_options(),
+                      GDAL_WRITE_OPTIONS,
+                      lambda share: tail(CHECK_SHARE * share),
+                      progress.cancelled)
             tail(CHECK_SHARE)
             progress.check()
-            _check_readable(partial, grid)
+            _check_readable(target.partial, grid)
             progress.check()
             target.commit()
     except GDAL_ERRORS + (OSError,) as exc:

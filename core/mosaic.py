@@ -39,6 +39,7 @@ import numpy as np
 from . import curve as curves
 from .equalize import DEFAULT_SEED, LEVELS_IN, rescaled_dns
 from .gdal_env import BoundedGdalCache
+from .encoding import AUTO_QUALITY, check_encoding, choose_encoding
 from .geotiff import write_geotiff
 from .grid import mosaic_grid
 from .mapping import check_curve, grid_measure
@@ -50,7 +51,8 @@ from .output import check_output_path
 from .plan import Plan, check_sample, make_plans
 from .progress import Progress
 from .reading import GranuleBand, decode_into
-from .render import READ_SHARE, WRITE_SHARE, provenance, spooled_blocks
+from .render import (ENCODING_TAG, READ_SHARE, WRITE_SHARE, provenance,
+                     spooled_blocks)
 from .spool import Spool
 from .warp import WarpedBand
 
@@ -80,7 +82,8 @@ def mosaic(product_paths, output, bands=("B04", "B03", "B02"),
            curve=None, scratch_dir=None, software="", report=None,
            is_cancelled=None, log=None, method="equalize",
            colour="per band", clip_limit=DEFAULT_CLIP_LIMIT,
-           tile_size=DEFAULT_TILE_SIZE):
+           tile_size=DEFAULT_TILE_SIZE, compression="JPEG",
+           jpeg_quality=AUTO_QUALITY):
     """Write ``bands`` of every product in ``product_paths`` as one
     equalized RGB GeoTIFF at ``output``.
 
@@ -91,7 +94,8 @@ def mosaic(product_paths, output, bands=("B04", "B03", "B02"),
     instead of the products' own histograms. ``scratch_dir``: where the
     spools go (None: the system's temporary folder). ``report(percent)``,
     ``is_cancelled()``, ``log(message)``: as for render.run. ``method``,
-    ``colour``, ``clip_limit``, ``tile_size``: as render.Options has them.
+    ``colour``, ``clip_limit``, ``tile_size``, ``compression``,
+    ``jpeg_quality``: as render.Options has them.
 
     The mosaic is written in the UTM zone holding most granules of all the
     products (the lower zone on a tie), on a grid that holds every granule
@@ -103,6 +107,7 @@ def mosaic(product_paths, output, bands=("B04", "B03", "B02"),
     check_sample(sample_fraction)
     how = Method(method, colour, clip_limit, tile_size)
     how.check()
+    check_encoding(compression, jpeg_quality)
     if isinstance(curve, str):
         curve = curves.load(curve)
     with BoundedGdalCache():
@@ -129,9 +134,10 @@ def mosaic(product_paths, output, bands=("B04", "B03", "B02"),
         if curve is not None:
             check_curve(how, curve, _on_spools(plans))
         measured = curve is None
+        encoding = choose_encoding(plans[0].bands, compression, jpeg_quality)
         curve, tables = _measure_and_write(
             plans, output, curve, sample_fraction, seed, scratch_dir,
-            software, progress, how)
+            software, progress, how, encoding)
     progress.at(1.0)
     bands = plans[0].bands
     sampled = {band: counts.sampled_pixels
@@ -141,7 +147,8 @@ def mosaic(product_paths, output, bands=("B04", "B03", "B02"),
 
 
 def _measure_and_write(plans, output, curve, sample_fraction, seed,
-                       scratch_dir, software, progress, how=Method()):
+                       scratch_dir, software, progress, how=Method(),
+                       encoding=None):
     """Decode every product into the spools (measuring it unless ``curve``
     is given) and write them through the curve; returns the curve and the
     band -> table the spools went through."""
@@ -192,10 +199,13 @@ def _measure_and_write(plans, output, curve, sample_fraction, seed,
                                                   "/".join(bands),
                                                   how.describe()))
         tags.update(how.tags())
+        encoding = encoding or choose_encoding(bands)
+        tags[ENCODING_TAG] = encoding.describe()
         write_geotiff(
             output, grid, blocks, tags,
             ["{} equalized".format(b) for b in bands], progress,
-            advance=progress.span(READ_SHARE, WRITE_SHARE))
+            advance=progress.span(READ_SHARE, WRITE_SHARE),
+            encoding=encoding, scratch_dir=scratch_dir)
     finally:
         for spool in spools:
             spool.close()

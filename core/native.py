@@ -67,7 +67,11 @@ def run_polled(work, name, cancelled=None, report=None, abandoned=None):
             call.join(STOP_GRACE_SECONDS)
             raise Cancelled()
     if call.error is not None:
-        raise call.error
+        # Handed over, not kept: the error's traceback holds the call's
+        # frames, and a cycle through them would keep what they hold (an
+        # open file) until Python's garbage collector came by.
+        error, call.error = call.error, None
+        raise error
 
 
 def run_detached(work, name, abandoned=None):

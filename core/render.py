@@ -19,6 +19,7 @@ from dataclasses import dataclass, fields
 
 from . import curve as curves
 from .checksums import start_verification
+from .encoding import AUTO_QUALITY, check_encoding, choose_encoding
 from .equalize import DEFAULT_SEED, dn_table, map_planes
 from .gdal_env import BoundedGdalCache
 from .gdal_warnings import DecodeWarnings
@@ -65,7 +66,9 @@ class Options:
     ``colour``: "per band" or "luminance"; ``clip_limit``: above 1, up to
     contrast.MAX_CLIP_LIMIT (contrast-limited and adaptive);
     ``tile_size``: the adaptive method's tile side in metres (see
-    modes.Method).
+    modes.Method). ``compression``: "JPEG", "DEFLATE" or "ZSTD";
+    ``jpeg_quality``: 1-100, or 0 for the quality encoding.py chooses for
+    the bands.
     """
 
     product: str
@@ -84,16 +87,24 @@ class Options:
     colour: str = "per band"
     clip_limit: float = DEFAULT_CLIP_LIMIT
     tile_size: float = DEFAULT_TILE_SIZE
+    compression: str = "JPEG"
+    jpeg_quality: int = AUTO_QUALITY
 
     def how(self):
         """The modes.Method of these options."""
         return Method(self.method, self.colour, self.clip_limit,
                       self.tile_size)
 
+    def encoding(self, bands):
+        """The encoding.Encoding of an output showing ``bands``."""
+        return choose_encoding(bands, self.compression, self.jpeg_quality)
+
 
 #: The tag that records the options deciding an output's pixels, so that a
 #: later run (s2eq batch resuming) can tell whether the output is current.
 OPTIONS_TAG = "S2EQ_OPTIONS"
+#: The tag that says how the pixels were compressed.
+ENCODING_TAG = "S2EQ_ENCODING"
 #: Options fields left out of it: where files are, who wrote them and the
 #: checks made while reading do not change the picture; the product and the
 #: curve have tags of their own (S2EQ_PRODUCT, S2EQ_CURVE_SHA256).
@@ -145,6 +156,7 @@ def run(options, report=None, is_cancelled=None, log=None, warn=None):
     progress = Progress(report, is_cancelled, log, warn)
     check_sample(options.sample_fraction)
     options.how().check()
+    check_encoding(options.compression, options.jpeg_quality)
     curve = options.curve
     if isinstance(curve, str):
         curve = curves.load(curve)
@@ -244,10 +256,13 @@ def _write(plan, options, curve, blocks, progress, advance=None):
                       options.software, "{} bands {} {}".format(
                           product.name, "/".join(bands), how.describe()))
     tags.update(how.tags())
+    encoding = options.encoding(bands)
+    tags[ENCODING_TAG] = encoding.describe()
     tags[OPTIONS_TAG] = options_tag(options)
     write_geotiff(options.output, plan.grid, blocks, tags,
                   ["{} equalized".format(b) for b in bands], progress,
-                  options.overviews, advance)
+                  options.overviews, advance, encoding=encoding,
+                  scratch_dir=options.scratch_dir)
 
 
 class _Sized:

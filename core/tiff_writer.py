@@ -1,53 +1,92 @@
-"""The output GeoTIFF while its blocks are written, through a GDAL binding
-that lets QGIS carry on meanwhile.
+"""The output's pixels while its blocks come in: an uncompressed, tiled
+staging GeoTIFF with the no-data mask and the overviews, from which
+cog.py writes the output.
 
-GDAL compresses the blocks (JPEG, on every core) as they leave its block
-cache, and the last ones, up to gdal_env.GDAL_CACHE_BYTES of them, when the
-file is flushed and closed: 0.1-0.3 s on two cores. rasterio holds Python's
-global interpreter lock (GIL) while it closes a file, so every other Python
-thread, QGIS's main thread included, waits that long. Through
-``osgeo.gdal`` (see gdal_thread), which releases it, the same GDAL calls
-write the same file, byte for byte; the last flush runs in a worker thread
-while the caller checks for cancel, and a cancelled or failed file is
-closed in the background, since GDAL cannot drop a file's cached tiles
-without compressing them. Without ``osgeo.gdal`` (a command line with
-rasterio alone) rasterio writes the file.
+A Cloud Optimized GeoTIFF keeps its overviews before the full-resolution
+image, so nothing of it can be written until the last block is known. The
+blocks go to the staging file instead, uncompressed (writing them costs
+about 0.5 s of a full tile), and each block's share of every overview is
+made as it passes (pyramid.py) and written beside it.
+
+The staging file lives in the scratch folder (the system's temporary
+folder by default), holds about 4/3 of three bytes a pixel, and has no name
+there once created where the system allows it (POSIX): GDAL keeps it open,
+and the system frees it when the run ends, however it ends, a kill
+included.
+
+Through ``osgeo.gdal`` (see gdal_thread), which releases Python's GIL, the
+overviews are written block by block. Without it (a command line with
+rasterio alone) rasterio writes the full-resolution image and GDAL builds
+the overviews from it at the end.
 """
 
 import contextlib
+import os
+import tempfile
 
 import numpy as np
 import rasterio
+from rasterio.enums import Resampling
 from rasterio.windows import Window
 
 from .gdal_env import GdalErrors
 from .gdal_thread import GdalThread, config_value, osgeo_gdal
-from .native import remove_quietly, run_detached, run_polled
+from .pyramid import block_overviews
 
+#: Output tile size in pixels, in the staging file and the output.
+TILE = 512
 #: Profile keys that describe the raster rather than name a GDAL creation
 #: option.
 RASTER_KEYS = ("driver", "width", "height", "count", "dtype", "crs",
                "transform", "nodata")
+#: The staging file's layout: tiles of one band each, so that each band of
+#: an overview is written without touching the others'.
+STAGING_OPTIONS = {"tiled": True, "blockxsize": TILE, "blockysize": TILE,
+                   "interleave": "band", "compress": "NONE"}
 
 
-def open_geotiff(path, profile, tags, descriptions, config, cancelled=None):
-    """An 8-bit GeoTIFF at ``path``, open for writing, with an internal
-    per-dataset mask.
+def staging_path(folder):
+    """A new empty file's path in ``folder`` (None: the temporary
+    folder)."""
+    handle, path = tempfile.mkstemp(prefix="s2eq-", suffix=".staging.tif",
+                                    dir=folder)
+    os.close(handle)
+    return path
 
-    ``profile``: rasterio-style (width, height, count, crs, transform and
-    creation options such as ``compress``); ``tags``: metadata;
-    ``descriptions``: one per band; ``config``: GDAL settings (name ->
-    str, bool or int) while writing; ``cancelled()`` is checked while the
-    file is flushed. Use as a context manager, in one thread: leaving it
-    flushes and closes the file. Failures raise OSError (or one of
-    gdal_env.GDAL_ERRORS from rasterio), a cancel during the flush
-    Cancelled.
+
+def unlink_if_possible(path):
+    """Remove ``path``'s name while a GDAL handle keeps it open, where the
+    system allows that (not on Windows); True if removed."""
+    if os.name == "nt":
+        return False
+    os.remove(path)
+    return True
+
+
+def open_staging(folder, grid_profile, factors, tags, descriptions, config):
+    """The staging GeoTIFF of an output, open for writing.
+
+    ``grid_profile``: rasterio-style width, height, crs, transform;
+    ``factors``: the overview factors (2, 4, ...); ``tags``: metadata;
+    ``descriptions``: one per band; ``config``: GDAL settings while
+    writing. Use as a context manager in one thread; ``write`` each block,
+    then hand the object to cog.write_cog. Failures raise OSError (or one
+    of gdal_env.GDAL_ERRORS from rasterio).
     """
+    path = staging_path(folder)
+    profile = dict(grid_profile, driver="GTiff", count=3, dtype="uint8",
+                   **STAGING_OPTIONS)
     gdal = osgeo_gdal()
-    if gdal is None:
-        return _RasterioGeotiff(path, profile, tags, descriptions, config)
-    return _GdalGeotiff(gdal, path, profile, tags, descriptions, config,
-                        cancelled)
+    try:
+        if gdal is None:
+            return _RasterioStaging(path, profile, factors, tags,
+                                    descriptions, config)
+        return _GdalStaging(gdal, path, profile, factors, tags, descriptions,
+                            config)
+    except BaseException:
+        if os.path.exists(path):
+            os.remove(path)
+        raise
 
 
 def creation_options(profile):
@@ -56,23 +95,22 @@ def creation_options(profile):
             for key, value in profile.items() if key not in RASTER_KEYS]
 
 
-class _GdalGeotiff:
-    """The file through osgeo.gdal."""
+class _GdalStaging:
+    """The staging file through osgeo.gdal."""
 
-    def __init__(self, gdal, path, profile, tags, descriptions, config,
-                 cancelled):
+    def __init__(self, gdal, path, profile, factors, tags, descriptions,
+                 config):
         from osgeo import osr
-        if profile["dtype"] != "uint8":
-            raise ValueError("only 8-bit output is written")
         self.gdal, self.path, self.config = gdal, path, config
-        self.cancelled = cancelled
+        self.levels = len(factors)
         self.thread = GdalThread(gdal, config).__enter__()
-        self.dataset = self.mask = None
+        self.dataset = None
         try:
             self.dataset = self.thread.call(
                 gdal.GetDriverByName("GTiff").Create, path,
-                profile["width"], profile["height"], profile["count"],
-                gdal.GDT_Byte, options=creation_options(profile))
+                profile["width"], profile["height"], 3, gdal.GDT_Byte,
+                options=creation_options(profile))
+            self.named = not unlink_if_possible(path)
             effect = self.thread.effect
             effect(self.dataset.SetGeoTransform,
                    profile["transform"].to_gdal())
@@ -85,66 +123,69 @@ class _GdalGeotiff:
                        text)
             self.thread.call(self.dataset.CreateMaskBand,
                              gdal.GMF_PER_DATASET)
-            self.mask = self.dataset.GetRasterBand(1).GetMaskBand()
+            if factors:
+                self.thread.call(self.dataset.BuildOverviews, "NONE",
+                                 list(factors))
+            self.bands = [self.dataset.GetRasterBand(i) for i in (1, 2, 3)]
+            mask = self.bands[0].GetMaskBand()
+            self.masks = [mask] + [mask.GetOverview(i)
+                                   for i in range(self.levels)]
+            self.overviews = [[band.GetOverview(i) for band in self.bands]
+                              for i in range(self.levels)]
             self.thread.check()
         except BaseException:
-            self._close_in_background()
+            self.close()
             raise
 
     def write(self, top, left, rgb, mask):
         """Write ``rgb`` (3, rows, cols) and ``mask`` (rows, cols), uint8,
-        with their upper-left pixel at (top, left)."""
+        255 where there is data, with their upper-left pixel at (top,
+        left), and their share of each overview."""
         rows, cols = mask.shape
-        self.thread.call(self.dataset.WriteRaster, left, top, cols, rows,
-                         np.ascontiguousarray(rgb, dtype=np.uint8))
-        self.thread.call(self.mask.WriteRaster, left, top, cols, rows,
-                         np.ascontiguousarray(mask, dtype=np.uint8))
+        call = self.thread.call
+        call(self.dataset.WriteRaster, left, top, cols, rows,
+             np.ascontiguousarray(rgb, dtype=np.uint8))
+        call(self.masks[0].WriteRaster, left, top, cols, rows,
+             np.ascontiguousarray(mask, dtype=np.uint8))
+        # No local name holds a band: a failure's traceback would keep the
+        # file open after close().
+        for level, row, col, small, small_mask in block_overviews(
+                top, left, rgb, mask, self.levels):
+            height, width = small_mask.shape
+            for index in range(3):
+                call(self.overviews[level][index].WriteRaster, col, row,
+                     width, height, np.ascontiguousarray(small[index]))
+            call(self.masks[level + 1].WriteRaster, col, row, width, height,
+                 small_mask)
         self.thread.check()
 
-    def _hand_over(self):
-        """The dataset, which this object no longer holds."""
-        dataset = self.dataset
-        self.mask = self.dataset = None
-        self.thread.__exit__(None, None, None)
-        return dataset
+    def source(self, gdal):
+        """The staging dataset, for cog.write_cog to copy (in any one
+        thread at a time)."""
+        return self.dataset
 
-    def _close_in_background(self):
-        """Close and delete a file no one will use; the caller goes on."""
-        dataset = [self._hand_over()]
-
-        def close(call):
-            with GdalThread(self.gdal, self.config):    # errors unheard
-                dataset.clear()
-
-        run_detached(close, "s2eq-discard",
-                     abandoned=lambda: remove_quietly(self.path))
-
-    def _flush_and_close(self):
-        dataset = [self._hand_over()]
-
-        def close(call):
-            with GdalThread(self.gdal, self.config) as thread:
-                thread.effect(dataset[0].FlushCache)
-                dataset.clear()                 # closes: little left to do
-                thread.check()
-
-        run_polled(close, "s2eq-flush", self.cancelled,
-                   abandoned=lambda: remove_quietly(self.path))
+    def close(self):
+        self.bands = self.masks = self.overviews = None
+        self.dataset = None
+        if self.thread is not None:
+            self.thread.__exit__(None, None, None)
+            self.thread = None
+        if os.path.exists(self.path):
+            os.remove(self.path)
 
     def __enter__(self):
         return self
 
-    def __exit__(self, exc_type, *exc_info):
-        if exc_type is None:
-            self._flush_and_close()
-        else:
-            self._close_in_background()
+    def __exit__(self, *exc_info):
+        self.close()
 
 
-class _RasterioGeotiff:
-    """The file through rasterio, which holds the GIL while it closes."""
+class _RasterioStaging:
+    """The staging file through rasterio; GDAL builds the overviews from
+    the full-resolution image before the copy."""
 
-    def __init__(self, path, profile, tags, descriptions, config):
+    def __init__(self, path, profile, factors, tags, descriptions, config):
+        self.path, self.factors = path, factors
         self.stack = contextlib.ExitStack()
         try:
             self.stack.enter_context(rasterio.Env(**config))
@@ -152,24 +193,35 @@ class _RasterioGeotiff:
             self.errors = self.stack.enter_context(GdalErrors())
             self.dataset = rasterio.open(path, "w", **profile)
             self.stack.callback(self.dataset.close)
+            unlink_if_possible(path)
             self.dataset.update_tags(**tags)
             for index, text in enumerate(descriptions, start=1):
                 self.dataset.set_band_description(index, text)
         except BaseException:
-            self.stack.close()
+            self.close()
             raise
 
     def write(self, top, left, rgb, mask):
-        """As _GdalGeotiff.write."""
+        """As _GdalStaging.write."""
         rows, cols = mask.shape
         window = Window(left, top, cols, rows)
         self.dataset.write(rgb, window=window)
         self.dataset.write_mask(mask, window=window)
 
+    def source(self, gdal=None):
+        """The staging dataset with its overviews built."""
+        if self.factors:
+            self.dataset.build_overviews(self.factors, Resampling.average)
+        self.errors.check()
+        return self.dataset
+
+    def close(self):
+        self.stack.close()
+        if os.path.exists(self.path):
+            os.remove(self.path)
+
     def __enter__(self):
         return self
 
-    def __exit__(self, exc_type, *exc_info):
-        self.stack.close()
-        if exc_type is None:
-            self.errors.check()
+    def __exit__(self, *exc_info):
+        self.close()

@@ -15,6 +15,10 @@ percent from run to run), and prints medians:
   numpy    a straightforward whole-array equalization (np.histogram and
            np.interp on whole bands), written the same way
   q20/q60  the 20 m and 60 m quick-looks through the core
+  before   the core of the last version that wrote a plain tiled GeoTIFF
+           (scripts/bench_before.py), band files unchecked: today's
+           default (core) against it is what checksums and the Cloud
+           Optimized layout cost together
   noverify, q60nv   core and q60 with the band files left unchecked
            against the manifest's checksums (VERIFY off): what the check,
            on by default, costs
@@ -59,7 +63,7 @@ CACHE = os.path.join(ROOT, ".build", "bench")
 BANDS = ("B04", "B03", "B02")
 CASES = ("core", "floor", "numpy", "q20", "q60", "qgis", "decode", "curve",
          "qcurve", "mosaic", "seq", "batch", "cli", "qlum", "qcl", "qad",
-         "qadlum", "otb", "skimage", "noverify", "q60nv")
+         "qadlum", "otb", "skimage", "noverify", "q60nv", "before")
 #: The mosaic case: four products of this size, two by two tiles that
 #: overlap as real neighbours do; the size's own product is the first.
 MOSAIC_SIZE = 5490
@@ -68,6 +72,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests"))
 sys.path.insert(0, os.path.join(ROOT, ".build", "plugins"))
 
 import bench_batch  # noqa: E402 (beside this file)
+import bench_before  # noqa: E402 (beside this file)
 import bench_modes  # noqa: E402 (beside this file)
 from bench_batch import case_batch, case_cli, case_seq  # noqa: E402,F401
 from bench_modes import (case_otb, case_qad, case_qadlum,  # noqa: E402,F401
@@ -128,19 +133,26 @@ def band_paths(path):
                                    "*_{}.jp2".format(b)))[0] for b in BANDS]
 
 
-def write_like_the_core(out, src, blocks):
-    """Write (rgb, mask, window) blocks with the core's file options, GDAL
-    settings and overviews."""
-    import rasterio
-    from sentinel2_equalizer.core import geotiff
-    profile = geotiff.geotiff_profile(src.width, src.height, src.crs,
-                                     src.transform)
-    with rasterio.Env(**geotiff.GDAL_WRITE_OPTIONS):
-        with rasterio.open(out, "w", **profile) as dst:
+def write_like_the_core(out, src, blocks, count):
+    """Write ``count`` (rgb, mask, window) blocks through the core's own
+    writer (staging file, overviews from the blocks, Cloud Optimized copy,
+    natural colour's encoding)."""
+    from sentinel2_equalizer.core import geotiff, progress
+    from sentinel2_equalizer.core.grid import Grid
+
+    class Sized:
+        def __iter__(self):
             for rgb, mask, window in blocks:
-                dst.write(rgb, window=window)
-                dst.write_mask(mask, window=window)
-        geotiff.add_overviews(out, src.width, src.height)
+                yield ((window.row_off, window.height, window.col_off,
+                        window.width), rgb, mask)
+
+        def __len__(self):
+            return count
+
+    grid = Grid(src.crs.to_epsg(), src.res[0], src.transform.c,
+                src.transform.f, src.width, src.height)
+    geotiff.write_geotiff(out, grid, Sized(), {}, ["red", "green", "blue"],
+                          progress.Progress())
 
 
 def case_core(path, out, resolution=None, tables=None, verify=True):
@@ -219,7 +231,7 @@ def case_floor(path, out, tables):
                 rgb, mask = equalize.map_planes(
                     [next(planes) for _ in paths], luts)
                 yield rgb, mask, window
-        write_like_the_core(out, src, blocks())
+        write_like_the_core(out, src, blocks(), len(windows))
 
 
 def case_numpy(path, out):
@@ -242,7 +254,7 @@ def case_numpy(path, out):
         rgb = np.stack(planes)
         mask = valid.astype(np.uint8) * 255
         write_like_the_core(out, src, [(rgb, mask, Window(
-            0, 0, src.width, src.height))])
+            0, 0, src.width, src.height))], 1)
 
 
 def case_qgis(path, out, *extra):
@@ -277,6 +289,8 @@ def run_case(name, path, out, tables):
         case_floor(path, out, tables)
     elif name == "curve":
         case_curve(path, out, tables)
+    elif name == "before":
+        bench_before.case_before(path, out, CACHE, BANDS)
     elif name == "qcurve":
         case_qgis(path, out, "CURVE={}".format(curve_file(tables)))
     else:
@@ -383,6 +397,7 @@ def main():
                  and bench_modes.applies(c, size)]
         bench_batch.prepare(cases, size)
         bench_modes.prepare(cases, size, path)
+        bench_before.prepare(cases, CACHE)
         bench_batch.forget_peaks(path)
         if "mosaic" in cases:
             for tile in MOSAIC_TILES:
@@ -431,6 +446,7 @@ def main():
                     per_product / row["core"][0]) if "core" in row else ""))
         bench_batch.report(size, row, path)
         bench_modes.report(size, row, output)
+        bench_before.report(size, row)
         if "core" in row and "curve" in row:
             same = subprocess.run(
                 [sys.executable, __file__, "--same-pixels", output("core"),

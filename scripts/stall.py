@@ -14,11 +14,11 @@ Timings on a shared 2-core machine vary from run to run; ``--runs`` repeats
 the whole run.
 
 ``--rasterio-only`` hides osgeo.gdal from the core, so it writes through
-rasterio alone, holding Python's GIL while the file is closed and its
-overviews are built, as it did before: the figure to compare with.
+rasterio alone, holding Python's GIL while the overviews are built and
+the output is copied into place: the figure to compare with.
 
   /usr/bin/python3 scripts/stall.py [--size 10980] [--runs 1]
-      [--stages decode,write,close,overviews,finalize] [--rasterio-only]
+      [--stages decode,write,close,copy,finalize] [--rasterio-only]
 """
 
 import argparse

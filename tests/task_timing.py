@@ -35,10 +35,11 @@ while True:
 """
 
 #: The stages a run can be cancelled in, and how each is reached. The core
-#: reports progress 0-80 % while decoding, 80-95 % while writing blocks,
-#: then 95 % as the last block is written (the file is closed next), logs
-#: "Building overviews", and reports 99 % before reading the file back and
-#: renaming it. ``at``: "progress" (first value >= ``value``) or "log"
+#: reports progress 0-80 % while decoding, 80-95 % while writing blocks
+#: (with their overviews) to the staging file, then 95 % as the last block
+#: is written, logs "Writing the Cloud Optimized GeoTIFF" as it copies the
+#: staging file into the output, compressing it, and reports 99.75 % before
+#: reading the file back and renaming it. ``at``: "progress" (first value >= ``value``) or "log"
 #: (first message starting with ``value``). ``delay``: seconds after that
 #: moment; None cancels at once from the reporting thread, so the cancel
 #: falls exactly before the step that follows the report.
@@ -46,8 +47,9 @@ STAGES = {
     "decode": {"at": "progress", "value": 10.0, "delay": 0.3},
     "write": {"at": "progress", "value": 85.0, "delay": 0.05},
     "close": {"at": "progress", "value": 95.0, "delay": None},
-    "overviews": {"at": "log", "value": "Building overviews", "delay": 0.05},
-    "finalize": {"at": "progress", "value": 99.0, "delay": None},
+    "copy": {"at": "log", "value": "Writing the Cloud Optimized GeoTIFF",
+             "delay": 0.05},
+    "finalize": {"at": "progress", "value": 99.7, "delay": None},
 }
 
 

@@ -29,8 +29,8 @@ ATTEMPTS = 3
 MACHINE_NOISE = 0.1
 #: The progress (%) the core reports in each stage (see task_timing.STAGES).
 STAGE_PROGRESS = {"decode": (0.0, 80.0), "write": (80.0, 95.0),
-                  "close": (95.0, 95.0), "overviews": (95.0, 99.0),
-                  "finalize": (99.0, 99.0)}
+                  "close": (95.0, 95.0), "copy": (95.0, 99.75),
+                  "finalize": (99.75, 99.75)}
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +75,7 @@ def test_main_thread_never_stalls_during_a_whole_run(product, tmp_path):
         run = run_task(parameters(product, tmp_path))
         assert run.completed, describe([run])
         assert os.path.exists(tmp_path / "rgb.tif")
-        assert "Building overviews" in run.log
+        assert "Writing the Cloud Optimized GeoTIFF" in run.log
         return run
 
     runs = timed_runs(whole_run)

@@ -1,0 +1,91 @@
+"""How the output's pixels are compressed: the codec, and for JPEG its
+colour space and quality, chosen per combination of bands.
+
+JPEG in YCbCr keeps full detail in luminance and halves the resolution of
+the two colour-difference channels. That suits natural colour, where the
+three bands are alike and the detail the eye sees is in luminance. It does
+not suit a composite of unlike bands (near infrared beside red, SWIR
+beside a visible band): the channels differ in their detail, and the
+subsampled colour differences blur each band into its neighbours. A band
+that is alone at the finest resolution (B04 in SWIR 12-8A-4) loses most of
+its own detail. Those combinations are written as JPEG in RGB, each band
+compressed on its own.
+
+The qualities are the lowest that keep every output band within
+FIDELITY_LEVELS of the exact equalized image on average (README, "Output
+format"; scripts/fidelity.py measures them).
+
+DEFLATE and ZSTD are lossless, for users who analyse the picture: several
+times larger.
+"""
+
+from dataclasses import dataclass
+
+from .errors import SettingError
+
+#: The codecs a user can choose; JPEG is the default.
+COMPRESSIONS = ("JPEG", "DEFLATE", "ZSTD")
+#: JPEG_QUALITY meaning "chosen per combination".
+AUTO_QUALITY = 0
+#: The combination written as JPEG in YCbCr (red, green, blue in order).
+NATURAL_COLOUR = ("B04", "B03", "B02")
+#: JPEG quality in YCbCr (natural colour) and in RGB (any other bands).
+YCBCR_QUALITY = 95
+RGB_QUALITY = 85
+#: The mean error per band (levels, 0-255) the chosen encodings keep to.
+FIDELITY_LEVELS = 4.0
+
+
+@dataclass(frozen=True)
+class Encoding:
+    """The compression of one output: ``compression`` (one of
+    COMPRESSIONS), ``photometric`` ("YCBCR" or "RGB", JPEG only),
+    ``quality`` (1-100, JPEG only)."""
+
+    compression: str = "JPEG"
+    photometric: str = "YCBCR"
+    quality: int = YCBCR_QUALITY
+
+    def creation_options(self):
+        """GDAL GTiff creation options (name -> value) for the pixels."""
+        if self.compression == "JPEG":
+            return {"compress": "JPEG", "photometric": self.photometric,
+                    "jpeg_quality": self.quality}
+        options = {"compress": self.compression, "predictor": 2}
+        if self.compression == "ZSTD":
+            options["zstd_level"] = 9
+        return options
+
+    def describe(self):
+        """A few words for the log and the output's metadata."""
+        if self.compression != "JPEG":
+            return "{} (lossless)".format(self.compression)
+        return "JPEG {} quality {}".format(
+            "YCbCr" if self.photometric == "YCBCR" else "RGB", self.quality)
+
+
+def check_encoding(compression, quality):
+    """Raise SettingError unless ``compression`` and ``quality`` are
+    valid."""
+    if compression not in COMPRESSIONS:
+        raise SettingError(
+            "Unknown compression '{}'. Choose one of: {}.".format(
+                compression, ", ".join(COMPRESSIONS)), setting="compression")
+    if not isinstance(quality, int) or not 0 <= quality <= 100:
+        raise SettingError(
+            "JPEG quality {!r} is out of range. Give 1 (smallest file) to "
+            "100 (best picture), or 0 to let the plugin choose per "
+            "combination of bands.".format(quality), setting="jpeg quality")
+
+
+def choose_encoding(bands, compression="JPEG", quality=AUTO_QUALITY):
+    """The Encoding of an output showing ``bands`` (red, green, blue):
+    YCbCr for natural colour, RGB for any other combination, at the
+    measured quality unless ``quality`` (1-100) is given."""
+    check_encoding(compression, quality)
+    if compression != "JPEG":
+        return Encoding(compression, "RGB", 0)
+    natural = tuple(bands) == NATURAL_COLOUR
+    chosen = YCBCR_QUALITY if natural else RGB_QUALITY
+    return Encoding("JPEG", "YCBCR" if natural else "RGB",
+                    quality or chosen)

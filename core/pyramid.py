@@ -1,0 +1,66 @@
+"""The output's overviews, made from its blocks as they are written.
+
+Each overview halves the one above it: a pixel is the mean of the valid
+pixels among the four it covers (rounded), and valid where any of them is.
+Reducing each block as it goes to the writer costs a fraction of what
+building the overviews from the written file did (reading the whole image
+back and reducing the no-data mask took about 2 s of a full tile), and the
+overviews are made from the exact pixels, before JPEG compression.
+
+A block reduces on its own as long as its origin is a multiple of the
+overview's factor; the writer's blocks start on whole output tiles (512
+pixels), so factors up to MAX_FACTOR are exact.
+"""
+
+import numpy as np
+
+#: Overviews stop once the image fits in this many pixels.
+OVERVIEW_MIN_SIZE = 256
+#: The largest reduction factor: a block's origin is a multiple of it.
+MAX_FACTOR = 512
+
+
+def overview_factors(width, height):
+    """Reduction factors 2, 4, 8 ... until the image fits in
+    OVERVIEW_MIN_SIZE pixels, at most MAX_FACTOR."""
+    factors, factor = [], 2
+    while max(width, height) / factor >= OVERVIEW_MIN_SIZE and \
+            factor <= MAX_FACTOR:
+        factors.append(factor)
+        factor *= 2
+    return factors
+
+
+def halve(rgb, valid):
+    """(rgb, valid) at half the size, rounded up: ``rgb`` uint8 (3, rows,
+    cols), zero where ``valid`` (bool (rows, cols)) is false."""
+    rows, cols = valid.shape
+    if rows % 2 or cols % 2:
+        rgb = np.pad(rgb, ((0, 0), (0, rows % 2), (0, cols % 2)))
+        valid = np.pad(valid, ((0, rows % 2), (0, cols % 2)))
+    total = np.add(rgb[:, 0::2, 0::2], rgb[:, 1::2, 0::2], dtype=np.uint16)
+    total += rgb[:, 0::2, 1::2]
+    total += rgb[:, 1::2, 1::2]
+    count = np.add(valid[0::2, 0::2], valid[1::2, 0::2], dtype=np.uint8)
+    count += valid[0::2, 1::2]
+    count += valid[1::2, 1::2]
+    total += count >> 1                       # round to nearest
+    total //= np.maximum(count, 1)
+    return total.astype(np.uint8), count > 0
+
+
+def block_overviews(top, left, rgb, mask, levels):
+    """Yield ``(level, top, left, rgb, mask)`` for each of ``levels``
+    overviews (factors 2, 4, ...) of a block at (top, left): rgb uint8 (3,
+    rows, cols) and mask uint8 (rows, cols), 255 where there is data."""
+    valid = mask > 0
+    if not valid.all():
+        rgb = rgb * valid                      # no-data pixels count as 0
+    for level in range(levels):
+        factor = 2 << level
+        if top % factor or left % factor:
+            raise ValueError("a block at ({}, {}) does not start on a "
+                             "multiple of {}".format(top, left, factor))
+        rgb, valid = halve(rgb, valid)
+        yield (level, top // factor, left // factor, rgb,
+               valid.astype(np.uint8) * np.uint8(255))

@@ -1,0 +1,61 @@
+"""The ``before`` bench case: the core as it was at BEFORE_REVISION (its
+last version that wrote a plain tiled GeoTIFF, overviews rebuilt from the
+written file), with the band files left unchecked, on the same product in
+the same run as today's default (``core``: checksums verified, Cloud
+Optimized layout, overviews made from the blocks). Their ratio is what
+verification and the COG layout cost together.
+
+The old core is taken from git (``git archive``) into .build/bench/, once.
+"""
+
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+#: The revision whose writer ``before`` times.
+BEFORE_REVISION = "342723e"
+PACKAGE = "sentinel2_equalizer"
+
+
+def applies(case, size):
+    return True
+
+
+def old_core(cache):
+    """The folder holding the package as of BEFORE_REVISION."""
+    folder = os.path.join(cache, "before-" + BEFORE_REVISION)
+    package = os.path.join(folder, PACKAGE)
+    if not os.path.isdir(package):
+        os.makedirs(package)
+        archive = subprocess.run(
+            ["git", "-C", ROOT, "archive", BEFORE_REVISION],
+            check=True, stdout=subprocess.PIPE).stdout
+        subprocess.run(["tar", "-x", "-C", package], input=archive,
+                       check=True)
+    return folder
+
+
+def prepare(cases, cache):
+    if "before" in cases:
+        old_core(cache)
+
+
+def case_before(path, out, cache, bands):
+    """The old core's whole default job, checksums unchecked, in a child
+    process that imports nothing of today's code."""
+    script = ("import sys; sys.path.insert(0, {folder!r}); "
+              "from {package}.core import render; "
+              "render.run(render.Options({path!r}, {out!r}, bands={bands!r}, "
+              "sample_fraction=0.01, verify=False))").format(
+                  folder=old_core(cache), package=PACKAGE, path=path,
+                  out=out, bands=tuple(bands))
+    subprocess.run([sys.executable, "-c", script], check=True)
+
+
+def report(size, row):
+    """Print the default run against the old one."""
+    if "core" in row and "before" in row:
+        print("{:>6} core/before {:5.3f}   (verification and COG layout "
+              "together; below 1 is faster)".format(
+                  size, row["core"][0] / row["before"][0]))
