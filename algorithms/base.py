@@ -61,7 +61,8 @@ class S2EqAlgorithm(QgsProcessingAlgorithm):
     TILE_SIZE = "TILE_SIZE"
     #: The parameter of each setting a core SettingError may name.
     SETTINGS = {"method": METHOD, "colour": COLOUR,
-                "clip limit": CLIP_LIMIT, "tile size": TILE_SIZE}
+                "clip limit": CLIP_LIMIT, "tile size": TILE_SIZE,
+                "compression": "COMPRESSION", "jpeg quality": "JPEG_QUALITY"}
 
     def tr(self, text):
         return QCoreApplication.translate(type(self).__name__, text)

@@ -10,6 +10,7 @@ from qgis.core import (QgsProcessingException, QgsProcessingParameterFile,
 from ..core.errors import EqualizerError
 from .about import plugin_version
 from .base import S2EqAlgorithm
+from .encoding import add_encoding_parameters, encoding_values
 from .compat import FILE_BEHAVIOR, NUMBER_INTEGER
 from .parameters import optional, widget
 from .styling import EqualizedStyle
@@ -115,6 +116,7 @@ class EqualizeAlgorithm(S2EqAlgorithm):
         self.addParameter(widget(optional(zone, advanced=True),
                                  "zone.ZoneWrapper"))
         self.add_verify_parameter()
+        add_encoding_parameters(self)
 
         output = QgsProcessingParameterRasterDestination(
             self.OUTPUT, self.tr("Equalized RGB image"))
@@ -159,7 +161,8 @@ class EqualizeAlgorithm(S2EqAlgorithm):
             curve=self.curve_path(parameters, context),
             verify=self.parameterAsBoolean(parameters, self.VERIFY, context),
             method=method.name, colour=method.colour,
-            clip_limit=method.clip_limit, tile_size=method.tile_size)
+            clip_limit=method.clip_limit, tile_size=method.tile_size,
+                **encoding_values(self, parameters, context))
         try:
             result = render.run(options, report=feedback.setProgress,
                                 is_cancelled=feedback.isCanceled,

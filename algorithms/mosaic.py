@@ -7,6 +7,7 @@ from qgis.core import (QgsProcessingException,
 from ..core.errors import EqualizerError
 from .about import plugin_version
 from .base import S2EqAlgorithm
+from .encoding import add_encoding_parameters, encoding_values
 from .styling import EqualizedStyle
 
 
@@ -68,6 +69,7 @@ class MosaicAlgorithm(S2EqAlgorithm):
         self.add_resolution_parameter()
         self.add_method_parameters()
         self.add_curve_parameter()
+        add_encoding_parameters(self)
         self.parameterDefinition(self.CURVE).setHelp(self.tr(
             "A curve file made by 'Build a shared curve' (s2eq:curve): every "
             "product is mapped through it and nothing is measured, so "
@@ -106,7 +108,8 @@ class MosaicAlgorithm(S2EqAlgorithm):
                 report=feedback.setProgress,
                 is_cancelled=feedback.isCanceled, log=feedback.pushInfo,
                 method=method.name, colour=method.colour,
-                clip_limit=method.clip_limit, tile_size=method.tile_size)
+                clip_limit=method.clip_limit, tile_size=method.tile_size,
+                **encoding_values(self, parameters, context))
         except EqualizerError as exc:
             raise QgsProcessingException(self.error_message(exc))
 

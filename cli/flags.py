@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from ..api import DEFAULT_SAMPLE_PERCENT
 from ..core.bands import BAND_NAMES, COMBINATIONS, DEFAULT_BANDS, RESOLUTIONS
+from ..core.encoding import (AUTO_QUALITY, COMPRESSIONS, RGB_QUALITY,
+                             YCBCR_QUALITY)
 from ..core.modes import (COLOURS, DEFAULT_CLIP_LIMIT, DEFAULT_TILE_SIZE,
                           MAX_CLIP_LIMIT, METHODS)
 
@@ -109,6 +111,16 @@ FLAGS = (
          "for adaptive: the side of its tiles in metres, at least 16 pixels "
          "(curve: the tiles the curve file keeps; default %(default)g)",
          default=DEFAULT_TILE_SIZE, kind=_number, metavar="METRES"),
+    Flag("--compression", "compression", "COMPRESSION", WRITING,
+         "JPEG: small files, each band within 4 levels of the exact picture "
+         "on average; DEFLATE or ZSTD: lossless, several times larger, for "
+         "analysing the picture (default %(default)s)",
+         default=COMPRESSIONS[0], kind=str.upper, choices=COMPRESSIONS),
+    Flag("--jpeg-quality", "jpeg_quality", "JPEG_QUALITY", WRITING,
+         "1 (smallest) to 100 (best); 0 chooses per combination: natural "
+         "colour in YCbCr at {}, other bands in RGB at {} (default "
+         "%(default)s)".format(YCBCR_QUALITY, RGB_QUALITY),
+         default=AUTO_QUALITY, kind=int, metavar="QUALITY"),
     Flag("--verify", "verify", "VERIFY", PER_PRODUCT,
          "check each band file against the checksum the product's "
          "manifest.safe lists for it; --no-verify skips the check (default: "
