@@ -28,7 +28,7 @@ STOPS_WHILE_WRITING = """
 import os, sys, time
 sys.path.insert(0, {plugins!r})
 from sentinel2_equalizer.core import render
-product, output, marker = sys.argv[1:4]
+product, output, marker, scratch = sys.argv[1:5]
 folder = os.path.dirname(output)
 
 def report(percent):
@@ -36,7 +36,8 @@ def report(percent):
         open(marker, "w").close()
         time.sleep(3600)
 
-render.run(render.Options(product, output), report=report)
+render.run(render.Options(product, output, scratch_dir=scratch),
+           report=report)
 """
 #: Longest wait for a child run to reach its write stage, in seconds: a
 #: limit for a hung test, not a measurement.
@@ -48,12 +49,16 @@ def partials(folder):
 
 
 @contextlib.contextmanager
-def stopped_while_writing(product, output, marker):
-    """A child process running the core, stopped while writing
-    ``output``; killed with SIGKILL on leaving."""
+def stopped_while_writing(product, output, marker, scratch=None):
+    """A child process running the core (its scratch files in
+    ``scratch``), stopped while writing ``output``; killed with SIGKILL on
+    leaving."""
+    if scratch is None:
+        scratch = marker.parent / "scratch"
+        scratch.mkdir(exist_ok=True)
     child = subprocess.Popen(
         [sys.executable, "-c", STOPS_WHILE_WRITING.format(plugins=PLUGINS),
-         str(product), str(output), str(marker)],
+         str(product), str(output), str(marker), str(scratch)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + PATIENCE
@@ -72,11 +77,17 @@ def test_a_killed_runs_partial_file_goes_at_the_next_run(l1c, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     output = out / "rgb.tif"
-    with stopped_while_writing(l1c, output, tmp_path / "writing") as child:
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    with stopped_while_writing(l1c, output, tmp_path / "writing",
+                               scratch) as child:
         left = partials(out)
         assert len(left) == 1 and partial_pattern(output).match(left[0])
+        # The spools and the staging file have no name while in use.
+        assert os.listdir(str(scratch)) == []
     assert child.returncode == -signal.SIGKILL
     assert partials(out) == left                      # left behind
+    assert os.listdir(str(scratch)) == []
     render.run(render.Options(str(l1c), str(output)))
     assert os.listdir(str(out)) == ["rgb.tif"]
 
