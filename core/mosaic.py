@@ -51,15 +51,14 @@ from .output import check_output_path
 from .plan import Plan, check_sample, make_plans
 from .progress import Progress
 from .reading import GranuleBand, decode_into
-from .render import (ENCODING_TAG, READ_SHARE, WRITE_SHARE, provenance,
-                     spooled_blocks)
+from .options import ENCODING_TAG
+from .provenance import mosaic_layer_name, provenance
+from .render import READ_SHARE, WRITE_SHARE, spooled_blocks
 from .spool import Spool
 from .warp import WarpedBand
 
 #: The saturated value on the spools' common scale when products differ.
 SATURATED = LEVELS_IN - 1
-#: At most this many tile names in a layer name; more are counted instead.
-NAMED_TILES = 4
 
 
 @dataclass
@@ -142,8 +141,8 @@ def mosaic(product_paths, output, bands=("B04", "B03", "B02"),
     bands = plans[0].bands
     sampled = {band: counts.sampled_pixels
                for band, counts in curve.counts.items()} if measured else {}
-    return MosaicResult(output, layer_name(products, bands), products, grid,
-                        bands, warped, sampled, tables, curve)
+    return MosaicResult(output, mosaic_layer_name(products, bands),
+                        products, grid, bands, warped, sampled, tables, curve)
 
 
 def _measure_and_write(plans, output, curve, sample_fraction, seed,
@@ -322,15 +321,3 @@ class _Rescaled:
 
     def write(self, row, col, block, merge=False):
         self.spool.write(row, col, np.take(self.table, block), merge)
-
-
-def layer_name(products, bands):
-    """A name that says what the mosaic shows: tiles, dates, bands."""
-    tiles = list(dict.fromkeys(t for p in products for t in p.tiles))
-    dates = sorted({p.sensing_date for p in products})
-    return "{} {} {} mosaic".format(
-        "+".join("T" + t for t in tiles) if len(tiles) <= NAMED_TILES
-        else "{} tiles".format(len(tiles)),
-        dates[0] if len(dates) == 1 else "{} to {}".format(dates[0],
-                                                           dates[-1]),
-        "-".join(bands))

@@ -11,26 +11,25 @@ is made of and how a block is mapped; luminance mode and the adaptive
 method also draw a grid measure from the spools between the two stages.
 """
 
-import datetime
 import functools
-import json
-import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 from . import curve as curves
 from .checksums import start_verification
-from .encoding import AUTO_QUALITY, check_encoding, choose_encoding
-from .equalize import DEFAULT_SEED, dn_table, map_planes
+from .encoding import check_encoding
+from .equalize import dn_table, map_planes
 from .gdal_env import BoundedGdalCache
 from .gdal_warnings import DecodeWarnings
 from .geotiff import TILE, write_geotiff
 from .measure import band_counters, measurement
 from .mapping import check_curve, grid_measure
 from .mapping import mapper as method_mapper
-from .modes import DEFAULT_CLIP_LIMIT, DEFAULT_TILE_SIZE, Method
+# Options: what callers pass to run(), by its long-standing name here.
+from .options import ENCODING_TAG, OPTIONS_TAG, Options, options_tag  # noqa
 from .output import check_output_path
 from .plan import check_sample, make_plan
 from .progress import Progress
+from .provenance import layer_name, provenance
 from .reading import prefetched, spool_bands
 from .spool import Spool
 from .strips import STRIP_ROWS, band_strips
@@ -51,77 +50,6 @@ GRID_SHARE = 0.03
 
 
 @dataclass
-class Options:
-    """Everything one run needs, in plain Python values.
-
-    ``sample_fraction``: share (0 < f <= 1) of each band's valid pixels that
-    feed its histogram. ``resolution``: 10, 20 or 60 (m), or None for the
-    finest of the chosen bands. ``utm_zone``: 1-60, or None for the zone
-    holding most granules. ``scratch_dir``: where the band spools go (None:
-    the system's temporary folder). ``curve``: a curve file's path (or a
-    curve.Curve) to map the bands through instead of their own histograms.
-    ``verify``: check each band file read against the checksum the
-    product's manifest.safe lists for it, before the output is committed.
-    ``method``: "equalize", "contrast-limited" or "adaptive";
-    ``colour``: "per band" or "luminance"; ``clip_limit``: above 1, up to
-    contrast.MAX_CLIP_LIMIT (contrast-limited and adaptive);
-    ``tile_size``: the adaptive method's tile side in metres (see
-    modes.Method). ``compression``: "JPEG", "DEFLATE" or "ZSTD";
-    ``jpeg_quality``: 1-100, or 0 for the quality encoding.py chooses for
-    the bands.
-    """
-
-    product: str
-    output: str
-    bands: tuple = ("B04", "B03", "B02")
-    sample_fraction: float = 0.01
-    resolution: int = None
-    utm_zone: int = None
-    seed: int = DEFAULT_SEED
-    scratch_dir: str = None
-    software: str = ""
-    overviews: bool = True
-    curve: object = None
-    verify: bool = True
-    method: str = "equalize"
-    colour: str = "per band"
-    clip_limit: float = DEFAULT_CLIP_LIMIT
-    tile_size: float = DEFAULT_TILE_SIZE
-    compression: str = "JPEG"
-    jpeg_quality: int = AUTO_QUALITY
-
-    def how(self):
-        """The modes.Method of these options."""
-        return Method(self.method, self.colour, self.clip_limit,
-                      self.tile_size)
-
-    def encoding(self, bands):
-        """The encoding.Encoding of an output showing ``bands``."""
-        return choose_encoding(bands, self.compression, self.jpeg_quality)
-
-
-#: The tag that records the options deciding an output's pixels, so that a
-#: later run (s2eq batch resuming) can tell whether the output is current.
-OPTIONS_TAG = "S2EQ_OPTIONS"
-#: The tag that says how the pixels were compressed.
-ENCODING_TAG = "S2EQ_ENCODING"
-#: Options fields left out of it: where files are, who wrote them and the
-#: checks made while reading do not change the picture; the product and the
-#: curve have tags of their own (S2EQ_PRODUCT, S2EQ_CURVE_SHA256).
-NOT_IN_OPTIONS_TAG = ("product", "output", "scratch_dir", "software",
-                      "curve", "verify")
-
-
-def options_tag(options):
-    """The OPTIONS_TAG value of ``options``: JSON of every Options field but
-    NOT_IN_OPTIONS_TAG, keys sorted, so equal options give equal text."""
-    return json.dumps({f.name: getattr(options, f.name)
-                       for f in fields(options)
-                       if f.name not in NOT_IN_OPTIONS_TAG},
-                      sort_keys=True, separators=(",", ":"), default=str)
-
-
-@dataclass
 class Result:
     """What a run produced."""
 
@@ -133,13 +61,6 @@ class Result:
     sampled: dict           # band -> pixels that fed its histogram
     tables: dict            # band -> the uint8 table its DNs went through
     curve: object           # the curve.Curve the tables came from
-
-
-def layer_name(product, granules, bands):
-    """A name that says what the image is: tiles, sensing date, bands."""
-    return "{} {} {} equalized".format(
-        "+".join("T" + t for t in dict.fromkeys(g.tile for g in granules)),
-        product.sensing_date, "-".join(bands))
 
 
 def run(options, report=None, is_cancelled=None, log=None, warn=None):
@@ -322,31 +243,3 @@ def _strip_blocks(strips, height, order, luts, invalid, mapped=None):
             rgb, mask = mapped(block, [planes[i] for i in order])
             yield block, rgb, mask
     return _Sized(blocks(), -(-height // STRIP_ROWS))
-
-
-def provenance(products, bands, resolution, curve, software, description):
-    """The output's metadata: what it was made of and how. ``products``:
-    the products it shows, in the order their pixels were taken (one for a
-    plain run); the per-product tags list theirs in that order, separated
-    by commas."""
-    def each(attribute):
-        return ",".join(getattr(p, attribute) for p in products)
-    tags = {
-        "S2EQ_PRODUCT": each("name"),
-        "S2EQ_BANDS": ",".join(bands),
-        "S2EQ_SAMPLE_PERCENT": "{:g}".format(curve.sample_fraction * 100.0),
-        "S2EQ_SEED": str(curve.seed),
-        "S2EQ_PROCESSING_BASELINE": each("baseline"),
-        "S2EQ_PRODUCT_LEVEL": products[0].level,
-        "S2EQ_SENSING_TIME": each("sensing"),
-        "S2EQ_RESOLUTION": str(resolution),
-        "S2EQ_SOFTWARE": software,
-        "TIFFTAG_SOFTWARE": software or "Sentinel-2 Equalizer",
-        "TIFFTAG_DATETIME": datetime.datetime.now().strftime(
-            "%Y:%m:%d %H:%M:%S"),
-        "TIFFTAG_IMAGEDESCRIPTION": description,
-    }
-    if curve.source:
-        tags["S2EQ_CURVE"] = os.path.basename(curve.source)
-        tags["S2EQ_CURVE_SHA256"] = curve.digest
-    return tags

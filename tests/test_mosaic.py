@@ -331,8 +331,10 @@ def test_help_and_parameters_match_equalize():
     names = [p.name() for p in mosaic_alg.parameterDefinitions()]
     assert names == ["INPUTS", "COMBINATION", "RED", "GREEN", "BLUE",
                      "SAMPLE_PERCENT", "RESOLUTION", "METHOD", "COLOUR",
-                     "CLIP_LIMIT", "TILE_SIZE", "CURVE", "OUTPUT"]
-    for name in ("COMBINATION", "RED", "RESOLUTION", "METHOD", "COLOUR"):
+                     "CLIP_LIMIT", "TILE_SIZE", "CURVE", "COMPRESSION",
+                     "JPEG_QUALITY", "OUTPUT"]
+    for name in ("COMBINATION", "RED", "RESOLUTION", "METHOD", "COLOUR",
+                 "COMPRESSION"):
         assert mosaic_alg.parameterDefinition(name).options() == \
             equalize_alg.parameterDefinition(name).options()
     for parameter in mosaic_alg.parameterDefinitions():
