@@ -82,8 +82,14 @@ class S2EqAlgorithm(QgsProcessingAlgorithm):
     def svgIconPath(self):  # noqa: N802 (QGIS API)
         return ICON_PATH
 
+    #: The section of the help page on this algorithm ("" for the top).
+    HELP_SECTION = ""
+
     def helpUrl(self):  # noqa: N802 (QGIS API)
-        return QUrl.fromLocalFile(HELP_PAGE).toString()
+        url = QUrl.fromLocalFile(HELP_PAGE)
+        if self.HELP_SECTION:
+            url.setFragment(self.HELP_SECTION)
+        return url.toString()
 
     def canExecute(self):  # noqa: N802 (QGIS API)
         missing = load_core("render")[1]

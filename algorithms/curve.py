@@ -11,6 +11,8 @@ from .base import S2EqAlgorithm
 
 
 class CurveAlgorithm(S2EqAlgorithm):
+
+    HELP_SECTION = "curve"
     OUTPUT = "OUTPUT"
     REPORT = "REPORT"
 

@@ -12,6 +12,8 @@ from .styling import EqualizedStyle
 
 
 class MosaicAlgorithm(S2EqAlgorithm):
+
+    HELP_SECTION = "mosaic"
     OUTPUT = "OUTPUT"
 
     def name(self):

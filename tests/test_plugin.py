@@ -30,6 +30,13 @@ def test_help_icon_group_and_parameter_help():
         assert topic in help_text
     page = QUrl(alg.helpUrl()).toLocalFile()
     assert os.path.isfile(page) and page.endswith(".html")
+    with open(page, encoding="utf-8") as html:
+        text = html.read()
+    for other in ("s2eq:curve", "s2eq:mosaic"):      # their own sections
+        url = QUrl(QgsApplication.processingRegistry().algorithmById(
+            other).helpUrl())
+        assert url.toLocalFile() == page
+        assert 'id="{}"'.format(url.fragment()) in text
     for parameter in alg.parameterDefinitions():
         assert len(parameter.help()) > 20, parameter.name()
     provider = alg.provider()
