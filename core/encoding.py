@@ -29,8 +29,12 @@ COMPRESSIONS = ("JPEG", "DEFLATE", "ZSTD")
 AUTO_QUALITY = 0
 #: The combination written as JPEG in YCbCr (red, green, blue in order).
 NATURAL_COLOUR = ("B04", "B03", "B02")
-#: JPEG quality in YCbCr (natural colour) and in RGB (any other bands).
-YCBCR_QUALITY = 95
+#: JPEG quality in YCbCr (natural colour) and in RGB (any other bands):
+#: the lowest keeping the worst band about 0.5 level under FIDELITY_LEVELS
+#: on a real 1098-pixel product (RGB 85: 3.5; YCbCr 95 gave 3.9, 97 about
+#: 3.5). The test product of scripts/fidelity.py is easier: about 0.6 of
+#: a real product's errors.
+YCBCR_QUALITY = 97
 RGB_QUALITY = 85
 #: The mean error per band (levels, 0-255) the chosen encodings keep to.
 FIDELITY_LEVELS = 4.0
