@@ -170,23 +170,31 @@ def product_name(product):
     return open_product(product).name
 
 
+def output_tags(output):
+    """The metadata of the GeoTIFF at ``output``, or None where there is
+    no readable file (outputs appear only once complete)."""
+    import rasterio
+    from rasterio.errors import RasterioError
+    if not os.path.isfile(output):
+        return None
+    try:
+        with rasterio.open(output) as image:
+            return image.tags()
+    except RasterioError:
+        return None
+
+
 def is_current(product, output, **arguments):
     """Whether ``output`` already holds what equalize(product, output,
     **arguments) would write: a complete GeoTIFF (outputs appear only
     once complete) whose tags name the same product, the same run options
     and the same curve file content. A missing or unreadable output is not
     current."""
-    import rasterio
-    from rasterio.errors import RasterioError
     from .core import curve as curves
     from .core import render
     options = run_options(product, output, **arguments)
-    if not os.path.isfile(output):
-        return False
-    try:
-        with rasterio.open(output) as image:
-            tags = image.tags()
-    except RasterioError:
+    tags = output_tags(output)
+    if tags is None:
         return False
     curve = options.curve
     if isinstance(curve, str):

@@ -22,6 +22,7 @@ from ..core.modes import (ADAPTIVE, COLOURS, DEFAULT_CLIP_LIMIT,
 from .about import HELP_PAGE, ICON_PATH, icon
 from .compat import FILE_BEHAVIOR, NUMBER_DOUBLE, SOURCE_FILE
 from .parameters import optional, widget
+from .styling import EqualizedStyle
 
 CUSTOM = "Custom bands"  # no comma: Processing splits enum strings on commas
 FINEST = "finest"
@@ -324,6 +325,14 @@ class S2EqAlgorithm(QgsProcessingAlgorithm):
         except SettingError as exc:
             return False, self.setting_message(exc)
         return True, ""
+
+    def load_as_equalized(self, context, output, name):
+        """Have QGIS load ``output``, where it is to load it at all, as a
+        layer called ``name``, drawn as the equalized picture it is."""
+        if context.willLoadLayerOnCompletion(output):
+            details = context.layerToLoadOnCompletionDetails(output)
+            details.name = name
+            details.setPostProcessor(EqualizedStyle.create())
 
     def error_message(self, exc):
         """The message of a core error, for a QgsProcessingException."""

@@ -5,8 +5,8 @@ defaults are what the core chooses per combination of bands)."""
 from qgis.core import QgsProcessingParameterEnum, QgsProcessingParameterNumber
 from qgis.PyQt.QtCore import QCoreApplication
 
-from ..core.encoding import AUTO_QUALITY, COMPRESSIONS, RGB_QUALITY, \
-    YCBCR_QUALITY
+from ..core.encoding import (AUTO_QUALITY, COARSE_QUALITY, COMPRESSIONS,
+                             RGB_QUALITY, YCBCR_QUALITY)
 from .compat import NUMBER_INTEGER
 from .parameters import optional
 
@@ -34,12 +34,14 @@ def add_encoding_parameters(algorithm):
         type=NUMBER_INTEGER, defaultValue=AUTO_QUALITY, minValue=0,
         maxValue=100)
     quality.setHelp(_tr(
-        "0 lets the plugin choose per combination of bands: natural colour "
-        "(B04/B03/B02) as JPEG in YCbCr at quality {}, any other "
-        "combination as JPEG in RGB at quality {}, each band compressed on "
-        "its own so that none blurs into its neighbours. 1 gives the "
-        "smallest file, 100 the best picture.").format(YCBCR_QUALITY,
-                                                       RGB_QUALITY))
+        "0 lets the plugin choose per combination of bands and pixel size: "
+        "at 10 m, natural colour (B04/B03/B02) as JPEG in YCbCr at quality "
+        "{}, any other combination as JPEG in RGB at quality {}, each band "
+        "compressed on its own so that none blurs into its neighbours; at "
+        "20 m and 60 m, JPEG in RGB at quality {} and {}. 1 gives the "
+        "smallest file, 100 the best picture.").format(
+            YCBCR_QUALITY, RGB_QUALITY, COARSE_QUALITY[20],
+            COARSE_QUALITY[60]))
     algorithm.addParameter(optional(quality, advanced=True))
 
 

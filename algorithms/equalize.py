@@ -13,7 +13,6 @@ from .base import S2EqAlgorithm
 from .encoding import add_encoding_parameters, encoding_values
 from .compat import FILE_BEHAVIOR, NUMBER_INTEGER
 from .parameters import optional, widget
-from .styling import EqualizedStyle
 
 
 class EqualizeAlgorithm(S2EqAlgorithm):
@@ -171,8 +170,5 @@ class EqualizeAlgorithm(S2EqAlgorithm):
         except EqualizerError as exc:
             raise QgsProcessingException(self.error_message(exc))
 
-        if context.willLoadLayerOnCompletion(output):
-            details = context.layerToLoadOnCompletionDetails(output)
-            details.name = result.layer_name
-            details.setPostProcessor(EqualizedStyle.create())
+        self.load_as_equalized(context, output, result.layer_name)
         return {self.OUTPUT: output}

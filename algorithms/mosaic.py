@@ -8,7 +8,6 @@ from ..core.errors import EqualizerError
 from .about import plugin_version
 from .base import S2EqAlgorithm
 from .encoding import add_encoding_parameters, encoding_values
-from .styling import EqualizedStyle
 
 
 class MosaicAlgorithm(S2EqAlgorithm):
@@ -115,8 +114,5 @@ class MosaicAlgorithm(S2EqAlgorithm):
         except EqualizerError as exc:
             raise QgsProcessingException(self.error_message(exc))
 
-        if context.willLoadLayerOnCompletion(output):
-            details = context.layerToLoadOnCompletionDetails(output)
-            details.name = result.layer_name
-            details.setPostProcessor(EqualizedStyle.create())
+        self.load_as_equalized(context, output, result.layer_name)
         return {self.OUTPUT: output}

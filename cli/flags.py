@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from ..api import DEFAULT_SAMPLE_PERCENT
 from ..core.bands import BAND_NAMES, COMBINATIONS, DEFAULT_BANDS, RESOLUTIONS
-from ..core.encoding import (AUTO_QUALITY, COMPRESSIONS, RGB_QUALITY,
-                             YCBCR_QUALITY)
+from ..core.encoding import (AUTO_QUALITY, COARSE_QUALITY, COMPRESSIONS,
+                             RGB_QUALITY, YCBCR_QUALITY)
 from ..core.modes import (COLOURS, DEFAULT_CLIP_LIMIT, DEFAULT_TILE_SIZE,
                           MAX_CLIP_LIMIT, METHODS)
 
@@ -117,9 +117,11 @@ FLAGS = (
          "analysing the picture (default %(default)s)",
          default=COMPRESSIONS[0], kind=str.upper, choices=COMPRESSIONS),
     Flag("--jpeg-quality", "jpeg_quality", "JPEG_QUALITY", WRITING,
-         "1 (smallest) to 100 (best); 0 chooses per combination: natural "
-         "colour in YCbCr at {}, other bands in RGB at {} (default "
-         "%(default)s)".format(YCBCR_QUALITY, RGB_QUALITY),
+         "1 (smallest) to 100 (best); 0 chooses per combination and pixel "
+         "size: at 10 m natural colour in YCbCr at {}, other bands in RGB "
+         "at {}; at 20 and 60 m RGB at {} and {} (default "
+         "%(default)s)".format(YCBCR_QUALITY, RGB_QUALITY,
+                               COARSE_QUALITY[20], COARSE_QUALITY[60]),
          default=AUTO_QUALITY, kind=int, metavar="QUALITY"),
     Flag("--verify", "verify", "VERIFY", PER_PRODUCT,
          "check each band file against the checksum the product's "

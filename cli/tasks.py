@@ -162,16 +162,11 @@ def _mosaic_is_current(output, names, arguments, curve):
     """Whether ``output`` is a mosaic of the products ``names``, in that
     order, of the same bands and pixel size, through the same curve file
     (which fixes the sample), with the same method tags."""
-    import rasterio
-    from rasterio.errors import RasterioError
     from ..core import curve as curves
+    from ..core.encoding import choose_encoding
     from ..core.modes import Method
-    if not os.path.isfile(output):
-        return False
-    try:
-        with rasterio.open(output) as image:
-            tags = image.tags()
-    except RasterioError:
+    tags = api.output_tags(output)
+    if tags is None:
         return False
     bands = api.choose_bands(arguments.get("bands"),
                              arguments.get("combination"))
@@ -184,6 +179,10 @@ def _mosaic_is_current(output, names, arguments, curve):
         "S2EQ_METHOD", "S2EQ_COLOUR", "S2EQ_CLIP_LIMIT", "S2EQ_TILE_SIZE"))
             and tags.get("S2EQ_PRODUCT") == ",".join(names)
             and tags.get("S2EQ_BANDS") == ",".join(bands)
+            and tags.get("S2EQ_ENCODING") == choose_encoding(
+                bands, arguments.get("compression", "JPEG"),
+                arguments.get("jpeg_quality", 0),
+                int(tags.get("S2EQ_RESOLUTION", 10))).describe()
             and tags.get("S2EQ_CURVE_SHA256") == curves.load(curve).digest
             and (resolution in (None, "finest")
                  or tags.get("S2EQ_RESOLUTION") == str(resolution)))

@@ -1,5 +1,6 @@
 """How the output's pixels are compressed: the codec, and for JPEG its
-colour space and quality, chosen per combination of bands.
+colour space and quality, chosen per combination of bands and pixel
+size.
 
 JPEG in YCbCr keeps full detail in luminance and halves the resolution of
 the two colour-difference channels. That suits natural colour, where the
@@ -29,13 +30,21 @@ COMPRESSIONS = ("JPEG", "DEFLATE", "ZSTD")
 AUTO_QUALITY = 0
 #: The combination written as JPEG in YCbCr (red, green, blue in order).
 NATURAL_COLOUR = ("B04", "B03", "B02")
-#: JPEG quality in YCbCr (natural colour) and in RGB (any other bands):
-#: the lowest keeping the worst band about 0.5 level under FIDELITY_LEVELS
-#: on a real 1098-pixel product (RGB 85: 3.5; YCbCr 95 gave 3.9, 97 about
-#: 3.5). The test product of scripts/fidelity.py is easier: about 0.6 of
-#: a real product's errors.
+#: JPEG quality in YCbCr (natural colour) and in RGB (any other bands) on
+#: the 10 m grid: the lowest keeping the worst band about 0.5 level under
+#: FIDELITY_LEVELS on a real 1098-pixel product (RGB 85: 3.5; YCbCr 95
+#: gave 3.9, 97 about 3.5). The test product of scripts/fidelity.py is
+#: easier: about 0.6 of a real product's errors.
 YCBCR_QUALITY = 97
 RGB_QUALITY = 85
+#: Coarser pixels each carry more of the scene's detail, so JPEG strays
+#: further at the same quality: on the test product, natural colour's
+#: worst band is 2.6 levels at 10 m (YCbCr 97), 2.8 at 20 m and 4.8 at
+#: 60 m; RGB 85 gives 2.0-2.3 at 10 m, 2.7-2.9 at 20 m, 4.3 at 60 m. From
+#: 20 m on, every combination is written in RGB at the quality that keeps
+#: the worst band near 10 m's figures (RGB 90 at 20 m: 2.1-2.3; RGB 95 at
+#: 60 m: 1.5). Output pixel size (m) -> quality; the sizes are small.
+COARSE_QUALITY = {20: 90, 60: 95}
 #: The mean error per band (levels, 0-255) the chosen encodings keep to.
 FIDELITY_LEVELS = 4.0
 
@@ -82,14 +91,20 @@ def check_encoding(compression, quality):
             "combination of bands.".format(quality), setting="jpeg quality")
 
 
-def choose_encoding(bands, compression="JPEG", quality=AUTO_QUALITY):
-    """The Encoding of an output showing ``bands`` (red, green, blue):
-    YCbCr for natural colour, RGB for any other combination, at the
-    measured quality unless ``quality`` (1-100) is given."""
+def choose_encoding(bands, compression="JPEG", quality=AUTO_QUALITY,
+                    resolution=10):
+    """The Encoding of an output showing ``bands`` (red, green, blue) in
+    pixels of ``resolution`` metres: on the 10 m grid YCbCr for natural
+    colour and RGB for any other combination, RGB for everything coarser
+    (COARSE_QUALITY), at the measured quality unless ``quality`` (1-100)
+    is given."""
     check_encoding(compression, quality)
     if compression != "JPEG":
         return Encoding(compression, "RGB", 0)
-    natural = tuple(bands) == NATURAL_COLOUR
-    chosen = YCBCR_QUALITY if natural else RGB_QUALITY
-    return Encoding("JPEG", "YCBCR" if natural else "RGB",
-                    quality or chosen)
+    coarse = [q for size, q in sorted(COARSE_QUALITY.items())
+              if resolution >= size]
+    if coarse:
+        return Encoding("JPEG", "RGB", quality or coarse[-1])
+    if tuple(bands) == NATURAL_COLOUR:
+        return Encoding("JPEG", "YCBCR", quality or YCBCR_QUALITY)
+    return Encoding("JPEG", "RGB", quality or RGB_QUALITY)

@@ -133,7 +133,8 @@ def mosaic(product_paths, output, bands=("B04", "B03", "B02"),
         if curve is not None:
             check_curve(how, curve, _on_spools(plans))
         measured = curve is None
-        encoding = choose_encoding(plans[0].bands, compression, jpeg_quality)
+        encoding = choose_encoding(plans[0].bands, compression, jpeg_quality,
+                                   grid.resolution)
         curve, tables = _measure_and_write(
             plans, output, curve, sample_fraction, seed, scratch_dir,
             software, progress, how, encoding)
@@ -198,7 +199,8 @@ def _measure_and_write(plans, output, curve, sample_fraction, seed,
                                                   "/".join(bands),
                                                   how.describe()))
         tags.update(how.tags())
-        encoding = encoding or choose_encoding(bands)
+        encoding = encoding or choose_encoding(bands,
+                                               resolution=grid.resolution)
         tags[ENCODING_TAG] = encoding.describe()
         write_geotiff(
             output, grid, blocks, tags,

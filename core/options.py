@@ -55,9 +55,11 @@ class Options:
         return Method(self.method, self.colour, self.clip_limit,
                       self.tile_size)
 
-    def encoding(self, bands):
-        """The encoding.Encoding of an output showing ``bands``."""
-        return choose_encoding(bands, self.compression, self.jpeg_quality)
+    def encoding(self, bands, resolution):
+        """The encoding.Encoding of an output showing ``bands`` in pixels
+        of ``resolution`` metres."""
+        return choose_encoding(bands, self.compression, self.jpeg_quality,
+                               resolution)
 
 
 #: The tag that records the options deciding an output's pixels, so that a

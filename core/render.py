@@ -177,7 +177,7 @@ def _write(plan, options, curve, blocks, progress, advance=None):
                       options.software, "{} bands {} {}".format(
                           product.name, "/".join(bands), how.describe()))
     tags.update(how.tags())
-    encoding = options.encoding(bands)
+    encoding = options.encoding(bands, plan.grid.resolution)
     tags[ENCODING_TAG] = encoding.describe()
     tags[OPTIONS_TAG] = options_tag(options)
     write_geotiff(options.output, plan.grid, blocks, tags,

@@ -3,6 +3,7 @@ combination of bands and per encoding: the measurement behind the
 qualities and the colour-space rule of core/encoding.py.
 
   /usr/bin/python3 scripts/fidelity.py [--size N] [--folder DIR]
+      [--resolution 10|20|60]
 
 Makes (once, cached under .build/fidelity/) a realistic L1C product with
 the test suite's generator: fields, forest, water, clouds with saturated
@@ -261,16 +262,26 @@ def reencode(exact_path, path, encoding):
               GDAL_WRITE_OPTIONS)
 
 
-def measure(source, name, bands, folder):
+def measure(source, name, bands, folder, resolution=None):
     """Rows (encoding text, errors, detail check, size in bytes) of one
     trio, and the row of the core's default encoding run through the
-    core."""
+    core; ``resolution``: the output's pixel size (None: the finest of the
+    bands; the detail check only there)."""
     from sentinel2_equalizer.core import render
     from sentinel2_equalizer.core.encoding import Encoding
-    stem = os.path.join(folder, name.replace(" ", "_"))
+    stem = os.path.join(folder, "{}-{}".format(name.replace(" ", "_"),
+                                               resolution or "finest"))
     exact_path = stem + "-exact.tif"
-    render.run(render.Options(str(source), exact_path, bands=bands,
-                              compression="DEFLATE"))
+    grid = render.run(render.Options(
+        str(source), exact_path, bands=bands, compression="DEFLATE",
+        resolution=resolution)).grid
+
+    def detail_here(picture, exact, valid):
+        from sentinel2_equalizer.core.bands import NATIVE_RESOLUTION
+        if grid.resolution > min(NATIVE_RESOLUTION[b] for b in bands):
+            return None
+        return detail(picture, exact, valid, bands)
+
     exact, valid = read(exact_path)
     rows = []
     for photometric in PHOTOMETRICS:
@@ -282,12 +293,13 @@ def measure(source, name, bands, folder):
             assert np.array_equal(mask, valid), path
             rows.append((encoding.describe(),
                          mean_errors(picture, exact, valid),
-                         detail(picture, exact, valid, bands),
+                         detail_here(picture, exact, valid),
                          os.path.getsize(path)))
     default_path = stem + "-default.tif"
-    options = render.Options(str(source), default_path, bands=bands)
+    options = render.Options(str(source), default_path, bands=bands,
+                             resolution=resolution)
     render.run(options)
-    default = options.encoding(bands)
+    default = options.encoding(bands, grid.resolution)
     picture, _ = read(default_path)
     again = "{}-{}{}.tif".format(stem, default.photometric.lower(),
                                  default.quality)
@@ -298,7 +310,7 @@ def measure(source, name, bands, folder):
                              "re-encoding".format(name, default.describe()))
     chosen = ("rule: " + default.describe(),
               mean_errors(picture, exact, valid),
-              detail(picture, exact, valid, bands),
+              detail_here(picture, exact, valid),
               os.path.getsize(default_path))
     return rows, chosen, os.path.getsize(exact_path)
 
@@ -362,6 +374,9 @@ def line(text, errors, check, size):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", type=int, default=SIZE)
+    parser.add_argument("--resolution", type=int, choices=(10, 20, 60),
+                        help="the output's pixel size (default: the finest "
+                        "of each trio's bands)")
     parser.add_argument("--folder",
                         default=os.path.join(ROOT, ".build", "fidelity"))
     args = parser.parse_args(argv)
@@ -378,7 +393,8 @@ def main(argv=None):
           "/ against the closest other band.")
     verdicts = []
     for name, bands in trios():
-        rows, rule, exact_size = measure(source, name, bands, work)
+        rows, rule, exact_size = measure(source, name, bands, work,
+                                         args.resolution)
         print("\n{} {} (lossless DEFLATE: {:.0f} KiB)".format(
             name, "/".join(bands), exact_size / 1024.0))
         for row in rows + [rule]:
@@ -405,6 +421,9 @@ def main(argv=None):
                   text[1], rule[0], rule[3] / 1024.0, max(rule[1]),
                   "meets the bar, {:.1f} to spare".format(spare) if ok
                   else "FAILS"))
+    if args.resolution:
+        print("\n{:.0f} s".format(time.time() - start))
+        return
     constant = os.path.join(args.folder, "constant-{}".format(args.size))
     os.makedirs(constant, exist_ok=True)
     constant_rows(constant_product(constant, source), constant)
