@@ -10,7 +10,7 @@ inside one) passes it to the "rasterio._env" logger.
 
 The bands decode in worker threads, and several runs may share the process
 (QGIS runs algorithms side by side), so a run marks its threads with a
-context variable: reading.prefetched and strips.ahead hand their caller's
+context variable: reading.prefetched and ahead.ahead hand their caller's
 context on to their workers. One handler, attached while any run listens
 (counted, as gdal_env counts the logger level), gives each message to the
 run of the thread that logged it.
