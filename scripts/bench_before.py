@@ -53,9 +53,11 @@ def case_before(path, out, cache, bands):
     subprocess.run([sys.executable, "-c", script], check=True)
 
 
-def report(size, row):
-    """Print the default run against the old one."""
+def report(size, row, fastest):
+    """Print the default run against the old one (medians, and each
+    case's fastest run)."""
     if "core" in row and "before" in row:
-        print("{:>6} core/before {:5.3f}   (verification and COG layout "
-              "together; below 1 is faster)".format(
-                  size, row["core"][0] / row["before"][0]))
+        print("{:>6} core/before {:5.3f}   (fastest runs: {:5.3f}; "
+              "verification and COG layout together; below 1 is "
+              "faster)".format(size, row["core"][0] / row["before"][0],
+                               fastest["core"] / fastest["before"]))

@@ -142,19 +142,26 @@ def case_skimage(path, out):
                                 nbins=256)
 
 
-def report(size, row, output):
+def report(size, row, output, fastest=None):
     """Print the modes' figures of ``row`` (case -> (wall s, peak MiB));
-    ``output(case)`` is where a case wrote."""
+    ``output(case)`` is where a case wrote; ``fastest``: case -> its
+    fastest run (s), for the ratios of the fastest runs as well."""
+    fastest = fastest or {}
     for case in ("qlum", "qcl", "qad", "qadlum", "otb", "skimage"):
         if case not in row:
             continue
         wall, peak = row[case]
         against = []
-        if "decode" in row:
-            against.append("{:5.3f} x decode".format(wall / row["decode"][0]))
-        if "qgis" in row and case.startswith("q"):
-            against.append("{:5.3f} x the default run".format(
-                wall / row["qgis"][0]))
+        for other, text in (("decode", "decode"),
+                            ("qgis", "the default run")):
+            if other not in row or (other == "qgis"
+                                    and not case.startswith("q")):
+                continue
+            against.append("{:5.3f} x {}{}".format(
+                wall / row[other][0], text,
+                " (fastest runs: {:5.3f})".format(
+                    fastest[case] / fastest[other])
+                if case in fastest and other in fastest else ""))
         skipped = output(case) + ".skipped"
         if case == "skimage" and os.path.exists(skipped):
             with open(skipped) as note:
