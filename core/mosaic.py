@@ -32,14 +32,11 @@ with a curve file of the same products differ by their samples).
 """
 
 from dataclasses import dataclass
-from types import SimpleNamespace
-
-import numpy as np
 
 from . import curve as curves
-from .equalize import DEFAULT_SEED, LEVELS_IN, rescaled_dns
-from .gdal_env import BoundedGdalCache
 from .encoding import AUTO_QUALITY, check_encoding, choose_encoding
+from .equalize import DEFAULT_SEED
+from .gdal_env import BoundedGdalCache
 from .geotiff import write_geotiff
 from .grid import mosaic_grid
 from .mapping import check_curve, grid_measure
@@ -47,19 +44,16 @@ from .mapping import mapper as method_mapper
 from .measure import (add_grid_measure, band_counters, check_counted,
                       measurement)
 from .modes import DEFAULT_CLIP_LIMIT, DEFAULT_TILE_SIZE, Method
+from .mosaic_scale import Rescaled, on_spools, spool_scale
+from .options import ENCODING_TAG
 from .output import check_output_path
 from .plan import Plan, check_sample, make_plans
 from .progress import Progress
-from .reading import GranuleBand, decode_into
-from .options import ENCODING_TAG
 from .provenance import mosaic_layer_name, provenance
+from .reading import GranuleBand, decode_into
 from .render import READ_SHARE, WRITE_SHARE, spooled_blocks
 from .spool import Spool
 from .warp import WarpedBand
-
-#: The saturated value on the spools' common scale when products differ.
-SATURATED = LEVELS_IN - 1
-
 
 @dataclass
 class MosaicResult:
@@ -131,7 +125,7 @@ def mosaic(product_paths, output, bands=("B04", "B03", "B02"),
                  for p in plans]
         how.check(grid)
         if curve is not None:
-            check_curve(how, curve, _on_spools(plans))
+            check_curve(how, curve, on_spools(plans))
         measured = curve is None
         encoding = choose_encoding(plans[0].bands, compression, jpeg_quality,
                                    grid.resolution)
@@ -154,7 +148,7 @@ def _measure_and_write(plans, output, curve, sample_fraction, seed,
     band -> table the spools went through."""
     grid = plans[0].grid
     unique = plans[0].unique_bands
-    scales = [_spool_scale(plans, band) for band in unique]
+    scales = [spool_scale(plans, band) for band in unique]
     spools = []
     try:
         spools = [Spool(grid.width, grid.height, scratch_dir)
@@ -181,7 +175,7 @@ def _measure_and_write(plans, output, curve, sample_fraction, seed,
                                        strict=False))
                 for target in own:
                     target.counter = None
-        shown = _on_spools(plans, scales)
+        shown = on_spools(plans, scales)
         if summed:
             sample = grid_measure(how, shown, sample_fraction, seed)
             if sample:
@@ -253,7 +247,7 @@ def _targets(plan, spools, scales):
     product, grid = plan.product, plan.grid
     targets = []
     for index, band in enumerate(plan.unique_bands):
-        spool = _Rescaled.of(spools[index], product, plan.offset(band),
+        spool = Rescaled.of(spools[index], product, plan.offset(band),
                              *scales[index])
         for granule in product.granules:
             if _on_grid(granule, grid):
@@ -272,54 +266,3 @@ def _on_grid(granule, grid):
     col = (ulx - grid.ulx) / grid.resolution
     row = (grid.uly - uly) / grid.resolution
     return abs(col - round(col)) < 1e-6 and abs(row - round(row)) < 1e-6
-
-
-def _on_spools(plans, scales=None):
-    """What the method's mapping and grid measure read of a plan, for the
-    mosaic's spools: the mosaic grid, the bands, and the scale their
-    values are on (_spool_scale): each band's offset, no-data 0, and the
-    saturated value (one for all bands: the products' or SATURATED, both
-    65535)."""
-    unique = plans[0].unique_bands
-    scales = scales or [_spool_scale(plans, band) for band in unique]
-    offsets = dict(zip(unique, (offset for offset, _ in scales)))
-    return SimpleNamespace(
-        grid=plans[0].grid, bands=plans[0].bands, unique_bands=unique,
-        product=SimpleNamespace(nodata=0, saturated=scales[0][1]),
-        offset=offsets.get)
-
-
-def _spool_scale(plans, band):
-    """(offset, saturated DN) of the values spooled for ``band``: the
-    products' own DNs where they all share one offset, no-data value 0 and
-    saturated value, else the reflectance scale (offset 0) with SATURATED.
-    No-data is 0 on either."""
-    kinds = {(plan.offset(band), plan.product.nodata, plan.product.saturated)
-             for plan in plans}
-    if len(kinds) == 1:
-        offset, nodata, saturated = kinds.pop()
-        if nodata == 0:
-            return offset, saturated
-    return 0, SATURATED
-
-
-class _Rescaled:
-    """A spool that stores one product's DNs on the spools' scale (see
-    _spool_scale)."""
-
-    def __init__(self, spool, table):
-        self.spool, self.table = spool, table
-        self.width, self.height = spool.width, spool.height
-
-    @classmethod
-    def of(cls, spool, product, offset, scale_offset, scale_saturated):
-        """``spool`` itself where the product's DNs are on its scale
-        already, else a _Rescaled moving them there."""
-        if (offset, product.nodata, product.saturated) == (
-                scale_offset, 0, scale_saturated):
-            return spool
-        return cls(spool, rescaled_dns(offset - scale_offset, product.nodata,
-                                       product.saturated, scale_saturated))
-
-    def write(self, row, col, block, merge=False):
-        self.spool.write(row, col, np.take(self.table, block), merge)
