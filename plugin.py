@@ -4,6 +4,8 @@ qgis_process calls initProcessing() and never initGui(), so the provider is
 registered there; the desktop calls both.
 """
 
+import sys
+
 from qgis.core import QgsApplication
 
 from .algorithms.provider import EqualizerProvider
@@ -26,3 +28,8 @@ class Sentinel2EqualizerPlugin:
         if self.provider is not None:
             QgsApplication.processingRegistry().removeProvider(self.provider)
             self.provider = None
+        # A cancelled run may still be closing a file in the background;
+        # QGIS shuts GDAL down once its plugins are unloaded.
+        native = sys.modules.get(__package__ + ".core.native")
+        if native is not None:
+            native.wait_for_detached()

@@ -14,6 +14,7 @@ file it was writing).
 
 import os
 import threading
+import time
 
 from .errors import Cancelled
 
@@ -32,7 +33,10 @@ class NativeCall(threading.Thread):
     ``work`` once the caller has cancelled."""
 
     def __init__(self, work, name, abandoned=None):
-        super().__init__(name=name, daemon=True)
+        # Not a daemon: Python waits for it before it exits, where a daemon
+        # thread still inside GDAL as the interpreter is torn down would
+        # crash the process.
+        super().__init__(name=name, daemon=False)
         self.work = work
         self.abandoned = abandoned
         self.stop = threading.Event()
@@ -74,12 +78,28 @@ def run_polled(work, name, cancelled=None, report=None, abandoned=None):
         raise error
 
 
+#: The detached calls started and not yet seen to end.
+_DETACHED = set()
+
+
 def run_detached(work, name, abandoned=None):
     """Run ``work`` as a NativeCall the caller does not wait for, then
     ``abandoned()``."""
     call = NativeCall(work, name, abandoned)
     call.stop.set()
+    _DETACHED.add(call)
     call.start()
+
+
+def wait_for_detached(timeout=10.0):
+    """Wait (up to ``timeout`` seconds in all) for the detached calls to
+    end: before GDAL itself is shut down (QGIS quitting, the plugin
+    unloaded), none may still be inside it."""
+    deadline = time.monotonic() + timeout
+    for call in list(_DETACHED):
+        call.join(max(0.0, deadline - time.monotonic()))
+        if not call.is_alive():
+            _DETACHED.discard(call)
 
 
 def remove_quietly(path):

@@ -214,3 +214,23 @@ def test_a_cancelled_copy_returns_at_once_and_tidies_up(tmp_path,
         if thread.name == "s2eq-cog":
             thread.join(10)
     assert os.listdir(tmp_path) == []
+
+
+def test_a_cancelled_write_closes_its_staging_file_in_the_background(
+        tmp_path):
+    """Cancel ends the run at once; the staging file (no name in the
+    scratch folder) is closed by a thread the plugin waits for before
+    QGIS shuts GDAL down."""
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    written = []
+    progress = Progress(is_cancelled=lambda: bool(written))
+    with pytest.raises(Cancelled):
+        geotiff.write_geotiff(str(tmp_path / "rgb.tif"), GRID, blocks(),
+                              TAGS, DESCRIPTIONS, progress,
+                              advance=written.append, scratch_dir=scratch)
+    assert written and os.listdir(scratch) == []
+    native.wait_for_detached()
+    assert not [t for t in threading.enumerate()
+                if t.name == "s2eq-staging"]
+    assert os.listdir(tmp_path) == ["scratch"]
