@@ -45,7 +45,7 @@ def write_cog(staging, path, compression, config, report=None,
         return
     # Held in a list the copy empties: no frame of a failed copy's
     # traceback keeps the staging file open.
-    source = [staging.source(gdal)]
+    source = [staging.source()]
 
     def copy(call):
         def progress(complete, message, data):

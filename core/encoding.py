@@ -101,10 +101,10 @@ def choose_encoding(bands, compression="JPEG", quality=AUTO_QUALITY,
     check_encoding(compression, quality)
     if compression != "JPEG":
         return Encoding(compression, "RGB", 0)
-    coarse = [q for size, q in sorted(COARSE_QUALITY.items())
-              if resolution >= size]
+    coarse = max((size for size in COARSE_QUALITY if resolution >= size),
+                 default=None)
     if coarse:
-        return Encoding("JPEG", "RGB", quality or coarse[-1])
+        return Encoding("JPEG", "RGB", quality or COARSE_QUALITY[coarse])
     if tuple(bands) == NATURAL_COLOUR:
         return Encoding("JPEG", "YCBCR", quality or YCBCR_QUALITY)
     return Encoding("JPEG", "RGB", quality or RGB_QUALITY)

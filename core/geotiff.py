@@ -19,7 +19,8 @@ from .output import AtomicOutput
 from .pyramid import overview_factors
 from .tiff_writer import TILE, open_staging
 
-__all__ = ["TILE", "write_geotiff", "overview_factors", "GDAL_WRITE_OPTIONS"]
+#: TILE (the output's tile size) is part of the format, named here too.
+__all__ = ["TILE", "GDAL_WRITE_OPTIONS", "write_geotiff"]
 
 #: The writer's last steps on the share (0..1) of a run that ``tail``
 #: reports by default (the last 5 %): the copy into the output fills it up

@@ -141,8 +141,7 @@ def mosaic(product_paths, output, bands=("B04", "B03", "B02"),
 
 
 def _measure_and_write(plans, output, curve, sample_fraction, seed,
-                       scratch_dir, software, progress, how=Method(),
-                       encoding=None):
+                       scratch_dir, software, progress, how, encoding):
     """Decode every product into the spools (measuring it unless ``curve``
     is given) and write them through the curve; returns the curve and the
     band -> table the spools went through."""
@@ -193,8 +192,6 @@ def _measure_and_write(plans, output, curve, sample_fraction, seed,
                                                   "/".join(bands),
                                                   how.describe()))
         tags.update(how.tags())
-        encoding = encoding or choose_encoding(bands,
-                                               resolution=grid.resolution)
         tags[ENCODING_TAG] = encoding.describe()
         write_geotiff(
             output, grid, blocks, tags,

@@ -26,6 +26,10 @@ POLL_SECONDS = 0.05
 STOP_GRACE_SECONDS = 0.1
 
 
+#: The detached calls still running (each leaves as it ends).
+_DETACHED = set()
+
+
 class NativeCall(threading.Thread):
     """``work(call)`` in its own thread. ``work`` reads ``call.stop`` (an
     Event, set when the caller cancels) and may set ``call.share`` (0..1,
@@ -51,6 +55,7 @@ class NativeCall(threading.Thread):
         finally:
             if self.stop.is_set() and self.abandoned:
                 self.abandoned()
+            _DETACHED.discard(self)
 
 
 def run_polled(work, name, cancelled=None, report=None, abandoned=None):
@@ -78,10 +83,6 @@ def run_polled(work, name, cancelled=None, report=None, abandoned=None):
         raise error
 
 
-#: The detached calls started and not yet seen to end.
-_DETACHED = set()
-
-
 def run_detached(work, name, abandoned=None):
     """Run ``work`` as a NativeCall the caller does not wait for, then
     ``abandoned()``."""
@@ -98,8 +99,6 @@ def wait_for_detached(timeout=10.0):
     deadline = time.monotonic() + timeout
     for call in list(_DETACHED):
         call.join(max(0.0, deadline - time.monotonic()))
-        if not call.is_alive():
-            _DETACHED.discard(call)
 
 
 def remove_quietly(path):

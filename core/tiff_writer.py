@@ -130,12 +130,13 @@ class _GdalStaging:
             if factors:
                 self.thread.call(self.dataset.BuildOverviews, "NONE",
                                  list(factors))
-            self.bands = [self.dataset.GetRasterBand(i) for i in (1, 2, 3)]
-            mask = self.bands[0].GetMaskBand()
+            bands = [self.dataset.GetRasterBand(i) for i in (1, 2, 3)]
+            mask = bands[0].GetMaskBand()
             self.masks = [mask] + [mask.GetOverview(i)
                                    for i in range(self.levels)]
-            self.overviews = [[band.GetOverview(i) for band in self.bands]
+            self.overviews = [[band.GetOverview(i) for band in bands]
                               for i in range(self.levels)]
+            del bands, mask         # held by the lists, closed with them
             self.thread.check()
         except BaseException:
             self.close()
@@ -163,7 +164,7 @@ class _GdalStaging:
                  small_mask)
         self.thread.check()
 
-    def source(self, gdal):
+    def source(self):
         """The staging dataset, for cog.write_cog to copy (in any one
         thread at a time)."""
         return self.dataset
@@ -174,7 +175,7 @@ class _GdalStaging:
         full tile's 480 MB as the file closes, about 0.5 s the caller need
         not wait."""
         dataset = [self.dataset]
-        self.bands = self.masks = self.overviews = self.dataset = None
+        self.masks = self.overviews = self.dataset = None
         if self.thread is not None:
             self.thread.__exit__(None, None, None)
             self.thread = None
@@ -228,7 +229,7 @@ class _RasterioStaging:
         self.dataset.write(rgb, window=window)
         self.dataset.write_mask(mask, window=window)
 
-    def source(self, gdal=None):
+    def source(self):
         """The staging dataset with its overviews built."""
         if self.factors:
             self.dataset.build_overviews(self.factors, Resampling.average)

@@ -247,7 +247,7 @@ class _Written:
     def __init__(self, path):
         self.path = str(path)
 
-    def source(self, gdal=None):
+    def source(self):
         return gdal.Open(self.path) if gdal else rasterio.open(self.path)
 
 
