@@ -22,9 +22,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .contrast import clip_histogram
-from .equalize import CONSTANT_LEVEL, LEVELS_OUT, rescaled_dns
+from .equalize import CHUNK_PIXELS, CONSTANT_LEVEL, LEVELS_OUT, rescaled_dns
 from .errors import DataError
-from .tiles import CHUNK_PIXELS, bin_shift, segments
+from .tiles import bin_shift, segments
 
 #: A tile is strong when at least this share of its area held valid
 #: pixels (in every product that covers it, on average).

@@ -25,6 +25,11 @@ CONSTANT_LEVEL = 128
 #: Default seed of the pixel sampler; stored in the output's metadata.
 DEFAULT_SEED = 20150623
 
+#: Pixels per piece of a block worked at a time when mapping: the
+#: temporaries of a piece stay in the processor's cache, which makes the
+#: per-pixel arithmetic several times faster than on whole blocks.
+CHUNK_PIXELS = 32768
+
 
 def histogram(values, excluded=(0,)):
     """Count each DN in ``values`` (any shape, uint16).
@@ -83,9 +88,44 @@ def lookup_table(counts, saturated=None):
 
 
 def apply_lut(lut, values, out=None):
-    """Map uint16 ``values`` through ``lut``; returns uint8 of the same shape
-    (written into ``out`` when given)."""
-    return np.take(lut, values, out=out)
+    """Map uint16 ``values`` through ``lut`` (LEVELS_IN entries); returns an
+    array of the same shape and of ``lut``'s dtype (written into ``out``
+    when given).
+
+    Looked up CHUNK_PIXELS at a time: numpy's take first turns its indexes
+    into a machine-word copy (8 bytes a value), which for a whole block is
+    a large fresh array and for a piece stays in the processor's cache;
+    this is about three times faster on a full strip of a tile.
+    """
+    values = np.asarray(values)
+    if out is None:
+        out = np.empty(values.shape, lut.dtype)
+    if values.ndim != 2 or out.ndim != 2:
+        # mode="wrap" writes straight into ``out``; every uint16 index is
+        # within a LEVELS_IN table, so none wraps.
+        return np.take(lut, values, out=out, mode="wrap")
+    step = max(1, CHUNK_PIXELS // max(values.shape[1], 1))
+    for first in range(0, values.shape[0], step):
+        part = slice(first, first + step)
+        np.take(lut, values[part], out=out[part], mode="wrap")
+    return out
+
+
+def with_data(planes, invalid=(0,)):
+    """Boolean: where every one of ``planes`` (uint16 arrays of one shape)
+    holds data, none of the ``invalid`` DNs."""
+    planes = list(planes)
+    if tuple(invalid) == (0,):
+        # No-data is the smallest DN: the least of the planes tells.
+        least = np.array(planes[0], copy=True)
+        for plane in planes[1:]:
+            np.minimum(least, plane, out=least)
+        return np.not_equal(least, 0)
+    valid = np.ones(planes[0].shape, bool)
+    for plane in planes:
+        for dn in invalid:
+            np.logical_and(valid, np.not_equal(plane, dn), out=valid)
+    return valid
 
 
 def map_planes(planes, luts, invalid=(0,)):
@@ -94,19 +134,24 @@ def map_planes(planes, luts, invalid=(0,)):
 
     Returns RGB (3, rows, cols) uint8, black where any plane holds one of
     the ``invalid`` DNs, and the mask (rows, cols) uint8: 255 where every
-    plane has data, else 0.
+    plane has data, else 0. Worked CHUNK_PIXELS at a time, so that the
+    temporaries stay in the processor's cache.
     """
-    rgb = valid = None
-    for index, (plane, lut) in enumerate(zip(planes, luts)):
-        if rgb is None:
-            rgb = np.empty((3,) + plane.shape, dtype=np.uint8)
-        for dn in invalid:
-            has_data = np.not_equal(plane, dn)
-            valid = has_data if valid is None else np.logical_and(
-                valid, has_data, out=valid)
-        apply_lut(lut, plane, out=rgb[index])
-    np.multiply(rgb, valid, out=rgb)        # no-data pixels black
-    return rgb, np.multiply(valid, 255, dtype=np.uint8)
+    planes = list(planes)
+    rows, cols = planes[0].shape
+    rgb = np.empty((3, rows, cols), dtype=np.uint8)
+    mask = np.empty((rows, cols), dtype=np.uint8)
+    step = max(1, CHUNK_PIXELS // max(cols, 1))
+    for first in range(0, rows, step):
+        part = slice(first, first + step)
+        pieces = [plane[part] for plane in planes]
+        valid = with_data(pieces, invalid)
+        for index, (piece, lut) in enumerate(zip(pieces, luts)):
+            colour = rgb[index, part]
+            np.take(lut, piece, out=colour, mode="wrap")
+            np.multiply(colour, valid, out=colour)   # no-data: black
+        np.multiply(valid, 255, out=mask[part], dtype=np.uint8)
+    return rgb, mask
 
 
 # --------------------------------------------------------------------------

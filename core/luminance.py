@@ -31,8 +31,9 @@ little more than per-band lookup tables (see LOG_STEPS).
 
 import numpy as np
 
-from .equalize import FIRST_VALID, LAST_VALID, LEVELS_IN, LEVELS_OUT
-from .tiles import CHUNK_PIXELS, bin_shift
+from .equalize import (CHUNK_PIXELS, FIRST_VALID, LAST_VALID, LEVELS_IN,
+                       LEVELS_OUT, with_data)
+from .tiles import bin_shift
 
 #: The key of the luminance histogram among a curve's bands.
 LUMINANCE = "LUMINANCE"
@@ -153,7 +154,7 @@ class LuminanceMapper:
         planes = list(planes)
         top, rows, left, cols = block
         rgb = np.empty((3, rows, cols), dtype=np.uint8)
-        valid = _with_data(planes, self.invalid)
+        valid = with_data(planes, self.invalid)
         step = max(1, CHUNK_PIXELS // max(cols, 1))
         # Work arrays for one piece, used again for each: a piece's
         # temporaries stay in the cache and nothing is allocated per piece.
@@ -203,16 +204,3 @@ class LuminanceMapper:
             log += gain
             np.take(_EXP, log, out=out[channel], mode="wrap")
 
-
-def _with_data(planes, invalid):
-    """Where every plane holds data: none of the ``invalid`` DNs."""
-    if tuple(invalid) == (0,):
-        # No-data is the smallest DN: the least of the three tells.
-        least = np.minimum(planes[0], planes[1])
-        np.minimum(least, planes[2], out=least)
-        return np.not_equal(least, 0)
-    valid = np.ones(planes[0].shape, bool)
-    for plane in planes:
-        for dn in invalid:
-            np.logical_and(valid, np.not_equal(plane, dn), out=valid)
-    return valid

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from .equalize import LEVELS_IN, rescaled_dns
+from .equalize import LEVELS_IN, apply_lut, rescaled_dns
 
 #: The saturated value on the spools' common scale when products differ.
 SATURATED = LEVELS_IN - 1
@@ -62,4 +62,4 @@ class Rescaled:
                                        product.saturated, scale_saturated))
 
     def write(self, row, col, block, merge=False):
-        self.spool.write(row, col, np.take(self.table, block), merge)
+        self.spool.write(row, col, apply_lut(self.table, block), merge)

@@ -33,10 +33,6 @@ BINS = 4096
 MIN_TILE_PIXELS = 16
 #: Most tiles over one image: each holds a BINS histogram per band.
 MAX_TILES = 2500
-#: Pixels per piece of a block worked at a time when mapping: the
-#: temporaries of a piece stay in the processor's cache, which makes the
-#: per-pixel arithmetic several times faster than on whole blocks.
-CHUNK_PIXELS = 32768
 
 
 def check_tile_size(size, grid, whole_image=True):
