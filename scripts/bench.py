@@ -40,7 +40,8 @@ percent from run to run), and prints medians:
            equalization and scikit-image's CLAHE (scripts/bench_modes.py)
 
 then the ratios core/floor, core/numpy, q20|q60/core, qgis|qcurve/decode
-(of the medians, and of each case's fastest run),
+(of the medians; the median of each round's own ratio, whose two runs were
+minutes apart; and of each case's fastest run),
 core/noverify, q60/q60nv and the mosaic's time per product against core
 from the same run, whether floor and core wrote the same pixels, and how
 far the 1 % sample's lookup table strays from the exact one.
@@ -301,6 +302,27 @@ def run_case(name, path, out, tables):
 # ---------------------------------------------------------------------------
 # Measuring.
 
+class Ratios:
+    """One case's wall time over another's, from the runs of one bench,
+    three ways: of the medians; the median of each round's ratio (its two
+    runs minutes apart, so a slow drift of the machine's speed cancels);
+    and of each case's fastest run (a shared machine only slows a run)."""
+
+    def __init__(self, samples):
+        self.samples = samples          # case -> [(wall s, peak MiB)]
+
+    def of(self, case, other):
+        walls = [w for w, _ in self.samples[case]]
+        bases = [w for w, _ in self.samples[other]]
+        return (statistics.median(walls) / statistics.median(bases),
+                statistics.median(w / b for w, b in zip(walls, bases)),
+                min(walls) / min(bases))
+
+    def text(self, case, other):
+        return "{:5.3f}   (rounds: {:5.3f}, fastest runs: {:5.3f})".format(
+            *self.of(case, other))
+
+
 def output(name):
     return os.path.join(CACHE, "out-{}.tif".format(name))
 
@@ -413,9 +435,7 @@ def main():
             for name in cases:
                 samples[name].append(measure_once(name, path))
         row = results[size] = {}
-        # On a shared machine a run is slowed by others, never sped up:
-        # each case's fastest run is the other estimate of its cost.
-        fastest = {name: min(w for w, _ in samples[name]) for name in cases}
+        ratios = Ratios(samples)
         for name in cases:
             row[name] = (statistics.median(w for w, _ in samples[name]),
                          statistics.median(m for _, m in samples[name]))
@@ -441,18 +461,16 @@ def main():
         if "decode" in row:
             for job in ("core", "curve", "qgis", "qcurve"):
                 if job in row:
-                    print("{:>6} {}/decode {:5.3f}   (fastest runs: "
-                          "{:5.3f})".format(
-                              size, job, row[job][0] / row["decode"][0],
-                              fastest[job] / fastest["decode"]))
+                    print("{:>6} {}/decode {}".format(
+                        size, job, ratios.text(job, "decode")))
         if "mosaic" in row:
             per_product = row["mosaic"][0] / len(MOSAIC_TILES)
             print("{:>6} mosaic: {:.2f} s per product{}".format(
                 size, per_product, ", {:5.3f} x core's one product".format(
                     per_product / row["core"][0]) if "core" in row else ""))
         bench_batch.report(size, row, path)
-        bench_modes.report(size, row, output, fastest)
-        bench_before.report(size, row, fastest)
+        bench_modes.report(size, row, output, ratios)
+        bench_before.report(size, row, ratios)
         if "core" in row and "curve" in row:
             same = subprocess.run(
                 [sys.executable, __file__, "--same-pixels", output("core"),

@@ -53,11 +53,9 @@ def case_before(path, out, cache, bands):
     subprocess.run([sys.executable, "-c", script], check=True)
 
 
-def report(size, row, fastest):
-    """Print the default run against the old one (medians, and each
-    case's fastest run)."""
+def report(size, row, ratios):
+    """Print the default run against the old one (bench.Ratios)."""
     if "core" in row and "before" in row:
-        print("{:>6} core/before {:5.3f}   (fastest runs: {:5.3f}; "
-              "verification and COG layout together; below 1 is "
-              "faster)".format(size, row["core"][0] / row["before"][0],
-                               fastest["core"] / fastest["before"]))
+        print("{:>6} core/before {}; verification and COG layout "
+              "together; below 1 is faster".format(
+                  size, ratios.text("core", "before")))

@@ -142,11 +142,10 @@ def case_skimage(path, out):
                                 nbins=256)
 
 
-def report(size, row, output, fastest=None):
+def report(size, row, output, ratios):
     """Print the modes' figures of ``row`` (case -> (wall s, peak MiB));
-    ``output(case)`` is where a case wrote; ``fastest``: case -> its
-    fastest run (s), for the ratios of the fastest runs as well."""
-    fastest = fastest or {}
+    ``output(case)`` is where a case wrote; ``ratios``: the bench's
+    Ratios of its cases' wall times."""
     for case in ("qlum", "qcl", "qad", "qadlum", "otb", "skimage"):
         if case not in row:
             continue
@@ -157,11 +156,9 @@ def report(size, row, output, fastest=None):
             if other not in row or (other == "qgis"
                                     and not case.startswith("q")):
                 continue
-            against.append("{:5.3f} x {}{}".format(
-                wall / row[other][0], text,
-                " (fastest runs: {:5.3f})".format(
-                    fastest[case] / fastest[other])
-                if case in fastest and other in fastest else ""))
+            medians, rounds, quickest = ratios.of(case, other)
+            against.append("{:5.3f} x {} (rounds: {:5.3f}, fastest runs: "
+                           "{:5.3f})".format(medians, text, rounds, quickest))
         skipped = output(case) + ".skipped"
         if case == "skimage" and os.path.exists(skipped):
             with open(skipped) as note:
