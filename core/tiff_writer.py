@@ -12,8 +12,9 @@ The staging file lives in the scratch folder (the system's temporary
 folder by default), holds about 4/3 of three bytes a pixel, and has no name
 there once created where the system allows it (POSIX): GDAL keeps it open,
 and the system frees it when the run ends, however it ends, a kill
-included. Freeing it takes the system about 0.5 s for a full tile, so a
-cancelled run closes it in the background.
+included. Closing it writes out the blocks GDAL still holds (up to its
+bounded cache, gdal_env) into a file about to vanish, so a cancelled run
+closes it in the background.
 
 Through ``osgeo.gdal`` (see gdal_thread), which releases Python's GIL, the
 overviews are written block by block. Without it (a command line with
@@ -49,20 +50,36 @@ STAGING_OPTIONS = {"tiled": True, "blockxsize": TILE, "blockysize": TILE,
 
 
 def staging_path(folder):
-    """A new empty file's path in ``folder`` (None: the temporary
-    folder)."""
-    handle, path = tempfile.mkstemp(prefix="s2eq-", suffix=".staging.tif",
-                                    dir=folder)
-    os.close(handle)
-    return path
+    """A path for the staging file in a new private folder inside
+    ``folder`` (None: the temporary folder), with no file there yet.
+
+    GDAL creates the file afresh. A file it found would be truncated, and
+    ext4 writes a file truncated to nothing out to disk as it is closed (a
+    guard for files rewritten in place): about 0.5 s for a full tile's
+    480 MB that are about to be removed.
+    """
+    return os.path.join(tempfile.mkdtemp(prefix="s2eq-", suffix=".staging",
+                                         dir=folder), "staging.tif")
+
+
+def remove_staging(path):
+    """Remove the staging file at ``path`` if it still has its name, and
+    its folder."""
+    if os.path.exists(path):
+        os.remove(path)
+    try:
+        os.rmdir(os.path.dirname(path))
+    except OSError:                     # gone already
+        pass
 
 
 def unlink_if_possible(path):
-    """Remove ``path``'s name while a GDAL handle keeps it open, where the
-    system allows that (not on Windows); True if removed."""
+    """Remove ``path``'s name (and its folder) while a GDAL handle keeps
+    it open, where the system allows that (not on Windows); True if
+    removed."""
     if os.name == "nt":
         return False
-    os.remove(path)
+    remove_staging(path)
     return True
 
 
@@ -87,8 +104,7 @@ def open_staging(folder, grid_profile, factors, tags, descriptions, config):
         return _GdalStaging(gdal, path, profile, factors, tags, descriptions,
                             config)
     except BaseException:
-        if os.path.exists(path):
-            os.remove(path)
+        remove_staging(path)
         raise
 
 
@@ -171,9 +187,9 @@ class _GdalStaging:
 
     def close(self, background=False):
         """Close (and remove) the staging file; with ``background``, where
-        it has no name left, in a thread of its own: the system frees a
-        full tile's 480 MB as the file closes, about 0.5 s the caller need
-        not wait."""
+        it has no name left, in a thread of its own: GDAL writes out the
+        blocks it still holds as the file closes, time a cancelled run
+        need not wait for."""
         dataset = [self.dataset]
         self.masks = self.overviews = self.dataset = None
         if self.thread is not None:
@@ -186,8 +202,7 @@ class _GdalStaging:
             run_detached(drop, "s2eq-staging")
             return
         dataset.clear()
-        if os.path.exists(self.path):
-            os.remove(self.path)
+        remove_staging(self.path)
 
     def __enter__(self):
         return self
@@ -238,8 +253,7 @@ class _RasterioStaging:
 
     def close(self):
         self.stack.close()
-        if os.path.exists(self.path):
-            os.remove(self.path)
+        remove_staging(self.path)
 
     def __enter__(self):
         return self
