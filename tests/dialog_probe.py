@@ -23,12 +23,14 @@ ROOT = os.path.dirname(HERE)
 COLOURS = ("RED", "GREEN", "BLUE")
 
 
-def start_qgis():
+def start_qgis(folder=None):
+    """QGIS with the plugin, in a fresh profile made in ``folder`` (None:
+    the temporary folder)."""
     sys.path[:0] = [os.path.join(ROOT, ".build", "plugins"),
                     "/usr/share/qgis/python/plugins"]
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ["QGIS_CUSTOM_CONFIG_PATH"] = tempfile.mkdtemp(
-        prefix="s2eq-dialog-profile-")
+        prefix="s2eq-dialog-profile-", dir=folder)
     from qgis.core import QgsApplication
     app = QgsApplication([], True)
     app.initQgis()
@@ -199,7 +201,8 @@ def model_designer(app):
 
 
 def main(product, report, screenshot=None):
-    app, plugin = start_qgis()
+    # The profile goes beside the report, so it goes with it.
+    app, plugin = start_qgis(os.path.dirname(os.path.abspath(report)))
     facts = {"standard": standard_dialog(app, product, screenshot),
              "batch": batch_dialog(app),
              "modeler": model_designer(app)}
