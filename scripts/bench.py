@@ -306,21 +306,25 @@ class Ratios:
     """One case's wall time over another's, from the runs of one bench,
     three ways: of the medians; the median of each round's ratio (its two
     runs minutes apart, so a slow drift of the machine's speed cancels);
-    and of each case's fastest run (a shared machine only slows a run)."""
+    and of each case's fastest run (a shared machine only slows a run).
+    Beside them, the ratio of the median processor times (user + system
+    seconds), which time stolen by other machines barely touches."""
 
     def __init__(self, samples):
-        self.samples = samples          # case -> [(wall s, peak MiB)]
+        self.samples = samples      # case -> [(wall s, peak MiB, CPU s)]
 
     def of(self, case, other):
-        walls = [w for w, _ in self.samples[case]]
-        bases = [w for w, _ in self.samples[other]]
+        walls = [run[0] for run in self.samples[case]]
+        bases = [run[0] for run in self.samples[other]]
         return (statistics.median(walls) / statistics.median(bases),
                 statistics.median(w / b for w, b in zip(walls, bases)),
-                min(walls) / min(bases))
+                min(walls) / min(bases),
+                statistics.median(run[2] for run in self.samples[case])
+                / statistics.median(run[2] for run in self.samples[other]))
 
     def text(self, case, other):
-        return "{:5.3f}   (rounds: {:5.3f}, fastest runs: {:5.3f})".format(
-            *self.of(case, other))
+        return ("{:5.3f}   (rounds: {:5.3f}, fastest runs: {:5.3f}; "
+                "CPU: {:5.3f})".format(*self.of(case, other)))
 
 
 def output(name):
@@ -334,8 +338,8 @@ def tables_file(path):
 
 
 def measure_once(name, path):
-    """Wall seconds and peak RSS (MiB) of one fresh process running
-    case ``name``."""
+    """Wall seconds, peak RSS (MiB) and processor seconds (user + system)
+    of one fresh process running case ``name``."""
     started = time.time()
     child = subprocess.Popen([sys.executable, __file__, "--case", name,
                               "--product", path, "--out", output(name),
@@ -344,7 +348,8 @@ def measure_once(name, path):
     wall = time.time() - started
     if status != 0:
         raise SystemExit("case {} failed".format(name))
-    return wall, usage.ru_maxrss / 1024.0          # KiB on Linux
+    return (wall, usage.ru_maxrss / 1024.0,          # KiB on Linux
+            usage.ru_utime + usage.ru_stime)
 
 
 def same_pixels(first, second):
@@ -437,12 +442,14 @@ def main():
         row = results[size] = {}
         ratios = Ratios(samples)
         for name in cases:
-            row[name] = (statistics.median(w for w, _ in samples[name]),
-                         statistics.median(m for _, m in samples[name]))
-            print("{:>6} {:<6} {:7.2f} s {:7.0f} MiB   (walls: {})".format(
-                size, name, row[name][0], row[name][1], ", ".join(
-                    "{:.1f}".format(w) for w, _ in samples[name])),
-                flush=True)
+            row[name] = (statistics.median(r[0] for r in samples[name]),
+                         statistics.median(r[1] for r in samples[name]))
+            print("{:>6} {:<6} {:7.2f} s {:7.0f} MiB   (walls: {}; CPU "
+                  "{:.1f} s)".format(
+                      size, name, row[name][0], row[name][1], ", ".join(
+                          "{:.1f}".format(r[0]) for r in samples[name]),
+                      statistics.median(r[2] for r in samples[name])),
+                  flush=True)
         if "core" in row:
             for other in ("floor", "numpy"):
                 if other in row:

@@ -156,9 +156,10 @@ def report(size, row, output, ratios):
             if other not in row or (other == "qgis"
                                     and not case.startswith("q")):
                 continue
-            medians, rounds, quickest = ratios.of(case, other)
+            medians, rounds, quickest, cpu = ratios.of(case, other)
             against.append("{:5.3f} x {} (rounds: {:5.3f}, fastest runs: "
-                           "{:5.3f})".format(medians, text, rounds, quickest))
+                           "{:5.3f}; CPU: {:5.3f})".format(
+                               medians, text, rounds, quickest, cpu))
         skipped = output(case) + ".skipped"
         if case == "skimage" and os.path.exists(skipped):
             with open(skipped) as note:
