@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .contrast import clip_histogram
-from .equalize import CHUNK_PIXELS, CONSTANT_LEVEL, LEVELS_OUT, rescaled_dns
+from .equalize import CONSTANT_LEVEL, LEVELS_OUT, rescaled_dns, row_pieces
 from .errors import DataError
 from .tiles import bin_shift, segments
 
@@ -133,9 +133,8 @@ class TileCurves:
                 wx = wx_all[c0:c1]
                 t00, t01 = tables[ka, ia], tables[ka, ib]
                 t10, t11 = tables[kb, ia], tables[kb, ib]
-                step = max(1, CHUNK_PIXELS // (c1 - c0))
-                for a in range(r0, r1, step):
-                    b = min(a + step, r1)
+                for rows_part in row_pieces(r0, r1, c1 - c0):
+                    a, b = rows_part.start, rows_part.stop
                     part = (slice(a - top, b - top),
                             slice(c0 - left, c1 - left))
                     bins = values[part] if table is None else np.take(

@@ -31,6 +31,14 @@ DEFAULT_SEED = 20150623
 CHUNK_PIXELS = 32768
 
 
+def row_pieces(start, stop, cols):
+    """Slices of the rows ``start``..``stop`` of ``cols`` columns, each of
+    about CHUNK_PIXELS pixels (at least a row)."""
+    step = max(1, CHUNK_PIXELS // max(cols, 1))
+    return [slice(first, min(first + step, stop))
+            for first in range(start, stop, step)]
+
+
 def histogram(values, excluded=(0,)):
     """Count each DN in ``values`` (any shape, uint16).
 
@@ -104,9 +112,7 @@ def apply_lut(lut, values, out=None):
         # mode="wrap" writes straight into ``out``; every uint16 index is
         # within a LEVELS_IN table, so none wraps.
         return np.take(lut, values, out=out, mode="wrap")
-    step = max(1, CHUNK_PIXELS // max(values.shape[1], 1))
-    for first in range(0, values.shape[0], step):
-        part = slice(first, first + step)
+    for part in row_pieces(0, values.shape[0], values.shape[1]):
         np.take(lut, values[part], out=out[part], mode="wrap")
     return out
 
@@ -141,9 +147,7 @@ def map_planes(planes, luts, invalid=(0,)):
     rows, cols = planes[0].shape
     rgb = np.empty((3, rows, cols), dtype=np.uint8)
     mask = np.empty((rows, cols), dtype=np.uint8)
-    step = max(1, CHUNK_PIXELS // max(cols, 1))
-    for first in range(0, rows, step):
-        part = slice(first, first + step)
+    for part in row_pieces(0, rows, cols):
         pieces = [plane[part] for plane in planes]
         valid = with_data(pieces, invalid)
         for index, (piece, lut) in enumerate(zip(pieces, luts)):

@@ -31,8 +31,8 @@ little more than per-band lookup tables (see LOG_STEPS).
 
 import numpy as np
 
-from .equalize import (CHUNK_PIXELS, FIRST_VALID, LAST_VALID, LEVELS_IN,
-                       LEVELS_OUT, with_data)
+from .equalize import (FIRST_VALID, LAST_VALID, LEVELS_IN, LEVELS_OUT,
+                       row_pieces, with_data)
 from .tiles import bin_shift
 
 #: The key of the luminance histogram among a curve's bands.
@@ -155,14 +155,15 @@ class LuminanceMapper:
         top, rows, left, cols = block
         rgb = np.empty((3, rows, cols), dtype=np.uint8)
         valid = with_data(planes, self.invalid)
-        step = max(1, CHUNK_PIXELS // max(cols, 1))
         # Work arrays for one piece, used again for each: a piece's
         # temporaries stay in the cache and nothing is allocated per piece.
-        work = np.empty((7, min(step, rows), cols), np.uint16)
-        for first in range(0, rows, step):
-            part = slice(first, min(first + step, rows))
-            self._map([p[part] for p in planes], valid[part], top + first,
-                      left, rgb[:, part], work[:, :part.stop - first])
+        pieces = row_pieces(0, rows, cols)
+        tallest = pieces[0].stop if pieces else 0
+        work = np.empty((7, tallest, cols), np.uint16)
+        for part in pieces:
+            self._map([p[part] for p in planes], valid[part],
+                      top + part.start, left, rgb[:, part],
+                      work[:, :part.stop - part.start])
         return rgb, np.multiply(valid, 255, dtype=np.uint8)
 
     def _map(self, dns, valid, top, left, out, work):

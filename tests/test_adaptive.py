@@ -8,8 +8,7 @@ import rasterio
 from skimage import exposure
 
 from sentinel2_equalizer.core import (adaptive, curve, equalize, gridsample,
-                                      luminance, render, spool, strips,
-                                      tiles)
+                                      render, spool, strips, tiles)
 from sentinel2_equalizer.core.errors import SettingError
 from sentinel2_equalizer.core.grid import Grid
 from sentinel2_equalizer.core.measure import measure
@@ -142,8 +141,6 @@ def test_the_result_does_not_depend_on_how_the_run_is_cut_into_blocks(
     monkeypatch.setattr(render, "WRITE_ROWS", 48)
     monkeypatch.setattr(gridsample, "GRID_ROWS", 7)
     monkeypatch.setattr(equalize, "CHUNK_PIXELS", 1000)
-    monkeypatch.setattr(adaptive, "CHUNK_PIXELS", 1000)
-    monkeypatch.setattr(luminance, "CHUNK_PIXELS", 1000)
     monkeypatch.setattr(strips, "STRIP_ROWS", 64)
     assert result.grid.width > 3 * 100 and result.grid.height > 3 * 48
     small = str(tmp_path / "small.tif")
