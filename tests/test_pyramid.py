@@ -39,6 +39,24 @@ def test_halve_is_the_rounded_mean_of_the_valid_pixels(shape, share_valid):
     np.testing.assert_array_equal(half, expected)
 
 
+@pytest.mark.parametrize("piece_pixels", [1, 120, 10 ** 6])
+def test_pieces_of_any_height_halve_as_the_whole_block(monkeypatch,
+                                                       piece_pixels):
+    """A block is halved a piece of rows at a time (piece_rows): pieces
+    of two rows, of several with a shorter last one, or one for the whole
+    block give the same image."""
+    monkeypatch.setattr(pyramid, "MIN_PIECE_ROWS", 2)
+    monkeypatch.setattr(pyramid, "PIECE_PIXELS", piece_pixels)
+    rng = np.random.default_rng(piece_pixels)
+    valid = rng.random((37, 50)) < 0.7
+    rgb = rng.integers(0, 256, (3, 37, 50), dtype=np.uint8) * valid
+    assert pyramid.piece_rows(50) % 2 == 0
+    half, some = pyramid.halve(rgb, valid)
+    expected, expected_some = reference_halve(rgb, valid)
+    np.testing.assert_array_equal(half, expected)
+    np.testing.assert_array_equal(some, expected_some)
+
+
 def test_every_rounding_case_of_four_pixels():
     """Every count of valid pixels (1..4) with totals that fall just
     below, on and above each half level."""
