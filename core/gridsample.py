@@ -19,13 +19,15 @@ from .luminance import LUMINANCE, luminance_of, weighted_tables
 from .tiles import (BINS, TileCounts, TileLayout, bin_shift, count_into,
                     count_tiles)
 
+#: Pixels drawn per strip of the pass, on average: the strip's positions
+#: and values then take about 10 MB whatever the sample share, and at a
+#: 1 % sample a full 10 m product takes 5 strips (with fewer, larger
+#: strips the pass maps each spool into memory fewer times).
+GRID_PICKS = 1 << 18
+
 #: The sampler stream of the grid measure: apart from the bands' own
 #: streams (0, 1, 2), so it draws other pixels than theirs.
 GRID_STREAM = 1000
-#: Rows of the grid drawn from at a time: with every pixel drawn (a 100 %
-#: sample) their positions and values take about 30 MB on a full 10 m
-#: product, far less at 1 %.
-GRID_ROWS = 64
 
 
 class GridMeasure:
@@ -65,16 +67,17 @@ class GridMeasure:
 
     def run(self, spools, check_cancelled=None, advance=None):
         """Measure from ``spools`` (one per band of ``plan.unique_bands``,
-        in that order), in strips of GRID_ROWS rows, taking only the
-        drawn pixels from them."""
+        in that order), in strips of whole rows (strip_rows), taking only
+        the drawn pixels from them."""
         height, width = self.grid.height, self.grid.width
-        for top in range(0, height, GRID_ROWS):
+        step = strip_rows(width, self.fraction)
+        for top in range(0, height, step):
             if check_cancelled and check_cancelled():
                 raise Cancelled()
-            rows = min(GRID_ROWS, height - top)
-            where = self._drawn(rows * width)
-            self._count(top, where, [spool.gather(top, rows, where)
-                                     for spool in spools])
+            rows = min(step, height - top)
+            picks = spools[0].picks(self._drawn(rows * width))
+            self._count(top, picks.rows, picks.cols,
+                        [spool.gather(top, rows, picks) for spool in spools])
             if advance:
                 advance((top + rows) / float(height))
 
@@ -82,21 +85,21 @@ class GridMeasure:
         """Measure the strip of whole rows from ``top``: ``planes`` holds
         a uint16 (rows, grid width) array of DNs per unique band."""
         where = self._drawn(planes[0].size)
-        self._count(top, where, [plane.reshape(-1)[where]
-                                 for plane in planes])
+        rows, cols = np.divmod(where, self.grid.width)
+        self._count(top, rows, cols, [plane.reshape(-1)[where]
+                                      for plane in planes])
 
     def _drawn(self, size):
         """Flat positions drawn in the next ``size`` pixels."""
         where = self.sampler.positions(size)
         return np.arange(size) if where is None else where
 
-    def _count(self, top, where, dns):
-        """Count the drawn pixels: at flat ``where`` in the strip from
-        ``top``, with ``dns`` per unique band."""
-        width = self.grid.width
-        rows, cols = top + where // width, where % width
-        usable = [~np.isin(dn, self.excluded) for dn in dns]
-        with_data = np.ones(where.size, bool)
+    def _count(self, top, rows, cols, dns):
+        """Count the drawn pixels: at ``rows`` and ``cols`` in the strip
+        from ``top``, with ``dns`` per unique band."""
+        rows = rows + top
+        usable = [_none_of(dn, self.excluded) for dn in dns]
+        with_data = np.ones(rows.size, bool)
         for dn in dns:
             for value in self.invalid:
                 with_data &= dn != value
@@ -139,3 +142,18 @@ class GridMeasure:
         tiles.valid = np.minimum(tiles.valid / expected, 1.0)
         tiles.products[...] = 1
         return tiles
+
+
+def strip_rows(width, fraction):
+    """Rows of a grid ``width`` wide drawn from at a time, at a sample
+    share of ``fraction``: about GRID_PICKS pixels drawn (at least a
+    row)."""
+    return max(1, int(GRID_PICKS / (width * float(fraction))))
+
+
+def _none_of(values, excluded):
+    """Boolean: where ``values`` holds none of the ``excluded`` DNs."""
+    keep = np.ones(values.shape, bool)
+    for dn in excluded:
+        keep &= values != dn
+    return keep

@@ -6,8 +6,6 @@ removed), no-data 0 and SATURATED."""
 
 from types import SimpleNamespace
 
-import numpy as np
-
 from .equalize import LEVELS_IN, apply_lut, rescaled_dns
 
 #: The saturated value on the spools' common scale when products differ.

@@ -2,6 +2,7 @@
 passes of a run, so that no whole band is ever held in memory."""
 
 import mmap
+import os
 import tempfile
 import threading
 
@@ -31,17 +32,27 @@ class Spool:
         return [(col, min(self.STRIPE, self.width - col))
                 for col in range(0, self.width, self.STRIPE)]
 
-    def _seek(self, stripe_col, row):
+    def _position(self, stripe_col, row):
         stripe_width = min(self.STRIPE, self.width - stripe_col)
-        self.file.seek(2 * (stripe_col * self.height + row * stripe_width))
+        return 2 * (stripe_col * self.height + row * stripe_width)
+
+    def _seek(self, stripe_col, row):
+        self.file.seek(self._position(stripe_col, row))
 
     def _read_stripe(self, stripe_col, row, rows):
         out = np.empty((rows, min(self.STRIPE, self.width - stripe_col)),
                        dtype=np.uint16)
-        self._seek(stripe_col, row)
-        got = self.file.readinto(memoryview(out).cast("B"))
-        if got < out.nbytes:               # past what was ever written
-            out.reshape(-1).view(np.uint8)[got:] = 0
+        # Read at a position rather than from the file's own: several
+        # threads read one spool at once (render.WRITE_WORKERS).
+        self.file.flush()
+        view, got = memoryview(out).cast("B"), 0
+        while got < out.nbytes:
+            count = os.preadv(self.file.fileno(), [view[got:]],
+                              self._position(stripe_col, row) + got)
+            if count == 0:                 # past what was ever written
+                out.reshape(-1).view(np.uint8)[got:] = 0
+                break
+            got += count
         return out
 
     def read(self, row, rows, col, cols):
@@ -59,9 +70,15 @@ class Spool:
                     stripe[:, left - stripe_col:right - stripe_col]
         return out
 
-    def gather(self, top, rows, where):
-        """The uint16 values at ``where``: flat positions (int array) in
-        the strip of whole grid rows [top, top + rows), raster order.
+    def picks(self, where):
+        """The drawn pixels at ``where`` (flat positions, in raster order,
+        in a strip of whole grid rows) grouped by this spool's stripes,
+        for gather: worked out once for all the spools of one grid."""
+        return Picks(where, self.width, self.stripes())
+
+    def gather(self, top, rows, picks):
+        """The uint16 values of ``picks`` (Spool.picks) in the strip of
+        whole grid rows [top, top + rows).
 
         Each stripe's part of the strip is mapped into memory and the
         values taken from the map, so a sparse sample costs no copy of
@@ -72,22 +89,15 @@ class Spool:
         size = 2 * self.width * self.height
         if self.file.seek(0, 2) < size:
             self.file.truncate(size)           # unwritten tail reads as 0
-        where = np.asarray(where)
-        row, col = where // self.width, where % self.width
-        values = np.zeros(where.size, np.uint16)
-        stripe = col // self.STRIPE
-        for number, (stripe_col, width) in enumerate(self.stripes()):
-            picked = np.flatnonzero(stripe == number)
-            if picked.size == 0:
-                continue
+        values = np.zeros(picks.size, np.uint16)
+        for stripe_col, width, picked, inside in picks.groups:
             start = 2 * (stripe_col * self.height + top * width)
             skip = start % mmap.ALLOCATIONGRANULARITY
             mapped = mmap.mmap(self.file.fileno(), skip + 2 * rows * width,
                                access=mmap.ACCESS_READ, offset=start - skip)
             try:
                 strip = np.frombuffer(mapped, np.uint16, rows * width, skip)
-                values[picked] = strip[row[picked] * width
-                                       + col[picked] - stripe_col]
+                values[picked] = strip[inside]
                 del strip
             finally:
                 mapped.close()
@@ -125,3 +135,25 @@ class Spool:
         cancelled run would otherwise spend before it ends."""
         threading.Thread(target=self.file.close, name="s2eq-spool-close",
                          daemon=True).start()
+
+
+class Picks:
+    """Flat positions ``where`` (raster order) in a strip of whole rows
+    of a grid ``width`` wide, as ``rows`` and ``cols`` in the strip, and
+    grouped by spool stripe: ``groups`` holds, for each stripe with a
+    pick, (first column, width, which of ``where``, position in the
+    stripe's part of the strip)."""
+
+    def __init__(self, where, width, stripes):
+        where = np.asarray(where, np.int64)
+        self.size = where.size
+        self.rows, self.cols = np.divmod(where, width)
+        self.groups = []
+        for stripe_col, stripe_width in stripes:
+            picked = np.flatnonzero((self.cols >= stripe_col)
+                                    & (self.cols < stripe_col + stripe_width))
+            if picked.size:
+                inside = (self.rows[picked] * stripe_width
+                          + self.cols[picked] - stripe_col)
+                self.groups.append((stripe_col, stripe_width, picked,
+                                    inside))
