@@ -22,7 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .contrast import clip_histogram
-from .equalize import CONSTANT_LEVEL, LEVELS_OUT, rescaled_dns, row_pieces
+from .equalize import CONSTANT_LEVEL, LEVELS_OUT, rescaled_dns
+from .pieces import row_pieces
 from .errors import DataError
 from .tiles import bin_shift, segments
 

@@ -13,6 +13,7 @@ same input always gives the same lookup table.
 import numpy as np
 
 from .errors import DataError
+from .pieces import mask_of, row_pieces, with_data
 
 #: One histogram bin per possible uint16 value.
 LEVELS_IN = 65536
@@ -24,20 +25,6 @@ CONSTANT_LEVEL = 128
 
 #: Default seed of the pixel sampler; stored in the output's metadata.
 DEFAULT_SEED = 20150623
-
-#: Pixels per piece of a block worked at a time when mapping: the
-#: temporaries of a piece stay in the processor's cache, which makes the
-#: per-pixel arithmetic several times faster than on whole blocks.
-CHUNK_PIXELS = 32768
-
-
-def row_pieces(start, stop, cols):
-    """Slices of the rows ``start``..``stop`` of ``cols`` columns, each of
-    about CHUNK_PIXELS pixels (at least a row)."""
-    step = max(1, CHUNK_PIXELS // max(cols, 1))
-    return [slice(first, min(first + step, stop))
-            for first in range(start, stop, step)]
-
 
 def histogram(values, excluded=(0,)):
     """Count each DN in ``values`` (any shape, uint16).
@@ -117,23 +104,6 @@ def apply_lut(lut, values, out=None):
     return out
 
 
-def with_data(planes, invalid=(0,)):
-    """Boolean: where every one of ``planes`` (uint16 arrays of one shape)
-    holds data, none of the ``invalid`` DNs."""
-    planes = list(planes)
-    if tuple(invalid) == (0,):
-        # No-data is the smallest DN: the least of the planes tells.
-        least = np.array(planes[0], copy=True)
-        for plane in planes[1:]:
-            np.minimum(least, plane, out=least)
-        return np.not_equal(least, 0)
-    valid = np.ones(planes[0].shape, bool)
-    for plane in planes:
-        for dn in invalid:
-            np.logical_and(valid, np.not_equal(plane, dn), out=valid)
-    return valid
-
-
 def map_planes(planes, luts, invalid=(0,)):
     """Map three uint16 (rows, cols) ``planes`` (any iterable) through their
     ``luts``.
@@ -153,8 +123,9 @@ def map_planes(planes, luts, invalid=(0,)):
         for index, (piece, lut) in enumerate(zip(pieces, luts)):
             colour = rgb[index, part]
             np.take(lut, piece, out=colour, mode="wrap")
-            np.multiply(colour, valid, out=colour)   # no-data: black
-        np.multiply(valid, 255, out=mask[part], dtype=np.uint8)
+            if valid is not None:
+                np.multiply(colour, valid, out=colour)   # no-data: black
+        mask_of(valid, mask[part])
     return rgb, mask
 
 

@@ -31,8 +31,8 @@ little more than per-band lookup tables (see LOG_STEPS).
 
 import numpy as np
 
-from .equalize import (FIRST_VALID, LAST_VALID, LEVELS_IN, LEVELS_OUT,
-                       row_pieces, with_data)
+from .equalize import FIRST_VALID, LAST_VALID, LEVELS_IN, LEVELS_OUT
+from .pieces import mask_of, row_pieces, with_data
 from .tiles import bin_shift
 
 #: The key of the luminance histogram among a curve's bands.
@@ -154,26 +154,34 @@ class LuminanceMapper:
         planes = list(planes)
         top, rows, left, cols = block
         rgb = np.empty((3, rows, cols), dtype=np.uint8)
-        valid = with_data(planes, self.invalid)
-        # Work arrays for one piece, used again for each: a piece's
-        # temporaries stay in the cache and nothing is allocated per piece.
+        mask = np.empty((rows, cols), dtype=np.uint8)
         pieces = row_pieces(0, rows, cols)
-        tallest = pieces[0].stop if pieces else 0
-        work = np.empty((7, tallest, cols), np.uint16)
+        # Work arrays for one piece, used again for each, so that a
+        # piece's temporaries stay in the cache. Each is an array of its
+        # own: numpy works several times slower on views of one array.
+        shape = (pieces[0].stop if pieces else 0, cols)
+        work = [np.empty(shape, np.intp) for _ in range(3)] + [
+            np.empty(shape, np.uint16) for _ in range(7)]
         for part in pieces:
-            self._map([p[part] for p in planes], valid[part],
-                      top + part.start, left, rgb[:, part],
-                      work[:, :part.stop - part.start])
-        return rgb, np.multiply(valid, 255, dtype=np.uint8)
+            dns = [p[part] for p in planes]
+            valid = with_data(dns, self.invalid)
+            self._map(dns, valid, top + part.start, left, rgb[:, part],
+                      [w[:part.stop - part.start] for w in work])
+            mask_of(valid, mask[part])
+        return rgb, mask
 
     def _map(self, dns, valid, top, left, out, work):
-        y, scratch, gain, brightest = work[:4]
-        logs = work[4:]
-        # mode="wrap" lets take write into its output directly; every
-        # index is a uint16 and every table 65536 long, so none wraps.
-        np.take(self.weights[0], dns[0], out=y, mode="wrap")
-        for table, dn in zip(self.weights[1:], dns[1:]):
-            np.take(table, dn, out=scratch, mode="wrap")
+        indexes, (y, scratch, gain, brightest), logs = (
+            work[:3], work[3:7], work[7:])
+        # Each DN is looked up twice: as a machine-word index, made once,
+        # take has nothing to convert. mode="wrap" lets take write into its
+        # output directly; every index is below 65536 and every table
+        # 65536 long, so none wraps.
+        for dn, index in zip(dns, indexes):
+            np.copyto(index, dn)
+        np.take(self.weights[0], indexes[0], out=y, mode="wrap")
+        for table, index in zip(self.weights[1:], indexes[1:]):
+            np.take(table, index, out=scratch, mode="wrap")
             y += scratch
         if self.adaptive is None:
             np.take(self.gains, y, out=gain, mode="wrap")
@@ -186,21 +194,24 @@ class LuminanceMapper:
                     mode="wrap")
             np.take(self.minus_y, y, out=scratch, mode="wrap")
             gain += scratch
-        for table, dn, log in zip(self.logs, dns, logs):
-            np.take(table, dn, out=log, mode="wrap")
+        for table, index, log in zip(self.logs, indexes, logs):
+            np.take(table, index, out=log, mode="wrap")
         # The brightest band may reach 255 and no further: the same cap
         # on the gain for all three keeps their ratios.
         np.maximum(logs[0], logs[1], out=brightest)
         np.maximum(brightest, logs[2], out=brightest)
+        # Saturated values are rare: most pieces have none to look for.
         white = (np.greater_equal(brightest, _SATURATED_LOG)
-                 if self.saturated is not None else None)
+                 if self.saturated is not None
+                 and brightest.max() >= _SATURATED_LOG else None)
         np.subtract(_CAP, brightest, out=brightest)
         np.minimum(gain, brightest, out=gain)
         if white is not None:
             # log + _CAP reaches 255 whatever the log: a saturated band
             # makes the pixel white.
             np.copyto(gain, _CAP, where=white)
-        np.multiply(gain, valid, out=gain)     # no-data: a gain of 0, black
+        if valid is not None:
+            np.multiply(gain, valid, out=gain)  # no-data: a gain of 0, black
         for channel, log in enumerate(logs):
             log += gain
             np.take(_EXP, log, out=out[channel], mode="wrap")

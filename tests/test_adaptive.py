@@ -7,7 +7,7 @@ import pytest
 import rasterio
 from skimage import exposure
 
-from sentinel2_equalizer.core import (adaptive, curve, equalize, gridsample,
+from sentinel2_equalizer.core import (adaptive, curve, gridsample, pieces,
                                       render, spool, strips, tiles)
 from sentinel2_equalizer.core.errors import SettingError
 from sentinel2_equalizer.core.grid import Grid
@@ -125,7 +125,7 @@ def test_the_result_does_not_depend_on_how_the_run_is_cut_into_blocks(
         l1c, tmp_path, monkeypatch, colour):
     """The product is larger than one block in both directions once the
     blocks are forced small: spool stripes of 100 columns, write blocks of
-    48 rows, grid-measure strips of 7 rows, mapping pieces of 1000
+    48 rows, grid-measure strips of one row, mapping pieces of 1000
     pixels, one-pass strips of 64 rows. The pixels are those written with
     the usual blocks (one block covers this product)."""
     options = dict(method="adaptive", colour=colour, tile_size=TILE)
@@ -139,8 +139,8 @@ def test_the_result_does_not_depend_on_how_the_run_is_cut_into_blocks(
 
     monkeypatch.setattr(spool.Spool, "STRIPE", 100)
     monkeypatch.setattr(render, "WRITE_ROWS", 48)
-    monkeypatch.setattr(gridsample, "GRID_ROWS", 7)
-    monkeypatch.setattr(equalize, "CHUNK_PIXELS", 1000)
+    monkeypatch.setattr(gridsample, "GRID_PICKS", 1)
+    monkeypatch.setattr(pieces, "CHUNK_PIXELS", 1000)
     monkeypatch.setattr(strips, "STRIP_ROWS", 64)
     assert result.grid.width > 3 * 100 and result.grid.height > 3 * 48
     small = str(tmp_path / "small.tif")

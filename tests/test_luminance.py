@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import rasterio
 
-from sentinel2_equalizer.core import luminance, mapping, modes, render
+from sentinel2_equalizer.core import (luminance, mapping, modes, pieces,
+                                      render)
 from sentinel2_equalizer.core.plan import make_plan
 
 BANDS = ("B04", "B03", "B02")
@@ -111,6 +112,29 @@ def test_saturated_is_white_and_no_data_black_and_masked():
     assert list(rgb[:, 0, 0]) == [255, 255, 255]
     assert list(rgb[:, 0, 1]) == [0, 0, 0] and list(rgb[:, 0, 2]) == [0] * 3
     assert list(mask[0]) == [255, 0, 0]
+
+
+def test_pieces_with_and_without_saturated_or_missing_pixels_agree(
+        monkeypatch):
+    """Pieces with no saturated and no missing pixel take a shorter way;
+    one-row pieces (most of them clean) give what one piece for the whole
+    block gives, with the saturated pixel white and the missing one
+    black."""
+    rng = np.random.default_rng(3)
+    planes = [rng.integers(500, 9000, (40, 50), dtype=np.uint16)
+              for _ in range(3)]
+    planes[1][7, 11] = 65535
+    planes[2][23, 4] = 0
+    levels = (np.arange(luminance.LEVELS_IN) // 40).clip(0, 255)
+    mapper = mapper_for(levels.astype(np.uint8), offsets=(-1000,) * 3)
+    monkeypatch.setattr(pieces, "CHUNK_PIXELS", 40 * 50)
+    whole_rgb, whole_mask = mapper((0, 40, 0, 50), planes)
+    monkeypatch.setattr(pieces, "CHUNK_PIXELS", 50)
+    rgb, mask = mapper((0, 40, 0, 50), planes)
+    np.testing.assert_array_equal(rgb, whole_rgb)
+    np.testing.assert_array_equal(mask, whole_mask)
+    assert list(rgb[:, 7, 11]) == [255] * 3 and list(rgb[:, 23, 4]) == [0] * 3
+    assert mask[23, 4] == 0 and (mask > 0).sum() == 40 * 50 - 1
 
 
 def test_the_same_band_three_times_is_its_own_grey_curve(l1c, tmp_path):

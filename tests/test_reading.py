@@ -8,7 +8,7 @@ from rasterio.enums import Resampling
 
 from sentinel2_equalizer.core import equalize as eq
 from sentinel2_equalizer.core import grid as grid_module
-from sentinel2_equalizer.core import reading, render
+from sentinel2_equalizer.core import pieces, reading, render
 from sentinel2_equalizer.core.spool import Spool
 from sentinel2_equalizer.core.discovery import open_product
 from s2files import refresh_manifest
@@ -135,6 +135,59 @@ def test_spool_gives_back_any_block_it_was_given():
                 band[row:row + rows, col:col + cols])
     finally:
         store.close()
+
+
+def test_spool_reads_from_several_threads_at_once():
+    """The write pass reads each spool from several workers at once
+    (render.WRITE_WORKERS): each read gets its own block."""
+    from concurrent.futures import ThreadPoolExecutor
+    rng = np.random.default_rng(8)
+    width, height = 3 * Spool.STRIPE, 200
+    band = rng.integers(1, 65535, (height, width), dtype=np.uint16)
+    store = Spool(width, height)
+    try:
+        store.write(0, 0, band)
+        blocks = [(int(rng.integers(0, 150)), 50,
+                   int(rng.integers(0, 3)) * Spool.STRIPE, Spool.STRIPE)
+                  for _ in range(400)]
+        with ThreadPoolExecutor(4) as pool:
+            read = list(pool.map(lambda b: store.read(*b), blocks))
+        for (row, rows, col, cols), got in zip(blocks, read):
+            np.testing.assert_array_equal(
+                got, band[row:row + rows, col:col + cols])
+    finally:
+        store.close()
+
+
+def test_spool_gathers_picked_pixels_across_stripes():
+    """gather takes the picked pixels of a strip of whole rows, stripe
+    by stripe; rows never written read as 0 (no-data)."""
+    rng = np.random.default_rng(9)
+    width, height = 2 * Spool.STRIPE + 300, 60
+    band = rng.integers(1, 65535, (height, width), dtype=np.uint16)
+    store = Spool(width, height)
+    try:
+        store.write(0, 0, band[:40])                # rows 40.. never written
+        for top, rows in ((0, 10), (25, 30), (50, 10)):
+            where = np.sort(rng.choice(rows * width, 500, replace=False))
+            got = store.gather(top, rows, store.picks(where))
+            expected = np.vstack([band[:40], np.zeros((20, width),
+                                                      np.uint16)])
+            np.testing.assert_array_equal(
+                got, expected[top:top + rows].reshape(-1)[where])
+    finally:
+        store.close()
+
+
+def test_with_data_is_none_where_every_pixel_has_data():
+    full = [np.full((2, 3), 7, np.uint16)] * 3
+    assert pieces.with_data(full) is None
+    assert pieces.with_data(full, (0, 1)) is None
+    gap = [full[0], np.array([[7, 0, 7], [7, 7, 1]], np.uint16), full[0]]
+    np.testing.assert_array_equal(pieces.with_data(gap),
+                                  [[True, False, True], [True] * 3])
+    np.testing.assert_array_equal(pieces.with_data(gap, (0, 1)),
+                                  [[True, False, True], [True, True, False]])
 
 
 def test_a_damaged_last_band_stops_the_run_before_any_decoding(
