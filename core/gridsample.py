@@ -5,9 +5,10 @@ mode) and the per-tile histograms (adaptive method).
 Bands are decoded one after the other, so these are drawn after the
 decode, in one pass over the spooled bands, in strips of whole rows in
 raster order; only the drawn pixels are taken from the spools
-(spool.Spool.gather). The pixels are drawn by the seeded sampler over that raster
-order (equalize.PixelSampler, on a stream of its own), so the sample does
-not depend on how the pass is cut into strips, nor on the spool's layout.
+(spool.Spool.gather). The pixels are drawn by the seeded sampler over
+that raster order (equalize.PixelSampler, on a stream of its own), so the
+sample does not depend on how the pass is cut into strips, nor on the
+spool's layout.
 """
 
 import numpy as np
@@ -99,10 +100,8 @@ class GridMeasure:
         from ``top``, with ``dns`` per unique band."""
         rows = rows + top
         usable = [_none_of(dn, self.excluded) for dn in dns]
-        with_data = np.ones(rows.size, bool)
-        for dn in dns:
-            for value in self.invalid:
-                with_data &= dn != value
+        with_data = np.logical_and.reduce(
+            [_none_of(dn, self.invalid) for dn in dns])
         self.drawn_with_data += int(np.count_nonzero(with_data))
         if self.luminance:
             shown = [self.channels[c] for c in range(3)]

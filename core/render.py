@@ -210,8 +210,8 @@ def spooled_blocks(spools, luts, invalid, mapped=None):
     """Blocks of one tile row by one spool stripe, in reading order, so
     memory does not grow with the width of the product; the next
     WRITE_WORKERS blocks are equalized while GDAL takes this one. Each
-    block's planes go through ``luts`` (``invalid``: the no-data DNs), or through
-    ``mapped(block, planes)`` (mapping.mapper) when given."""
+    block's planes go through ``luts`` (``invalid``: the no-data DNs), or
+    through ``mapped(block, planes)`` (mapping.mapper) when given."""
     if mapped is None:
         mapped = _through(luts, invalid)
     first = spools[0]
