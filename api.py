@@ -21,14 +21,14 @@ command line and QGIS give the same pixels:
 * ``bands``: three band names, red, green, blue (``B01``-``B12``, ``B8A``),
   as a sequence or one comma-separated string; default ``B04,B03,B02``.
   ``combination``: a named band combination instead (``"swir"`` or its
-  label ``"SWIR 12-8A-4"``, see core.bands.COMBINATIONS); it decides.
+  label ``"SWIR 12-8A-4"``, see core.product.bands.COMBINATIONS); it decides.
 * ``sample_percent``: share of each band's valid pixels drawn (with a fixed
   seed) into its histogram, in percent: above 0, at most 100; default 1.
 * ``resolution``: output pixel size in metres, 10, 20 or 60; None (or
   ``"finest"``) for the finest of the chosen bands.
 * ``utm_zone``: 1-60, the zone to write a product that spans two; None or
   0 for the zone holding most of its granules.
-* ``curve``: a curve file (or a core.curve.Curve) to map the bands through
+* ``curve``: a curve file (or a core.curves.curve.Curve) to map the bands through
   instead of the product's own histograms.
 * ``report(percent)`` receives progress, 0-100; ``is_cancelled()`` is
   polled between blocks; ``log(message)`` receives one-line notes.
@@ -44,9 +44,9 @@ anywhere.
 import configparser
 import os
 
-from .core.bands import DEFAULT_BANDS, check_band
-from .core.bands import combination as named_combination
 from .core.errors import BandError
+from .core.product.bands import DEFAULT_BANDS, check_band
+from .core.product.bands import combination as named_combination
 
 #: The histogram sample of s2eq:equalize's SAMPLE_PERCENT, in percent.
 DEFAULT_SAMPLE_PERCENT = 1.0
@@ -121,7 +121,7 @@ def measure(product, bands=None, combination=None,
             utm_zone=None, *, report=None, is_cancelled=None, log=None,
             **more):
     """The sampled histograms of ``product``'s three bands, as a
-    core.curve.Measurement: plain data that pickles, so it can travel
+    core.curves.curve.Measurement: plain data that pickles, so it can travel
     between processes. Nothing is written; ``more``: further keywords of
     core.measure.measure (``verify``, ``tile_size`` ...)."""
     from .core import measure as stage
@@ -135,10 +135,10 @@ def measure(product, bands=None, combination=None,
 def build_curve(measurements, output=None):
     """One curve from the sum of ``measurements`` (measure()'s results, all
     L1C or all L2A, of the same bands), saved to ``output`` (a .json curve
-    file) when given. Returns the core.curve.Curve; read back from the
+    file) when given. Returns the core.curves.curve.Curve; read back from the
     file when saved, so that outputs made with it name the file and its
     SHA-256."""
-    from .core import curve as curves
+    from .core.curves import curve as curves
     curve = curves.combine(measurements, software())
     if output is None:
         return curve
@@ -166,7 +166,7 @@ def mosaic(products, output, bands=None, combination=None,
 def product_name(product):
     """The product's name (S2B_MSIL1C_..., without .SAFE), read from its
     metadata; raises ProductError as equalize() would."""
-    from .core.discovery import open_product
+    from .core.product.discovery import open_product
     return open_product(product).name
 
 
@@ -190,8 +190,8 @@ def is_current(product, output, **arguments):
     once complete) whose tags name the same product, the same run options
     and the same curve file content. A missing or unreadable output is not
     current."""
-    from .core import curve as curves
     from .core import render
+    from .core.curves import curve as curves
     options = run_options(product, output, **arguments)
     tags = output_tags(output)
     if tags is None:

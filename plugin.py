@@ -30,6 +30,6 @@ class Sentinel2EqualizerPlugin:
             self.provider = None
         # A cancelled run may still be closing a file in the background;
         # QGIS shuts GDAL down once its plugins are unloaded.
-        native = sys.modules.get(__package__ + ".core.native")
+        native = sys.modules.get(__package__ + ".core.gdal.native")
         if native is not None:
             native.wait_for_detached()

@@ -13,12 +13,12 @@ from qgis.core import (QgsProcessingAlgorithm, QgsProcessingException,
                        QgsProcessingParameterNumber)
 from qgis.PyQt.QtCore import QCoreApplication, QUrl
 
-from ..core.bands import (BAND_NAMES, COMBINATIONS, DEFAULT_BANDS,
-                          RESOLUTIONS, combination)
+from ..core.curves.modes import (ADAPTIVE, COLOURS, DEFAULT_CLIP_LIMIT,
+                                 DEFAULT_TILE_SIZE, EQUALIZE, MAX_CLIP_LIMIT,
+                                 METHODS, PER_BAND, Method)
 from ..core.errors import SettingError
-from ..core.modes import (ADAPTIVE, COLOURS, DEFAULT_CLIP_LIMIT,
-                          DEFAULT_TILE_SIZE, EQUALIZE, MAX_CLIP_LIMIT,
-                          METHODS, PER_BAND, Method)
+from ..core.product.bands import (BAND_NAMES, COMBINATIONS, DEFAULT_BANDS,
+                                  RESOLUTIONS, combination)
 from .about import HELP_PAGE, ICON_PATH, icon
 from .compat import FILE_BEHAVIOR, NUMBER_DOUBLE, SOURCE_FILE
 from .parameters import optional, widget
@@ -31,7 +31,8 @@ NEEDED_MODULES = ("numpy", "rasterio")
 
 
 def load_core(name):
-    """The core module ``name`` (e.g. "render"), imported on first use so
+    """The core module ``name`` (e.g. "render", "curves.curve"), imported
+    on first use so
     that QGIS starts without loading numpy and rasterio, and so that the
     plugin still loads where they are missing. Returns (module, None), or
     (None, the missing module's name) when numpy or rasterio is missing;

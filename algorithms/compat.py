@@ -4,8 +4,7 @@ QGIS 3.36 moved Processing enums into scoped ``Qgis`` enums; QGIS 4 drops the
 old unscoped names. Each value here is looked up in the new place first.
 """
 
-from qgis.core import (Qgis, QgsProcessing,
-                       QgsProcessingParameterDefinition,
+from qgis.core import (Qgis, QgsProcessing, QgsProcessingParameterDefinition,
                        QgsProcessingParameterFile,
                        QgsProcessingParameterNumber)
 

@@ -4,8 +4,8 @@ from qgis.core import (QgsProcessingException, QgsProcessingOutputHtml,
                        QgsProcessingParameterFileDestination,
                        QgsProcessingUtils)
 
+from ..core.curves.modes import check_positive_size
 from ..core.errors import EqualizerError, SettingError
-from ..core.modes import check_positive_size
 from .about import plugin_version
 from .base import S2EqAlgorithm
 
@@ -94,7 +94,7 @@ class CurveAlgorithm(S2EqAlgorithm):
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         measure = self.core("measure")
-        curves, report = self.core("curve"), self.core("curve_report")
+        curves, report = self.core("curves.curve"), self.core("curves.report")
         products = self.products(parameters, context)
         output = self.parameterAsFileOutput(parameters, self.OUTPUT, context)
         if not output.lower().endswith(".json"):

@@ -5,8 +5,8 @@ defaults are what the core chooses per combination of bands)."""
 from qgis.core import QgsProcessingParameterEnum, QgsProcessingParameterNumber
 from qgis.PyQt.QtCore import QCoreApplication
 
-from ..core.encoding import (AUTO_QUALITY, COARSE_QUALITY, COMPRESSIONS,
-                             RGB_QUALITY, YCBCR_QUALITY)
+from ..core.output.encoding import (AUTO_QUALITY, COARSE_QUALITY, COMPRESSIONS,
+                                    RGB_QUALITY, YCBCR_QUALITY)
 from .compat import NUMBER_INTEGER
 from .parameters import optional
 

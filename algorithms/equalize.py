@@ -10,8 +10,8 @@ from qgis.core import (QgsProcessingException, QgsProcessingParameterFile,
 from ..core.errors import EqualizerError
 from .about import plugin_version
 from .base import S2EqAlgorithm
-from .encoding import add_encoding_parameters, encoding_values
 from .compat import FILE_BEHAVIOR, NUMBER_INTEGER
+from .encoding import add_encoding_parameters, encoding_values
 from .parameters import optional, widget
 
 

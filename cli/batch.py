@@ -173,7 +173,7 @@ class Driver:
         """The curve file given, once checked to load, or None."""
         if self.curve is None:
             return None
-        from ..core import curve as curves
+        from ..core.curves import curve as curves
         try:
             self.client.submit(curves.load, self.curve, pure=False).result()
         except EqualizerError as exc:

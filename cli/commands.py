@@ -5,8 +5,8 @@ returns (result for --json, exit status)."""
 import os
 
 from .. import api
-from ..core.bands import BAND_NAMES, check_band
 from ..core.errors import BandError, EqualizerError, SettingError
+from ..core.product.bands import BAND_NAMES, check_band
 from .feedback import cancel_on_interrupt
 from .flags import FLAGS, run_arguments
 from .tasks import measuring
@@ -131,7 +131,7 @@ def curve(args, feedback):
                 **arguments))
     made = api.build_curve(measured, output)
     if args.report:
-        from ..core.curve_report import curve_html
+        from ..core.curves.report import curve_html
         with open(args.report, "w", encoding="utf-8") as page:
             page.write(curve_html(made, "Shared curve"))
     return {"ok": True, "output": output, "report": args.report,
@@ -173,7 +173,7 @@ def batch(args, feedback):
         raise UsageError("--workers sizes the cluster started here; with "
                          "--scheduler, the running cluster's workers do the "
                          "work. Give one or the other.")
-    from .batch import run_batch       # Dask is imported for batch only
+    from .batch import run_batch  # Dask is imported for batch only
     say_bands(args, feedback)
     return run_batch(args, _arguments(args), feedback)
 

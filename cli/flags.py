@@ -12,11 +12,12 @@ import argparse
 from dataclasses import dataclass
 
 from ..api import DEFAULT_SAMPLE_PERCENT
-from ..core.bands import BAND_NAMES, COMBINATIONS, DEFAULT_BANDS, RESOLUTIONS
-from ..core.encoding import (AUTO_QUALITY, COARSE_QUALITY, COMPRESSIONS,
-                             RGB_QUALITY, YCBCR_QUALITY)
-from ..core.modes import (COLOURS, DEFAULT_CLIP_LIMIT, DEFAULT_TILE_SIZE,
-                          MAX_CLIP_LIMIT, METHODS)
+from ..core.curves.modes import (COLOURS, DEFAULT_CLIP_LIMIT,
+                                 DEFAULT_TILE_SIZE, MAX_CLIP_LIMIT, METHODS)
+from ..core.output.encoding import (AUTO_QUALITY, COARSE_QUALITY, COMPRESSIONS,
+                                    RGB_QUALITY, YCBCR_QUALITY)
+from ..core.product.bands import (BAND_NAMES, COMBINATIONS, DEFAULT_BANDS,
+                                  RESOLUTIONS)
 
 #: The sub-commands that write images from one product each.
 PER_PRODUCT = ("equalize", "batch")

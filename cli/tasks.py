@@ -97,7 +97,7 @@ def shared_curve(path, names, arguments, measurements=None):
     curve, unless the file already holds the same histograms, so that its
     SHA-256, and so the outputs made with it, stay current. Returns the
     path, or a failure record when nothing could be measured."""
-    from ..core import curve as curves
+    from ..core.curves import curve as curves
     from ..core.errors import CurveError
     try:
         existing = curves.load(path) if os.path.isfile(path) else None
@@ -162,9 +162,9 @@ def _mosaic_is_current(output, names, arguments, curve):
     """Whether ``output`` is a mosaic of the products ``names``, in that
     order, of the same bands and pixel size, through the same curve file
     (which fixes the sample), with the same method tags."""
-    from ..core import curve as curves
-    from ..core.encoding import choose_encoding
-    from ..core.modes import Method
+    from ..core.curves import curve as curves
+    from ..core.curves.modes import Method
+    from ..core.output.encoding import choose_encoding
     tags = api.output_tags(output)
     if tags is None:
         return False
@@ -191,7 +191,7 @@ def _mosaic_is_current(output, names, arguments, curve):
 def remove_partials(outputs):
     """Delete the partial files that killed runs left for ``outputs``
     (those no live run holds); return how many."""
-    from ..core.partials import remove_abandoned
+    from ..core.output.partials import remove_abandoned
     return sum(len(remove_abandoned(output)) for output in outputs)
 
 

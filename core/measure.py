@@ -3,19 +3,19 @@ histograms, on the reflectance scale; and, for luminance mode and the
 adaptive method, the luminance histogram and the per-tile histograms
 (gridsample.py)."""
 
-from .checksums import start_verification
-from .curve import BandCounts, Measurement
-from .equalize import DEFAULT_SEED, BandHistogram, to_reflectance_scale
+from .curves.curve import BandCounts, Measurement
+from .curves.equalize import DEFAULT_SEED, BandHistogram, to_reflectance_scale
+from .curves.gridsample import GridMeasure
+from .curves.luminance import LUMINANCE
+from .curves.tiles import DEFAULT_TILE_SIZE, check_tile_size
 from .errors import DataError
-from .gdal_env import BoundedGdalCache
-from .gdal_warnings import DecodeWarnings
-from .gridsample import GridMeasure
-from .luminance import LUMINANCE
+from .gdal.decode_warnings import DecodeWarnings
+from .gdal.env import BoundedGdalCache
+from .pixels.reading import spool_bands
+from .pixels.spool import Spool
 from .plan import check_sample, make_plan
+from .product.checksums import start_verification
 from .progress import Progress
-from .reading import spool_bands
-from .spool import Spool
-from .tiles import DEFAULT_TILE_SIZE, check_tile_size
 
 
 def band_counters(plan, sample_fraction, seed):

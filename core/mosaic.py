@@ -33,27 +33,28 @@ with a curve file of the same products differ by their samples).
 
 from dataclasses import dataclass
 
-from . import curve as curves
-from .encoding import AUTO_QUALITY, check_encoding, choose_encoding
-from .equalize import DEFAULT_SEED
-from .gdal_env import BoundedGdalCache
-from .geotiff import write_geotiff
-from .grid import mosaic_grid
-from .mapping import check_curve, grid_measure
-from .mapping import mapper as method_mapper
+from .curves import curve as curves
+from .curves.equalize import DEFAULT_SEED
+from .curves.mapping import check_curve, check_on_grid, grid_measure
+from .curves.mapping import mapper as method_mapper
+from .curves.modes import DEFAULT_CLIP_LIMIT, DEFAULT_TILE_SIZE, Method
+from .gdal.env import BoundedGdalCache
 from .measure import (add_grid_measure, band_counters, check_counted,
                       measurement)
-from .modes import DEFAULT_CLIP_LIMIT, DEFAULT_TILE_SIZE, Method
 from .mosaic_scale import Rescaled, on_spools, spool_scale
 from .options import ENCODING_TAG
-from .output import check_output_path
+from .output.atomic import check_output_path
+from .output.encoding import AUTO_QUALITY, check_encoding, choose_encoding
+from .output.geotiff import write_geotiff
+from .output.provenance import mosaic_layer_name, provenance
+from .pixels.grid import mosaic_grid
+from .pixels.reading import GranuleBand, decode_into
+from .pixels.spool import Spool
+from .pixels.warp import WarpedBand
 from .plan import Plan, check_sample, make_plans
 from .progress import Progress
-from .provenance import mosaic_layer_name, provenance
-from .reading import GranuleBand, decode_into
 from .render import READ_SHARE, WRITE_SHARE, spooled_blocks
-from .spool import Spool
-from .warp import WarpedBand
+
 
 @dataclass
 class MosaicResult:
@@ -61,7 +62,7 @@ class MosaicResult:
 
     output: str
     layer_name: str
-    products: list          # the core.product.Product of each, in order
+    products: list          # the product.model.Product of each, in order
     grid: object            # the mosaic's grid.Grid
     bands: tuple
     reprojected: list       # names of products warped from another zone
@@ -123,7 +124,7 @@ def mosaic(product_paths, output, bands=("B04", "B03", "B02"),
                          ", ".join(warped) if warped else ""))
         plans = [Plan(p.product, p.bands, grid, p.product.granules)
                  for p in plans]
-        how.check(grid)
+        check_on_grid(how, grid)
         if curve is not None:
             check_curve(how, curve, on_spools(plans))
         measured = curve is None

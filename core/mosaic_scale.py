@@ -6,7 +6,7 @@ removed), no-data 0 and SATURATED."""
 
 from types import SimpleNamespace
 
-from .equalize import LEVELS_IN, apply_lut, rescaled_dns
+from .curves.equalize import LEVELS_IN, apply_lut, rescaled_dns
 
 #: The saturated value on the spools' common scale when products differ.
 SATURATED = LEVELS_IN - 1

@@ -5,9 +5,9 @@ is current."""
 import json
 from dataclasses import dataclass, fields
 
-from .encoding import AUTO_QUALITY, choose_encoding
-from .equalize import DEFAULT_SEED
-from .modes import DEFAULT_CLIP_LIMIT, DEFAULT_TILE_SIZE, Method
+from .curves.equalize import DEFAULT_SEED
+from .curves.modes import DEFAULT_CLIP_LIMIT, DEFAULT_TILE_SIZE, Method
+from .output.encoding import AUTO_QUALITY, choose_encoding
 
 
 @dataclass

@@ -3,11 +3,11 @@ its bands, the output grid and the granules on it."""
 
 from dataclasses import dataclass
 
-from .bands import RESOLUTIONS, check_band
 from .errors import BandError, DataError, EqualizerError, ProductError
-from .grid import Grid, choose_zone, output_grid
-from .discovery import open_product
-from .product import Product
+from .pixels.grid import Grid, choose_zone, output_grid
+from .product.bands import RESOLUTIONS, check_band
+from .product.discovery import open_product
+from .product.model import Product
 
 
 @dataclass

@@ -14,25 +14,25 @@ method also draw a grid measure from the spools between the two stages.
 import functools
 from dataclasses import dataclass
 
-from . import curve as curves
-from .checksums import start_verification
-from .encoding import check_encoding
-from .equalize import dn_table, map_planes
-from .gdal_env import BoundedGdalCache
-from .gdal_warnings import DecodeWarnings
-from .geotiff import TILE, write_geotiff
+from .curves import curve as curves
+from .curves.equalize import dn_table, map_planes
+from .curves.mapping import check_curve, check_on_grid, grid_measure
+from .curves.mapping import mapper as method_mapper
+from .gdal.decode_warnings import DecodeWarnings
+from .gdal.env import BoundedGdalCache
 from .measure import band_counters, measurement
-from .mapping import check_curve, grid_measure
-from .mapping import mapper as method_mapper
 # Options: what callers pass to run(), by its long-standing name here.
 from .options import ENCODING_TAG, OPTIONS_TAG, Options, options_tag  # noqa
-from .output import check_output_path
+from .output.atomic import check_output_path
+from .output.encoding import check_encoding
+from .output.geotiff import TILE, write_geotiff
+from .output.provenance import layer_name, provenance
+from .pixels.reading import prefetched, spool_bands
+from .pixels.spool import Spool
+from .pixels.strips import STRIP_ROWS, band_strips
 from .plan import check_sample, make_plan
+from .product.checksums import start_verification
 from .progress import Progress
-from .provenance import layer_name, provenance
-from .reading import prefetched, spool_bands
-from .spool import Spool
-from .strips import STRIP_ROWS, band_strips
 
 #: Rows equalized and written at a time from the spools (a row of output
 #: tiles). A block is one spool stripe wide, so each band's part of it is a
@@ -92,7 +92,7 @@ def run(options, report=None, is_cancelled=None, log=None, warn=None):
         plan = make_plan(options.product, options.bands, options.resolution,
                          options.utm_zone, progress.log)
         check_output_path(options.output, plan.product.files())
-        options.how().check(plan.grid)
+        check_on_grid(options.how(), plan.grid)
         if curve is not None:
             curves.check_fits(curve, plan.unique_bands, plan.product.level)
             check_curve(options.how(), curve, plan)

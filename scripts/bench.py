@@ -139,8 +139,9 @@ def write_like_the_core(out, src, blocks, count):
     """Write ``count`` (rgb, mask, window) blocks through the core's own
     writer (staging file, overviews from the blocks, Cloud Optimized copy,
     natural colour's encoding)."""
-    from sentinel2_equalizer.core import geotiff, progress
-    from sentinel2_equalizer.core.grid import Grid
+    from sentinel2_equalizer.core.output import geotiff
+    from sentinel2_equalizer.core import progress
+    from sentinel2_equalizer.core.pixels.grid import Grid
 
     class Sized:
         def __iter__(self):
@@ -167,7 +168,7 @@ def case_core(path, out, resolution=None, tables=None, verify=True):
                                        resolution=resolution, verify=verify))
     if tables:
         import numpy as np
-        from sentinel2_equalizer.core import curve
+        from sentinel2_equalizer.core.curves import curve
         np.save(tables, np.stack([result.tables[b] for b in BANDS]))
         curve.save(result.curve, curve_file(tables))
 
@@ -189,7 +190,8 @@ def case_decode(path, out):
     core's windows and worker threads; nothing is kept or written."""
     import functools
     import rasterio
-    from sentinel2_equalizer.core import gdal_env, reading
+    from sentinel2_equalizer.core.gdal import env as gdal_env
+    from sentinel2_equalizer.core.pixels import reading
 
     def decode(band, window):
         with rasterio.open(band) as one:
@@ -213,7 +215,9 @@ def case_floor(path, out, tables):
     import functools
     import numpy as np
     import rasterio
-    from sentinel2_equalizer.core import equalize, gdal_env, reading
+    from sentinel2_equalizer.core.curves import equalize
+    from sentinel2_equalizer.core.gdal import env as gdal_env
+    from sentinel2_equalizer.core.pixels import reading
     paths = band_paths(path)
     luts = np.load(tables)
 
@@ -373,7 +377,7 @@ def lut_error(path, fraction=0.01):
     lookup table over the DNs that occur in each band."""
     import numpy as np
     import rasterio
-    from sentinel2_equalizer.core import equalize
+    from sentinel2_equalizer.core.curves import equalize
     worst = 0
     for number, band in enumerate(band_paths(path)):
         with rasterio.open(band) as src:

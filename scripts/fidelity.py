@@ -1,6 +1,6 @@
 """How far the JPEG output strays from the exact equalized image, per
 combination of bands and per encoding: the measurement behind the
-qualities and the colour-space rule of core/encoding.py.
+qualities and the colour-space rule of core/output/encoding.py.
 
   /usr/bin/python3 scripts/fidelity.py [--size N] [--folder DIR]
       [--resolution 10|20|60]
@@ -8,7 +8,7 @@ qualities and the colour-space rule of core/encoding.py.
 Makes (once, cached under .build/fidelity/) a realistic L1C product with
 the test suite's generator: fields, forest, water, clouds with saturated
 cores, shadows, sensor noise and the no-data swath edge, with every band
-the named combinations (core/bands.py) and CUSTOM need. For each
+the named combinations (core/product/bands.py) and CUSTOM need. For each
 combination it runs the core with DEFLATE (lossless) for the exact image,
 then writes that image again the way the writer does (cog.write_cog, the
 same creation options, overviews and internal mask) as JPEG in YCbCr and
@@ -26,7 +26,7 @@ in RGB at each of QUALITIES, and prints per encoding:
 
 Then, per combination, the smallest encoding that meets the bar (every band
 within FIDELITY_LEVELS, detail kept) and the smallest that meets it with
-MARGIN to spare, and whether the rule of core/encoding.py (its default
+MARGIN to spare, and whether the rule of core/output/encoding.py (its default
 encoding, run through the core) meets it. The default run's pixels are
 also checked to equal the re-encoding of the same encoding, so the
 re-encodings stand for what the core writes. Last, a copy of the product
@@ -89,7 +89,7 @@ def plugin():
 
 def trios():
     """(name, bands) of every named combination, then CUSTOM."""
-    from sentinel2_equalizer.core.bands import COMBINATIONS
+    from sentinel2_equalizer.core.product.bands import COMBINATIONS
     return ([(c.key, c.bands) for c in COMBINATIONS]
             + [("custom " + "-".join(b[1:].lstrip("0") for b in CUSTOM),
                 CUSTOM)])
@@ -131,7 +131,7 @@ def mean_errors(picture, exact, valid):
 def alone_at_finest(bands):
     """The index of the band alone at the finest native resolution of
     ``bands``, or None where two or none share it."""
-    from sentinel2_equalizer.core.bands import NATIVE_RESOLUTION
+    from sentinel2_equalizer.core.product.bands import NATIVE_RESOLUTION
     native = [NATIVE_RESOLUTION[b] for b in bands]
     finest = min(native)
     return native.index(finest) if native.count(finest) == 1 else None
@@ -140,7 +140,8 @@ def alone_at_finest(bands):
 def next_factor(band):
     """How many pixels of ``band``'s grid a side make one of the next
     coarser resolution (10 m -> 20 m: 2; 20 m -> 60 m: 3)."""
-    from sentinel2_equalizer.core.bands import NATIVE_RESOLUTION, RESOLUTIONS
+    from sentinel2_equalizer.core.product.bands import (NATIVE_RESOLUTION,
+                                                        RESOLUTIONS)
     native = NATIVE_RESOLUTION[band]
     return min(r for r in RESOLUTIONS if r > native) // native
 
@@ -204,7 +205,7 @@ def hold_constant(product, band, value=CONSTANT_DN):
     band with nothing in it, next to busy ones. (Its checksums in
     manifest.safe no longer match: run with verify=False.)"""
     from osgeo import gdal
-    from sentinel2_equalizer.core.discovery import open_product
+    from sentinel2_equalizer.core.product.discovery import open_product
     opened = open_product(str(product))
     for granule in opened.granules:
         for resolution in granule.band_files[band]:
@@ -254,8 +255,8 @@ class _Written:
 def reencode(exact_path, path, encoding):
     """Write ``exact_path`` (a lossless output) again at ``path`` as the
     writer writes an output of ``encoding`` (encoding.Encoding)."""
-    from sentinel2_equalizer.core.cog import write_cog
-    from sentinel2_equalizer.core.geotiff import GDAL_WRITE_OPTIONS
+    from sentinel2_equalizer.core.output.cog import write_cog
+    from sentinel2_equalizer.core.output.geotiff import GDAL_WRITE_OPTIONS
     if os.path.exists(path):
         os.remove(path)
     write_cog(_Written(exact_path), str(path), encoding.creation_options(),
@@ -268,7 +269,7 @@ def measure(source, name, bands, folder, resolution=None):
     core; ``resolution``: the output's pixel size (None: the finest of the
     bands; the detail check only there)."""
     from sentinel2_equalizer.core import render
-    from sentinel2_equalizer.core.encoding import Encoding
+    from sentinel2_equalizer.core.output.encoding import Encoding
     stem = os.path.join(folder, "{}-{}".format(name.replace(" ", "_"),
                                                resolution or "finest"))
     exact_path = stem + "-exact.tif"
@@ -277,7 +278,7 @@ def measure(source, name, bands, folder, resolution=None):
         resolution=resolution)).grid
 
     def detail_here(picture, exact, valid):
-        from sentinel2_equalizer.core.bands import NATIVE_RESOLUTION
+        from sentinel2_equalizer.core.product.bands import NATIVE_RESOLUTION
         if grid.resolution > min(NATIVE_RESOLUTION[b] for b in bands):
             return None
         return detail(picture, exact, valid, bands)
@@ -333,7 +334,8 @@ def constant_rows(source, folder):
     """Print, for each of CONSTANT_TRIOS on ``source`` with CONSTANT_BAND
     held constant, how each encoding keeps it constant."""
     from sentinel2_equalizer.core import render
-    from sentinel2_equalizer.core.encoding import Encoding, choose_encoding
+    from sentinel2_equalizer.core.output.encoding import (Encoding,
+                                                          choose_encoding)
     for bands in CONSTANT_TRIOS:
         stem = os.path.join(folder, "-".join(bands))
         exact_path = stem + "-exact.tif"
@@ -381,7 +383,7 @@ def main(argv=None):
                         default=os.path.join(ROOT, ".build", "fidelity"))
     args = parser.parse_args(argv)
     plugin()
-    from sentinel2_equalizer.core.encoding import FIDELITY_LEVELS
+    from sentinel2_equalizer.core.output.encoding import FIDELITY_LEVELS
     start = time.time()
     source = product(args.folder, args.size)
     work = os.path.join(args.folder, "out-{}".format(args.size))

@@ -7,10 +7,12 @@ import pytest
 import rasterio
 from skimage import exposure
 
-from sentinel2_equalizer.core import (adaptive, curve, gridsample, pieces,
-                                      render, spool, strips, tiles)
+from sentinel2_equalizer.core.curves import (adaptive, curve, gridsample,
+                                             pieces, tiles)
+from sentinel2_equalizer.core import render
+from sentinel2_equalizer.core.pixels import spool, strips
 from sentinel2_equalizer.core.errors import SettingError
-from sentinel2_equalizer.core.grid import Grid
+from sentinel2_equalizer.core.pixels.grid import Grid
 from sentinel2_equalizer.core.measure import measure
 
 BANDS = ("B04", "B03", "B02")

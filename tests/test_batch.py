@@ -16,7 +16,7 @@ from dask_processes import dask_cluster  # noqa: F401 (a fixture)
 from s2eq_runner import (TIMEOUT, command, environment, partials, run_json,
                          same_pixels)
 from sentinel2_equalizer import api
-from sentinel2_equalizer.core.bands import DEFAULT_BANDS
+from sentinel2_equalizer.core.product.bands import DEFAULT_BANDS
 from sentinel2_equalizer.core.errors import EqualizerError
 
 #: How often the tests look at a folder or a process, in seconds.
@@ -87,7 +87,7 @@ def test_shared_curve_equals_curve_then_equalize(four, tmp_path):
         run_json("equalize", product, "-o", expected[product], "--curve",
                  curve)
     check_outputs(result, four, expected)
-    from sentinel2_equalizer.core import curve as curves
+    from sentinel2_equalizer.core.curves import curve as curves
     made, given = curves.load(result["curve"]), curves.load(str(curve))
     assert all((made.counts[b].counts == given.counts[b].counts).all()
                for b in given.counts)

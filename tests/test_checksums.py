@@ -13,9 +13,9 @@ import pytest
 import rasterio
 
 from sentinel2_equalizer.core import measure, render
-from sentinel2_equalizer.core.discovery import open_product
+from sentinel2_equalizer.core.product.discovery import open_product
 from sentinel2_equalizer.core.errors import BandError, ChecksumError
-from sentinel2_equalizer.core.manifest import read_checksums
+from sentinel2_equalizer.core.product.manifest import read_checksums
 
 BANDS = ("B04", "B03", "B02")
 #: (fixture name, the checksum its manifest lists): ESA's products list
@@ -254,7 +254,7 @@ def test_the_measure_stage_verifies_too(current, tmp_path):
 
 
 def test_a_given_curve_run_is_verified_in_its_one_pass(current, tmp_path):
-    from sentinel2_equalizer.core import curve as curves
+    from sentinel2_equalizer.core.curves import curve as curves
     curve = curves.combine([measure.measure(str(current), BANDS)])
     product = copy_of(current, tmp_path)
     damage(band_file(product, "B04"), "overwritten run")

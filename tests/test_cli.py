@@ -9,7 +9,7 @@ import pytest
 import s2products
 from s2eq_runner import run_json, run_s2eq, same_pixels, tags
 from sentinel2_equalizer.cli.flags import FLAGS, flag_of
-from sentinel2_equalizer.core.bands import DEFAULT_BANDS
+from sentinel2_equalizer.core.product.bands import DEFAULT_BANDS
 
 #: Parameters the command line takes as arguments, not flags.
 ARGUMENTS = {"INPUT": "PRODUCT", "OUTPUT": "--output"}
@@ -65,7 +65,7 @@ def test_every_equalize_parameter_is_a_flag_with_its_default(qgis_app):
 
 def test_every_named_combination_is_taken_by_its_key_and_its_label():
     from sentinel2_equalizer import api
-    from sentinel2_equalizer.core.bands import COMBINATIONS
+    from sentinel2_equalizer.core.product.bands import COMBINATIONS
     for combo in COMBINATIONS:
         assert api.choose_bands(combination=combo.key) == combo.bands
         assert api.choose_bands(combination=combo.label) == combo.bands

@@ -19,7 +19,7 @@ from osgeo import gdal
 
 from cog_check import (block_pieces, cog_report, read_parts, read_remote,
                        served)
-from sentinel2_equalizer.core.geotiff import TILE
+from sentinel2_equalizer.core.output.geotiff import TILE
 from sentinel2_equalizer.core.mosaic import mosaic
 from sentinel2_equalizer.core.render import Options, run
 

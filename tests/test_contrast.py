@@ -8,10 +8,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from sentinel2_equalizer.core import contrast, modes, render
-from sentinel2_equalizer.core import equalize as eq
+from sentinel2_equalizer.core.curves import contrast, modes
+from sentinel2_equalizer.core import render
+from sentinel2_equalizer.core.curves import equalize as eq
 from sentinel2_equalizer.core.errors import SettingError
-from sentinel2_equalizer.core.modes import MAX_CLIP_LIMIT
+from sentinel2_equalizer.core.curves.modes import MAX_CLIP_LIMIT
 from test_equalize import realistic_band
 
 

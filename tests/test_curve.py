@@ -8,8 +8,8 @@ import pytest
 import rasterio
 
 import s2products
-from sentinel2_equalizer.core import curve as curves
-from sentinel2_equalizer.core import equalize as eq
+from sentinel2_equalizer.core.curves import curve as curves
+from sentinel2_equalizer.core.curves import equalize as eq
 from sentinel2_equalizer.core import render
 from sentinel2_equalizer.core.errors import CurveError
 from sentinel2_equalizer.core.measure import measure
@@ -229,7 +229,7 @@ def test_reflectance_scale_moves_counts_and_clamps_at_the_valid_minimum():
 
 
 def test_curve_page_draws_each_band_and_lists_the_products(dates):
-    from sentinel2_equalizer.core.curve_report import curve_html
+    from sentinel2_equalizer.core.curves.report import curve_html
     shared = curves.combine([measure(str(p), BANDS) for p in dates])
     page = curve_html(shared)
     # the three bands and the luminance of the three

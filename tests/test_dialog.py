@@ -36,7 +36,7 @@ def seen(l1c, tmp_path_factory):
 
 def combinations():
     """Named combination label -> its (red, green, blue) bands."""
-    from sentinel2_equalizer.core.bands import COMBINATIONS
+    from sentinel2_equalizer.core.product.bands import COMBINATIONS
     return {c.label: list(c.bands) for c in COMBINATIONS}
 
 

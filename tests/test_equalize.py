@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from sentinel2_equalizer.core import equalize as eq
+from sentinel2_equalizer.core.curves import equalize as eq
 from sentinel2_equalizer.core.errors import DataError
 
 

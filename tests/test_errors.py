@@ -263,7 +263,9 @@ def test_output_is_an_input_file(copy):
 
 
 def test_core_refuses_to_overwrite_a_product_file(copy):
-    from sentinel2_equalizer.core import discovery, errors, output
+    from sentinel2_equalizer.core.product import discovery
+    from sentinel2_equalizer.core import errors
+    from sentinel2_equalizer.core.output import atomic as output
     opened = discovery.open_product(str(copy))
     with pytest.raises(errors.OutputError, match="is a file of the input"):
         output.check_output_path(band_path(copy, "B04"), opened.files())

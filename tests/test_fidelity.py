@@ -1,6 +1,6 @@
 """How close the default JPEG output stays to the exact equalized image.
 
-For every named combination (core/bands.py) and a custom mixed-resolution
+For every named combination (core/product/bands.py) and a custom mixed-resolution
 trio (scripts/fidelity.py's CUSTOM, B11/B08/B05: B08 alone at 10 m, in
 green, between two 20 m bands), on a realistic product (tests/s2products:
 a 1098-pixel L1C tile with fields, forest, water, clouds with saturated
@@ -19,7 +19,7 @@ core's output with the default encoding is compared with the exact image
   and (b) the exact equalized images of each of the other two bands;
 * the encoding recorded in the output, the S2EQ_ENCODING tag and GDAL's
   IMAGE_STRUCTURE COMPRESSION ("YCbCr JPEG" or "JPEG"), is the rule of
-  core/encoding.py: natural colour (B04/B03/B02) as JPEG in YCbCr at
+  core/output/encoding.py: natural colour (B04/B03/B02) as JPEG in YCbCr at
   YCBCR_QUALITY, any other combination as JPEG in RGB at RGB_QUALITY.
 
 The file sizes are printed (``pytest -s``). A band held constant in the
@@ -33,13 +33,13 @@ there, and the constant band still stays within the bar.
 
 Quick-looks (20 and 60 m) of natural colour and SWIR are held to the same
 bar: coarser pixels carry more detail each, and their encoding (RGB, at a
-higher quality) follows core/encoding.py's COARSE_QUALITY.
+higher quality) follows core/output/encoding.py's COARSE_QUALITY.
 
 The measures are scripts/fidelity.py's, which prints them for every
 encoding and quality. The test product is easier to compress than a real
 one (its errors are about 0.6 of those a user measured on a real product
 at the same settings), so the bar here is the requirement's and the
-margin for real products is in the qualities chosen (core/encoding.py).
+margin for real products is in the qualities chosen (core/output/encoding.py).
 """
 
 import os
@@ -50,13 +50,16 @@ import rasterio
 
 from conftest import ROOT
 from sentinel2_equalizer.core import render
-from sentinel2_equalizer.core.encoding import (
-    COARSE_QUALITY, FIDELITY_LEVELS, NATURAL_COLOUR, RGB_QUALITY,
-    YCBCR_QUALITY, Encoding, choose_encoding)
+from sentinel2_equalizer.core.output.encoding import (COARSE_QUALITY,
+                                                      FIDELITY_LEVELS,
+                                                      NATURAL_COLOUR,
+                                                      RGB_QUALITY,
+                                                      YCBCR_QUALITY, Encoding,
+                                                      choose_encoding)
 
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 import fidelity  # noqa: E402  (the measures of scripts/fidelity.py)
-from sentinel2_equalizer.core.bands import NATIVE_RESOLUTION  # noqa: E402
+from sentinel2_equalizer.core.product.bands import (NATIVE_RESOLUTION)  # noqa: E402
 
 #: The trios: (name, bands), every named combination, then the custom one.
 TRIOS = fidelity.trios()

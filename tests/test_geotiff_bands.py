@@ -26,12 +26,13 @@ import pytest
 import rasterio
 from rasterio.enums import Resampling
 
-from sentinel2_equalizer.core import equalize as eq
-from sentinel2_equalizer.core import grid as grids
-from sentinel2_equalizer.core import reading, render
-from sentinel2_equalizer.core.discovery import open_product
+from sentinel2_equalizer.core.curves import equalize as eq
+from sentinel2_equalizer.core.pixels import grid as grids
+from sentinel2_equalizer.core.pixels import reading
+from sentinel2_equalizer.core import render
+from sentinel2_equalizer.core.product.discovery import open_product
 from sentinel2_equalizer.core.errors import ChecksumError
-from sentinel2_equalizer.core.spool import Spool
+from sentinel2_equalizer.core.pixels.spool import Spool
 
 BANDS = ("B02", "B03", "B04", "B08")
 #: A size whose 20 and 60 m grids and overviews all come out whole.

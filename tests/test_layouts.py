@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import rasterio
 
-from sentinel2_equalizer.core import discovery
+from sentinel2_equalizer.core.product import discovery
 
 LAYOUTS = {
     # name: make_product arguments

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import rasterio
 
-from sentinel2_equalizer.core import (luminance, mapping, modes, pieces,
-                                      render)
+from sentinel2_equalizer.core.curves import luminance, mapping, modes, pieces
+from sentinel2_equalizer.core import render
 from sentinel2_equalizer.core.plan import make_plan
 
 BANDS = ("B04", "B03", "B02")

@@ -193,7 +193,8 @@ def test_mosaic_adaptive_with_a_shared_curve_of_its_products(products,
                                                              tmp_path):
     """A curve file of the two products carries their tiles, summed where
     they overlap; the adaptive mosaic maps through them."""
-    from sentinel2_equalizer.core import curve, measure, mosaic
+    from sentinel2_equalizer.core.curves import curve
+    from sentinel2_equalizer.core import measure, mosaic
     parts = [measure.measure(str(p), ("B04", "B03", "B02"), tile_size=1000)
              for p in neighbours(products)]
     path = str(tmp_path / "both.json")

@@ -13,10 +13,9 @@ import rasterio
 from rasterio.enums import Resampling
 from rasterio.warp import reproject
 
-from sentinel2_equalizer.core import curve as curves
+from sentinel2_equalizer.core.curves import curve as curves
 from sentinel2_equalizer.core import render
-from sentinel2_equalizer.core.errors import (Cancelled, CurveError,
-                                             ProductError)
+from sentinel2_equalizer.core.errors import Cancelled, CurveError, ProductError
 from sentinel2_equalizer.core.measure import measure
 from sentinel2_equalizer.core.mosaic import mosaic
 

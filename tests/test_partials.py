@@ -19,8 +19,8 @@ from rasterio.env import get_gdal_config
 from conftest import PLUGINS
 from sentinel2_equalizer.core import render
 from sentinel2_equalizer.core.errors import OutputError
-from sentinel2_equalizer.core.partials import (partial_pattern,
-                                               remove_abandoned)
+from sentinel2_equalizer.core.output.partials import (partial_pattern,
+                                                      remove_abandoned)
 
 #: A run, in a process of its own, that stops for good once its partial
 #: file exists: as if it were killed while writing.

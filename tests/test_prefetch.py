@@ -7,7 +7,7 @@ import time
 import pytest
 
 from sentinel2_equalizer.core.errors import Cancelled
-from sentinel2_equalizer.core.reading import prefetched
+from sentinel2_equalizer.core.pixels.reading import prefetched
 
 
 def test_results_come_in_order():

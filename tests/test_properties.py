@@ -5,7 +5,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from sentinel2_equalizer.core import equalize as eq
+from sentinel2_equalizer.core.curves import equalize as eq
 
 NODATA = 0
 

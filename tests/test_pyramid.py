@@ -1,11 +1,11 @@
-"""The overviews' reduction (core/pyramid.py): each pixel the rounded mean
+"""The overviews' reduction (core/output/pyramid.py): each pixel the rounded mean
 of the valid pixels among the four it covers, whatever the shape of the
 block and however much of it is no-data."""
 
 import numpy as np
 import pytest
 
-from sentinel2_equalizer.core import pyramid
+from sentinel2_equalizer.core.output import pyramid
 
 
 def reference_halve(rgb, valid):

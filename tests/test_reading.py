@@ -6,11 +6,13 @@ import pytest
 import rasterio
 from rasterio.enums import Resampling
 
-from sentinel2_equalizer.core import equalize as eq
-from sentinel2_equalizer.core import grid as grid_module
-from sentinel2_equalizer.core import pieces, reading, render
-from sentinel2_equalizer.core.spool import Spool
-from sentinel2_equalizer.core.discovery import open_product
+from sentinel2_equalizer.core.curves import equalize as eq
+from sentinel2_equalizer.core.pixels import grid as grid_module
+from sentinel2_equalizer.core.curves import pieces
+from sentinel2_equalizer.core.pixels import reading
+from sentinel2_equalizer.core import render
+from sentinel2_equalizer.core.pixels.spool import Spool
+from sentinel2_equalizer.core.product.discovery import open_product
 from s2files import refresh_manifest
 
 

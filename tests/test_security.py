@@ -7,7 +7,7 @@ import zipfile
 
 import pytest
 
-from sentinel2_equalizer.core import discovery
+from sentinel2_equalizer.core.product import discovery
 from sentinel2_equalizer.core.errors import ProductError
 
 

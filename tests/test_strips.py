@@ -1,4 +1,4 @@
-"""The one-pass strips (core/strips.py) against a straightforward
+"""The one-pass strips (core/pixels/strips.py) against a straightforward
 reference, on made-up bands: granules that overlap at offsets that are not
 whole strips, coarser bands repeated onto the grid, reduced reads, a grid
 whose height is not a whole number of strips, readers fast and slow."""
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from rasterio.windows import Window
 
-from sentinel2_equalizer.core import strips
+from sentinel2_equalizer.core.pixels import strips
 
 
 class FakeBand:

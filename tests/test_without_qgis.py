@@ -129,7 +129,8 @@ def test_layers_the_core_knows_no_dask_and_qgis_no_command_line():
     import glob
     import re
     importing = re.compile(r"^\s*(from|import)\s+(\S+)", re.M)
-    for path in glob.glob(os.path.join(ROOT, "core", "*.py")):
+    for path in glob.glob(os.path.join(ROOT, "core", "**", "*.py"),
+                          recursive=True):
         with open(path, encoding="utf-8") as handle:
             names = [m.group(2) for m in importing.finditer(handle.read())]
         assert not [n for n in names if n.split(".")[0] in (

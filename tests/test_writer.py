@@ -14,10 +14,12 @@ import numpy as np
 import pytest
 import rasterio
 
-from sentinel2_equalizer.core import cog, geotiff, native, tiff_writer
-from sentinel2_equalizer.core.encoding import Encoding
+from sentinel2_equalizer.core.output import (cog, geotiff,
+                                             staging as tiff_writer)
+from sentinel2_equalizer.core.gdal import native
+from sentinel2_equalizer.core.output.encoding import Encoding
 from sentinel2_equalizer.core.errors import Cancelled, OutputError
-from sentinel2_equalizer.core.grid import Grid
+from sentinel2_equalizer.core.pixels.grid import Grid
 from sentinel2_equalizer.core.progress import Progress
 
 WIDTH, HEIGHT = 1300, 1100          # not whole tiles; overviews x2 and x4

@@ -11,7 +11,7 @@ view at the dialog's default size.
 from processing.gui.wrappers import DIALOG_BATCH, DIALOG_STANDARD
 from qgis.PyQt.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 
-from ...core.bands import BAND_NAMES, COMBINATIONS
+from ...core.product.bands import BAND_NAMES, COMBINATIONS
 from .base import PluginWrapper
 
 

@@ -13,7 +13,7 @@ from rasterio._err import CPLE_BaseError
 from rasterio.env import get_gdal_config, set_gdal_config
 from rasterio.errors import RasterioError, RasterioIOError
 
-from .gdal_thread import osgeo_gdal
+from .thread import osgeo_gdal
 
 #: What rasterio raises when GDAL fails: its I/O error is not a
 #: RasterioError, and some failures (a damaged TIFF directory, say) come as

@@ -3,8 +3,8 @@ grids and band files, and the product's radiometric facts."""
 
 import posixpath
 
+from ..errors import BandError
 from .bands import BAND_NAMES, check_band
-from .errors import BandError
 
 REDOWNLOAD = "The download is probably incomplete: download the product again."
 

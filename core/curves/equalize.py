@@ -12,7 +12,7 @@ same input always gives the same lookup table.
 
 import numpy as np
 
-from .errors import DataError
+from ..errors import DataError
 from .pieces import mask_of, row_pieces, with_data
 
 #: One histogram bin per possible uint16 value.

@@ -16,7 +16,7 @@ import os
 import threading
 import time
 
-from .errors import Cancelled
+from ..errors import Cancelled
 
 #: How often the caller reports progress and checks for cancel while a call
 #: runs, in seconds.

@@ -33,9 +33,9 @@ import rasterio
 from rasterio.enums import Resampling
 from rasterio.windows import Window
 
-from .errors import BandError, Cancelled, DecodeError, first_line
-from .gdal_env import GDAL_ERRORS
-from .native import POLL_SECONDS
+from ..errors import BandError, Cancelled, DecodeError, first_line
+from ..gdal.env import GDAL_ERRORS
+from ..gdal.native import POLL_SECONDS
 
 #: Rows read at a time where the file has no useful tiling.
 DEFAULT_STRIP_ROWS = 1024

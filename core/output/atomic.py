@@ -10,7 +10,7 @@ partials).
 
 import os
 
-from .errors import OutputError
+from ..errors import OutputError
 from .partials import create_partial, release, remove_abandoned
 
 

@@ -22,7 +22,7 @@ times larger.
 
 from dataclasses import dataclass
 
-from .errors import SettingError
+from ..errors import SettingError
 
 #: The codecs a user can choose; JPEG is the default.
 COMPRESSIONS = ("JPEG", "DEFLATE", "ZSTD")

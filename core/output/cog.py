@@ -1,4 +1,4 @@
-"""The output written from the staging file (tiff_writer.py) as a Cloud
+"""The output written from the staging file (staging.py) as a Cloud
 Optimized GeoTIFF: every directory at the start of the file, then the
 overviews from the smallest up, then the full-resolution image, each tile
 of the image followed by its tile of the mask. A tile server or QGIS over
@@ -16,9 +16,9 @@ Without it, rasterio makes the same copy, holding the GIL.
 import rasterio
 import rasterio.shutil
 
-from .gdal_thread import GdalThread, osgeo_gdal
-from .native import remove_quietly, run_polled
-from .tiff_writer import TILE, creation_options
+from ..gdal.native import remove_quietly, run_polled
+from ..gdal.thread import GdalThread, osgeo_gdal
+from .staging import TILE, creation_options
 
 #: Creation options of every output besides its compression.
 LAYOUT_OPTIONS = {"tiled": True, "blockxsize": TILE, "blockysize": TILE,

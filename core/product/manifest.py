@@ -19,7 +19,7 @@ import hashlib
 import posixpath
 from dataclasses import dataclass
 
-from .errors import ProductError
+from ..errors import ProductError
 from .metadata import parse_xml
 
 MANIFEST = "manifest.safe"

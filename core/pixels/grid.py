@@ -6,7 +6,7 @@ from rasterio.crs import CRS
 from rasterio.transform import Affine
 from rasterio.warp import transform_bounds
 
-from .errors import ProductError
+from ..errors import ProductError
 
 
 class Grid:

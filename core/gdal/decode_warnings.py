@@ -21,7 +21,7 @@ import contextvars
 import logging
 import threading
 
-from .gdal_env import GdalErrors, _Counted, _ErrorLoggerLevel
+from .env import GdalErrors, _Counted, _ErrorLoggerLevel
 
 #: The run listening in this thread's context, if any.
 _LISTENER = contextvars.ContextVar("s2eq_gdal_warnings", default=None)

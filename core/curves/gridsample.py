@@ -13,9 +13,9 @@ spool's layout.
 
 import numpy as np
 
+from ..errors import Cancelled
 from .curve import BandCounts
 from .equalize import PixelSampler, rescaled_dns
-from .errors import Cancelled
 from .luminance import LUMINANCE, luminance_of, weighted_tables
 from .tiles import (BINS, TileCounts, TileLayout, bin_shift, count_into,
                     count_tiles)

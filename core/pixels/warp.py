@@ -24,8 +24,8 @@ from rasterio.enums import Resampling
 from rasterio.transform import Affine
 from rasterio.warp import reproject, transform, transform_bounds
 
-from .errors import BandError, first_line
-from .gdal_env import GDAL_ERRORS
+from ..errors import BandError, first_line
+from ..gdal.env import GDAL_ERRORS
 from .grid import Grid
 from .reading import GranuleBand
 

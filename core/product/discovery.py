@@ -14,9 +14,9 @@ import os
 import re
 import zipfile
 
-from .errors import ProductError
+from ..errors import ProductError
 from .metadata import read_product
-from .product import REDOWNLOAD
+from .model import REDOWNLOAD
 from .sources import FolderSource, ZipSource
 
 ROOT_XML = re.compile(

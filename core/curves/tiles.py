@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..errors import SettingError
 from .equalize import LEVELS_IN
-from .errors import SettingError
 from .modes import DEFAULT_TILE_SIZE, check_positive_size
 
 #: Bins per tile histogram: 4096 bins of 16 reflectance units (0.0016 of

@@ -4,14 +4,23 @@ mapping of decoded blocks to RGB that it makes of a curve."""
 
 import os
 
+from ..errors import CurveError, SettingError
 from .adaptive import AdaptiveMapper, TileCurves, bin_table, tile_levels
 from .contrast import limited_table
 from .equalize import dn_table, lookup_table, map_planes
-from .errors import CurveError, SettingError
 from .gridsample import GridMeasure
 from .luminance import LUMINANCE, LuminanceMapper
 from .modes import ADAPTIVE, EQUALIZE
-from .tiles import BINS, TileLayout
+from .tiles import BINS, TileLayout, check_tile_size
+
+
+def check_on_grid(method, grid):
+    """Raise SettingError for a setting of ``method`` (modes.Method) out of
+    range, or for an adaptive tile size that does not suit ``grid`` (the
+    output grid: too small a tile, too many tiles, or a single tile)."""
+    method.check()
+    if method.name == ADAPTIVE:
+        check_tile_size(method.tile_size, grid)
 
 
 def grid_measure(method, plan, sample_fraction, seed):

@@ -4,7 +4,7 @@ Plain data only (no numpy), so the Processing layer can build its parameter
 lists even where numpy or rasterio are missing.
 """
 
-from .errors import BandError
+from ..errors import BandError
 
 #: Native ground sampling distance of each band, in metres.
 NATIVE_RESOLUTION = {

@@ -18,8 +18,8 @@ import functools
 
 import numpy as np
 
+from ..errors import Cancelled
 from .ahead import Reader, ahead
-from .errors import Cancelled
 from .reading import DECODE_WORKERS, GranuleBand, prefetched
 
 #: Output rows per strip: a whole number of output tiles.

@@ -10,7 +10,7 @@ behaviour, pixel for pixel and tag for tag.
 
 from dataclasses import dataclass
 
-from .errors import SettingError
+from ..errors import SettingError
 
 EQUALIZE, CONTRAST_LIMITED, ADAPTIVE = METHODS = (
     "equalize", "contrast-limited", "adaptive")
@@ -74,10 +74,10 @@ class Method:
     def luminance(self):
         return self.colour == LUMINANCE_COLOUR
 
-    def check(self, grid=None):
-        """Raise SettingError for a setting out of range; the tile size is
-        checked against ``grid`` (the output grid) when given, else only
-        for being a positive number."""
+    def check(self):
+        """Raise SettingError for a setting out of range. The tile size is
+        only checked for being a positive number here; mapping.check_on_grid
+        also checks it against the output grid."""
         if self.name not in METHODS:
             raise SettingError("The method must be one of {} (got '{}')."
                                .format(", ".join(METHODS), self.name),
@@ -90,11 +90,7 @@ class Method:
         if self.name != EQUALIZE:
             check_clip_limit(self.clip_limit)
         if self.name == ADAPTIVE:
-            if grid is not None:
-                from .tiles import check_tile_size   # numpy, on first use
-                check_tile_size(self.tile_size, grid)
-            else:
-                check_positive_size(self.tile_size)
+            check_positive_size(self.tile_size)
 
     def tags(self):
         """Provenance tags: none for the default (as files written before

@@ -31,10 +31,10 @@ import rasterio
 from rasterio.enums import Resampling
 from rasterio.windows import Window
 
-from .errors import Cancelled
-from .gdal_env import GdalErrors
-from .gdal_thread import GdalThread, config_value, osgeo_gdal
-from .native import run_detached
+from ..errors import Cancelled
+from ..gdal.env import GdalErrors
+from ..gdal.native import run_detached
+from ..gdal.thread import GdalThread, config_value, osgeo_gdal
 from .pyramid import block_overviews
 
 #: Output tile size in pixels, in the staging file and the output.

@@ -6,9 +6,9 @@ import posixpath
 import re
 import xml.etree.ElementTree as ElementTree
 
+from ..errors import ProductError
 from .bands import BAND_NAMES, NATIVE_RESOLUTION
-from .errors import ProductError
-from .product import REDOWNLOAD, Granule, Product
+from .model import REDOWNLOAD, Granule, Product
 from .sources import MAX_XML_BYTES
 
 BAND_SUFFIX = re.compile(r"_(B0[1-9]|B1[0-2]|B8A)(?:_(10|20|60)m)?$")

@@ -11,13 +11,13 @@ compressed on the way (cog.py).
 import rasterio
 from rasterio.windows import Window
 
+from ..errors import OutputError, first_line
+from ..gdal.env import GDAL_ERRORS, GdalErrors
+from .atomic import AtomicOutput
 from .cog import write_cog
 from .encoding import Encoding
-from .errors import OutputError, first_line
-from .gdal_env import GDAL_ERRORS, GdalErrors
-from .output import AtomicOutput
 from .pyramid import overview_factors
-from .tiff_writer import TILE, open_staging
+from .staging import TILE, open_staging
 
 #: TILE (the output's tile size) is part of the format, named here too.
 __all__ = ["TILE", "GDAL_WRITE_OPTIONS", "write_geotiff"]

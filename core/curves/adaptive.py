@@ -21,10 +21,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import DataError
 from .contrast import clip_histogram
 from .equalize import CONSTANT_LEVEL, LEVELS_OUT, rescaled_dns
 from .pieces import row_pieces
-from .errors import DataError
 from .tiles import bin_shift, segments
 
 #: A tile is strong when at least this share of its area held valid
@@ -202,7 +202,7 @@ def equalize_band(band, tile_pixels, limit, bins=None, nodata=0):
     pixels from its upper-left corner, clip ``limit``, ``bins`` bins over
     0..65535, tiles.BINS by default). Returns uint8 levels, 0 where
     ``nodata`` (None: every value is valid)."""
-    from .grid import Grid
+    from ..pixels.grid import Grid
     from .tiles import BINS, TileCounts, TileLayout, count_into, count_tiles
     band = np.asarray(band, dtype=np.uint16)
     bins = bins or BINS

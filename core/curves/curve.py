@@ -31,11 +31,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..errors import CurveError
+from ..output.atomic import AtomicOutput
 from . import curve_tiles
 from .equalize import LEVELS_IN, LEVELS_OUT, lookup_table
-from .errors import CurveError
 from .luminance import LUMINANCE, WEIGHTS
-from .output import AtomicOutput
 
 FORMAT = "s2eq-curve/1"
 #: Largest curve file read, in bytes: the per-band part of a curve is

@@ -24,9 +24,9 @@ import threading
 import zipfile
 import zlib
 
-from .errors import BandError, Cancelled, ChecksumError, DecodeError
+from ..errors import BandError, Cancelled, ChecksumError, DecodeError
 from .manifest import MANIFEST, read_checksums
-from .product import REDOWNLOAD
+from .model import REDOWNLOAD
 
 #: Bytes hashed at a time: large enough that hashlib releases the GIL and
 #: that the thread, of low priority, seldom has to take it back (a thread

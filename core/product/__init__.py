@@ -1,0 +1,20 @@
+"""What a product is and where its files are: from whatever the user
+points at (a folder, a zip, a metadata file) to its granules, band files,
+grids and radiometric facts, and the checks that its files are whole and
+match their checksums.
+
+Offers:
+
+* ``bands``: band names, native resolutions and the named combinations
+  (plain data, no numpy);
+* ``discovery``: ``open_product(path)``, the one way in;
+* ``model``: ``Product`` and ``Granule``, what discovery returns;
+* ``checksums``: band files verified against the manifest while they
+  decode.
+
+Private to the package: ``sources`` (folder or zip), ``metadata`` (the
+XML), ``manifest`` (manifest.safe) and ``tiff_structure`` (whole-file
+checks of GeoTIFF bands).
+"""
+
+__all__ = ["bands", "checksums", "discovery", "model"]
