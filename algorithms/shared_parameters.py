@@ -1,0 +1,190 @@
+"""The parameters the s2eq algorithms share, declared once: the products,
+the band combination and the three bands, the histogram sample, the output
+pixel size, the shared curve, checksum verification, and the method with
+its colour mode, clip limit and tile size.
+
+Every one but the products goes through ``optional()``: a model saved
+before it existed must stay valid and run as before. Reading their values
+is reading_parameters.py's business.
+"""
+
+from qgis.core import (QgsProcessingParameterBoolean,
+                       QgsProcessingParameterEnum, QgsProcessingParameterFile,
+                       QgsProcessingParameterMultipleLayers,
+                       QgsProcessingParameterNumber)
+
+from ..core.curves.modes import (COLOURS, DEFAULT_CLIP_LIMIT,
+                                 DEFAULT_TILE_SIZE, EQUALIZE, MAX_CLIP_LIMIT,
+                                 METHODS, PER_BAND)
+from ..core.product.bands import (BAND_NAMES, COMBINATIONS, DEFAULT_BANDS,
+                                  RESOLUTIONS)
+from .compat import FILE_BEHAVIOR, NUMBER_DOUBLE, SOURCE_FILE
+from .parameters import optional, widget
+
+CUSTOM = "Custom bands"  # no comma: Processing splits enum strings on commas
+FINEST = "finest"
+
+
+class ParameterNames:
+    """The names of the shared parameters, as models, scripts and
+    qgis_process spell them."""
+
+    INPUTS = "INPUTS"
+    COMBINATION = "COMBINATION"
+    RED = "RED"
+    GREEN = "GREEN"
+    BLUE = "BLUE"
+    SAMPLE_PERCENT = "SAMPLE_PERCENT"
+    RESOLUTION = "RESOLUTION"
+    CURVE = "CURVE"
+    VERIFY = "VERIFY"
+    METHOD = "METHOD"
+    COLOUR = "COLOUR"
+    CLIP_LIMIT = "CLIP_LIMIT"
+    TILE_SIZE = "TILE_SIZE"
+
+
+class SharedParameters(ParameterNames):
+    """``add_*_parameter(s)``: each algorithm's ``initAlgorithm`` adds the
+    shared parameters it takes, in its own order."""
+
+    def add_products_parameter(self, help_text):
+        """INPUTS: a list of products. A multiple-layer parameter of type
+        file is Processing's own way to take a list of files: the dialog
+        adds them with "Add File(s)...", scripts pass a list, qgis_process
+        takes the parameter once per product (--INPUTS=a --INPUTS=b) and a
+        model feeds it from a "Multiple input" of files."""
+        products = QgsProcessingParameterMultipleLayers(
+            self.INPUTS, self.tr("Sentinel-2 products"),
+            layerType=SOURCE_FILE)
+        products.setHelp(help_text)
+        self.addParameter(products)
+
+    def add_band_parameters(self):
+        combo = QgsProcessingParameterEnum(
+            self.COMBINATION, self.tr("Band combination"),
+            options=[CUSTOM] + [c.label for c in COMBINATIONS],
+            defaultValue=CUSTOM, usesStaticStrings=True)
+        combo.setHelp(self.tr(
+            "A band combination by name; it decides the bands, and the red, "
+            "green and blue fields do not apply. 'Custom bands' uses those "
+            "fields.") + " " + "; ".join(
+                "{}: {}".format(c.label, c.purpose)
+                for c in COMBINATIONS) + ".")
+        self.addParameter(optional(combo))
+        colours = (self.RED, self.GREEN, self.BLUE)
+        for channel, (name, label, caption) in enumerate((
+                (self.RED, self.tr("Red band"), self.tr("Red")),
+                (self.GREEN, self.tr("Green band"), self.tr("Green")),
+                (self.BLUE, self.tr("Blue band"), self.tr("Blue")))):
+            band = QgsProcessingParameterEnum(
+                name, label, options=list(BAND_NAMES),
+                defaultValue=DEFAULT_BANDS[channel], usesStaticStrings=True)
+            band.setHelp(self.tr(
+                "Band shown in this colour with 'Custom bands': B01-B12 or "
+                "B8A. A named combination replaces it."))
+            # The three colours share one line of the dialog, led by red.
+            self.addParameter(widget(
+                optional(band), "bands.BandWrapper", follows=self.COMBINATION,
+                channel=channel, caption=caption,
+                joined=list(colours[1:]) if channel == 0 else []))
+
+    def add_sample_parameter(self):
+        sample = QgsProcessingParameterNumber(
+            self.SAMPLE_PERCENT, self.tr("Histogram sample (% of pixels)"),
+            type=NUMBER_DOUBLE, defaultValue=1.0, minValue=0.0,
+            maxValue=100.0)
+        sample.setHelp(self.tr(
+            "Share of each band's valid pixels, above 0 and up to 100, drawn "
+            "at random (fixed seed) to build its histogram. Smaller is "
+            "faster to count; 100 gives the exact histogram."))
+        self.addParameter(widget(optional(sample), decimals=2))
+
+    def add_resolution_parameter(self):
+        resolution = QgsProcessingParameterEnum(
+            self.RESOLUTION, self.tr("Output pixel size (m)"),
+            options=[FINEST] + [str(r) for r in RESOLUTIONS],
+            defaultValue=FINEST, usesStaticStrings=True)
+        resolution.setHelp(self.tr(
+            "'finest' keeps the finest resolution of the chosen bands. 20 or "
+            "60 reads the bands at a reduced JPEG2000 resolution level: a "
+            "quick-look in seconds."))
+        self.addParameter(optional(resolution, advanced=True))
+
+    def add_curve_parameter(self):
+        curve = QgsProcessingParameterFile(
+            self.CURVE, self.tr("Shared curve"),
+            behavior=FILE_BEHAVIOR, extension="json", defaultValue="")
+        curve.setHelp(self.tr(
+            "A curve file made by 'Build a shared curve' (s2eq:curve). The "
+            "bands are mapped through it instead of their own histograms, "
+            "so every product given the same curve gets the same colours: "
+            "tiles of a mosaic, dates of a time series. The run then decodes "
+            "and writes in one pass. Leave empty to equalize the product by "
+            "its own histogram."))
+        self.addParameter(optional(curve, advanced=True))
+
+    def add_verify_parameter(self):
+        verify = QgsProcessingParameterBoolean(
+            self.VERIFY, self.tr("Verify band files against the product's "
+                                 "checksums"), defaultValue=True)
+        verify.setHelp(self.tr(
+            "Check each band file read against the checksum the product's "
+            "manifest.safe lists for it, while the bands decode: a file "
+            "damaged on the way stops the run, with nothing written, "
+            "instead of giving a wrong picture. Turn off only for data you "
+            "know to be sound, or have changed on purpose."))
+        self.addParameter(optional(verify, advanced=True))
+
+    def add_method_parameters(self):
+        """METHOD, COLOUR, CLIP_LIMIT and TILE_SIZE, all advanced: the
+        defaults are the plugin's original behaviour, and the dialog keeps
+        its output field in view at its default size."""
+        method = QgsProcessingParameterEnum(
+            self.METHOD, self.tr("Method"), options=list(METHODS),
+            defaultValue=EQUALIZE, usesStaticStrings=True)
+        method.setHelp(self.tr(
+            "equalize: each value gets its rank among the valid pixels, the "
+            "most contrast. contrast-limited: the same with the histogram "
+            "clipped at the clip limit first, so that flat water and fields "
+            "do not turn into amplified noise. adaptive: a contrast-limited "
+            "curve per tile of the tile size, blended between tiles, so a "
+            "bright snowfield and a dark valley of one product each get "
+            "their contrast."))
+        self.addParameter(optional(method, advanced=True))
+        colour = QgsProcessingParameterEnum(
+            self.COLOUR, self.tr("Colour"), options=list(COLOURS),
+            defaultValue=PER_BAND, usesStaticStrings=True)
+        colour.setHelp(self.tr(
+            "per band: each band gets its own curve, the most contrast in "
+            "each, but colours shift (water turns purple). luminance: one "
+            "curve from the brightness of the three bands (Rec. 709 weights "
+            "of the red, green and blue channels), applied to all three as "
+            "one gain, so the colours stay as they are."))
+        self.addParameter(optional(colour, advanced=True))
+        limit = QgsProcessingParameterNumber(
+            self.CLIP_LIMIT, self.tr("Clip limit (× mean histogram height)"),
+            type=NUMBER_DOUBLE, defaultValue=DEFAULT_CLIP_LIMIT,
+            minValue=1.0, maxValue=MAX_CLIP_LIMIT)
+        limit.setHelp(self.tr(
+            "For contrast-limited and adaptive: no histogram bin may be "
+            "taller than this many times the mean bin height; what is cut "
+            "off is spread evenly. Above 1, up to {}: lower is gentler, "
+            "higher is closer to plain equalization. {} suits most "
+            "scenes.").format(int(MAX_CLIP_LIMIT), int(DEFAULT_CLIP_LIMIT)))
+        self.addParameter(widget(optional(limit, advanced=True),
+                                 decimals=1))
+        self.add_tile_size_parameter(self.tr(
+            "For adaptive: the side of the tiles, in metres, each with its "
+            "own curve. At least 16 pixels, at most the image's longer side; "
+            "{} m gives a full product 22 or 23 tiles a side. With a shared "
+            "curve, the tile size it was made with.").format(
+                int(DEFAULT_TILE_SIZE)))
+
+    def add_tile_size_parameter(self, help_text):
+        tile = QgsProcessingParameterNumber(
+            self.TILE_SIZE, self.tr("Tile size (m), adaptive"),
+            type=NUMBER_DOUBLE, defaultValue=DEFAULT_TILE_SIZE,
+            minValue=0.0)
+        tile.setHelp(help_text)
+        self.addParameter(widget(optional(tile, advanced=True), decimals=0))
