@@ -173,8 +173,9 @@ def test_two_overlapping_runs_one_on_a_full_disk(products, tmp_path,
     with OutputError and leaves nothing; the other succeeds. The process's
     shared GDAL state is back as it was."""
     product = products("big_for_disk_full", size=1098)
-    logger = logging.getLogger("rasterio._env")
-    before = (logger.level, get_gdal_config("GDAL_CACHEMAX"))
+    loggers = [logging.getLogger(name)
+               for name in ("rasterio._env", "rasterio._err")]
+    before = ([g.level for g in loggers], get_gdal_config("GDAL_CACHEMAX"))
     with small_disk(tmp_path / "small", "128k") as full:
         roomy = tmp_path / "roomy"
         roomy.mkdir()
@@ -199,4 +200,5 @@ def test_two_overlapping_runs_one_on_a_full_disk(products, tmp_path,
         with rasterio.open(str(outputs["room"])) as image:
             assert image.count == 3
         assert os.listdir(str(roomy)) == ["rgb.tif"]
-    assert (logger.level, get_gdal_config("GDAL_CACHEMAX")) == before
+    assert ([g.level for g in loggers],
+            get_gdal_config("GDAL_CACHEMAX")) == before

@@ -6,7 +6,7 @@ part) is reported as a warning, or as an error that does not stop the
 read: the block comes back, perhaps wrong, and the message goes to GDAL's
 error handler of the thread that read. rasterio's handler (installed while
 a rasterio.Env is active in that thread; reading.GranuleBand.decode reads
-inside one) passes it to the "rasterio._env" logger.
+inside one) passes it to its loggers (env.GDAL_LOGGERS).
 
 The bands decode in worker threads, and several runs may share the process
 (QGIS runs algorithms side by side), so a run marks its threads with a
@@ -21,7 +21,7 @@ import contextvars
 import logging
 import threading
 
-from .env import GdalErrors, _Counted, _ErrorLoggerLevel
+from .env import _Counted, _ErrorLoggerLevel, listen, stop_listening
 
 #: The run listening in this thread's context, if any.
 _LISTENER = contextvars.ContextVar("s2eq_gdal_warnings", default=None)
@@ -61,11 +61,11 @@ class _Attached(_Counted):
     _saved = None
 
     def lower(self):
-        GdalErrors.LOGGER.addHandler(self.RELAY)
+        listen(self.RELAY)
         return True
 
     def restore(self, saved):
-        GdalErrors.LOGGER.removeHandler(self.RELAY)
+        stop_listening(self.RELAY)
 
 
 class DecodeWarnings:

@@ -93,22 +93,41 @@ class BoundedGdalCache(_Counted):
             osgeo_gdal().SetCacheMax(osgeo_saved)
 
 
-class _ErrorLoggerLevel(_Counted):
-    """Keeps rasterio's GDAL logger at INFO while any run listens to it."""
+#: The loggers rasterio passes GDAL's messages to: rasterio 1.3 logs them
+#: as "rasterio._env", 1.4 and later as "rasterio._err".
+GDAL_LOGGERS = tuple(logging.getLogger(name)
+                     for name in ("rasterio._env", "rasterio._err"))
 
-    LOGGER = logging.getLogger("rasterio._env")
+
+class _ErrorLoggerLevel(_Counted):
+    """Keeps rasterio's GDAL loggers at INFO while any run listens to
+    them."""
+
     _holders = 0
     _saved = None
 
     def lower(self):
-        if self.LOGGER.isEnabledFor(logging.INFO):
-            return None
-        saved = self.LOGGER.level
-        self.LOGGER.setLevel(logging.INFO)
-        return ("level", saved)
+        saved = [(logger, logger.level) for logger in GDAL_LOGGERS
+                 if not logger.isEnabledFor(logging.INFO)]
+        for logger, _ in saved:
+            logger.setLevel(logging.INFO)
+        return saved or None
 
     def restore(self, saved):
-        self.LOGGER.setLevel(saved[1])
+        for logger, level in saved:
+            logger.setLevel(level)
+
+
+def listen(handler):
+    """Attach ``handler`` to rasterio's GDAL loggers."""
+    for logger in GDAL_LOGGERS:
+        logger.addHandler(handler)
+
+
+def stop_listening(handler):
+    """Detach ``handler`` from rasterio's GDAL loggers."""
+    for logger in GDAL_LOGGERS:
+        logger.removeHandler(handler)
 
 
 class GdalErrors(logging.Handler):
@@ -118,8 +137,6 @@ class GdalErrors(logging.Handler):
     error handler (when a tile is flushed or the file is closed), never as a
     Python exception; rasterio passes them to its logger at INFO level.
     """
-
-    LOGGER = _ErrorLoggerLevel.LOGGER
 
     def __init__(self):
         super().__init__(logging.INFO)
@@ -136,11 +153,11 @@ class GdalErrors(logging.Handler):
 
     def __enter__(self):
         self._level.__enter__()
-        self.LOGGER.addHandler(self)
+        listen(self)
         return self
 
     def __exit__(self, *exc_info):
-        self.LOGGER.removeHandler(self)
+        stop_listening(self)
         self._level.__exit__(*exc_info)
 
     def check(self):
