@@ -157,3 +157,25 @@ def test_json_reports_the_result_alone_on_standard_output(l1c, tmp_path):
     failure = run_json("equalize", tmp_path / "nowhere.SAFE", "-o", out,
                        status=1)
     assert not failure["ok"] and "does not exist" in failure["error"]
+
+
+@pytest.mark.parametrize("warnings", ["", "default"])
+def test_standard_error_holds_only_progress_and_messages(dates, tmp_path,
+                                                         warnings):
+    """No FutureWarning from GDAL's bindings (which newer GDAL prints
+    unless the caller chooses how it uses exceptions), and, with Python's
+    warnings all shown ("default"), no warning raised in this package."""
+    from s2eq_runner import environment
+    env = environment(PYTHONWARNINGS=warnings)
+    runs = [("equalize", dates[0], "-o", tmp_path / "a.tif"),
+            ("curve", *dates, "-o", tmp_path / "c.json"),
+            ("mosaic", *dates, "-o", tmp_path / "m.tif", "--curve",
+             tmp_path / "c.json")]
+    for args in runs:
+        done = run_s2eq(*args, env=env)
+        assert done.returncode == 0, done.stderr
+        shown = [line for line in done.stderr.splitlines()
+                 if "Warning" in line or "warnings.warn" in line]
+        if warnings:
+            shown = [line for line in shown if "sentinel2_equalizer" in line]
+        assert not shown, done.stderr
