@@ -9,24 +9,26 @@ from qgis.core import (Qgis, QgsProcessing, QgsProcessingParameterDefinition,
                        QgsProcessingParameterNumber)
 
 
-def _pick(scoped, member, legacy_owner, legacy_name):
+def pick(scoped, member, legacy_owner, legacy_name):
+    """``Qgis.<scoped>.<member>`` where this QGIS has it (3.36 and later,
+    QGIS 4), else ``<legacy_owner>.<legacy_name>`` (3.22-3.34)."""
     enum = getattr(Qgis, scoped, None)
     if enum is not None and hasattr(enum, member):
         return getattr(enum, member)
     return getattr(legacy_owner, legacy_name)
 
 
-FLAG_ADVANCED = _pick("ProcessingParameterFlag", "Advanced",
+FLAG_ADVANCED = pick("ProcessingParameterFlag", "Advanced",
                       QgsProcessingParameterDefinition, "FlagAdvanced")
-FLAG_OPTIONAL = _pick("ProcessingParameterFlag", "Optional",
+FLAG_OPTIONAL = pick("ProcessingParameterFlag", "Optional",
                       QgsProcessingParameterDefinition, "FlagOptional")
-FILE_BEHAVIOR = _pick("ProcessingFileParameterBehavior", "File",
+FILE_BEHAVIOR = pick("ProcessingFileParameterBehavior", "File",
                       QgsProcessingParameterFile, "File")
-NUMBER_DOUBLE = _pick("ProcessingNumberParameterType", "Double",
+NUMBER_DOUBLE = pick("ProcessingNumberParameterType", "Double",
                       QgsProcessingParameterNumber, "Double")
-NUMBER_INTEGER = _pick("ProcessingNumberParameterType", "Integer",
+NUMBER_INTEGER = pick("ProcessingNumberParameterType", "Integer",
                        QgsProcessingParameterNumber, "Integer")
-SOURCE_FILE = _pick("ProcessingSourceType", "File", QgsProcessing, "TypeFile")
+SOURCE_FILE = pick("ProcessingSourceType", "File", QgsProcessing, "TypeFile")
 
 
 def add_flags(parameter, *flags):

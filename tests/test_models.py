@@ -132,12 +132,15 @@ def direct_parameters(model, product, output):
     """The parameters the model hands s2eq:equalize, as a processing.run
     call would give them: its static values, the product and the output."""
     from qgis.core import QgsProcessingModelChildParameterSource as Source
+    from sentinel2_equalizer.algorithms.compat import pick
+    static_value = pick("ProcessingModelChildParameterSource", "StaticValue",
+                        Source, "StaticValue")
     (child,) = model.childAlgorithms().values()
     assert child.algorithmId() == ALGORITHM
     parameters = {"INPUT": str(product), "OUTPUT": str(output)}
     for name, sources in child.parameterSources().items():
         (source,) = sources
-        if source.source() == Source.StaticValue:
+        if source.source() == static_value:
             parameters[name] = source.staticValue()
     return parameters
 
