@@ -240,3 +240,17 @@ def test_curve_page_draws_each_band_and_lists_the_products(dates):
     for product in dates:
         assert product.name[:-len(".SAFE")] in page
     assert "L1C curve from 2 products, 1 % sample" in page
+
+
+def test_curve_page_draws_each_curve_rising_inside_its_chart(dates):
+    """Each lookup table drawn from the chart's foot to its top, never
+    falling back: a level multiplied in 8 bits would wrap."""
+    import re
+    from sentinel2_equalizer.core.curves.report import HEIGHT, curve_html
+    page = curve_html(curves.combine([measure(str(p), BANDS)
+                                      for p in dates]))
+    for points in re.findall(r'<polyline points="([^"]+)"', page):
+        heights = [float(p.split(",")[1]) for p in points.split()]
+        assert all(0.0 <= h <= HEIGHT for h in heights)
+        assert all(b <= a for a, b in zip(heights, heights[1:]))
+        assert heights[0] > HEIGHT / 2 > heights[-1]

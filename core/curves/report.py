@@ -39,7 +39,9 @@ def _chart(band, counts, table, colour):
             i * step, HEIGHT, -HEIGHT * v / peak, step, HEIGHT * v / peak)
         for i, v in enumerate(binned) if v)
     values = np.linspace(low, high - 1, WIDTH).astype(int)
-    curve = " ".join("{},{:.1f}".format(x, HEIGHT - HEIGHT * table[v] / 255.0)
+    # int(): numpy 2 keeps HEIGHT * a uint8 level in uint8, which wraps.
+    curve = " ".join("{},{:.1f}".format(x, HEIGHT - HEIGHT * int(table[v])
+                                        / 255.0)
                      for x, v in enumerate(values))
     return (
         '<figure><svg xmlns="http://www.w3.org/2000/svg" width="{w}" '
