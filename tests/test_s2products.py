@@ -652,7 +652,7 @@ def test_invalid_arguments(kwargs, tmp_path):
 
 
 def test_command_line(tmp_path):
-    script = pathlib.Path(s2.__file__)
+    script = pathlib.Path(s2.__file__).parent
     out = subprocess.run(
         [sys.executable, str(script), str(tmp_path), "--size", "24",
          "--bands", "B04,B8A", "--jp2-block", "32", "--seed", "2"],
