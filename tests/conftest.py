@@ -29,6 +29,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp/runtime-{}".format(os.getuid()))
 os.makedirs(os.environ["XDG_RUNTIME_DIR"], mode=0o700, exist_ok=True)
 
+#: Where the generator's tests (test_s2products_*.py) find their products.
+pytest_plugins = ("s2products_checks",)
+
 
 @pytest.fixture(scope="session")
 def qgis_app(tmp_path_factory):
