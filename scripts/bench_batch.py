@@ -12,21 +12,20 @@ in a fresh process, interleaved with its own):
 then the throughput of batch against seq and the workers' peak memory.
 
 The products are made once into .build/bench/batch-SIZE/ (one tile on as
-many dates), like bench.py's own.
+many dates), like the other bench products (bench_common.py).
 """
 
 import json
 import os
 import shutil
 import subprocess
-import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CACHE = os.path.join(ROOT, ".build", "bench")
+from bench_common import BANDS, CACHE, ROOT, made_once
+
+CASES = ("seq", "batch", "cli")
 S2EQ = os.path.join(ROOT, "scripts", "s2eq")
 #: How many products the batch cases take, by size.
 BATCH_PRODUCTS = {1830: 8, 5490: 4}
-BANDS = "B04,B03,B02"
 
 
 def applies(case, size):
@@ -42,34 +41,26 @@ def size_of(path):
 def batch_products(size):
     """The BATCH_PRODUCTS[size] cached products of ``size``, made (each in
     a child process) if missing or made by another generator."""
-    from bench import generator_version
-    products = []
-    for number in range(BATCH_PRODUCTS[size]):
-        folder = os.path.join(CACHE, "batch-{}".format(size), str(number))
-        done = os.path.join(folder, "complete")
-        made = open(done).read().splitlines() if os.path.exists(done) \
-            else None
-        if not made or made[1:] != [generator_version()]:
-            shutil.rmtree(folder, ignore_errors=True)
-            os.makedirs(folder)
-            print("making batch product {} of {}x{} (once)...".format(
-                number + 1, size, size), flush=True)
-            path = subprocess.run(
-                [sys.executable, os.path.join(ROOT, "tests", "s2products.py"),
-                 folder, "--size", str(size), "--bands", BANDS, "--sensing",
-                 "202306{:02d}T105629".format(number + 1), "--seed",
-                 str(number)], check=True, stdout=subprocess.PIPE,
-                universal_newlines=True).stdout.strip().splitlines()[-1]
-            with open(done, "w") as marker:
-                marker.write("{}\n{}\n".format(path, generator_version()))
-            made = [path]
-        products.append(made[0])
-    return products
+    return [made_once(
+        os.path.join(CACHE, "batch-{}".format(size), str(number)),
+        ["--size", str(size), "--bands", ",".join(BANDS), "--sensing",
+         "202306{:02d}T105629".format(number + 1), "--seed", str(number)],
+        "making batch product {} of {}x{} (once)...".format(
+            number + 1, size, size))
+        for number in range(BATCH_PRODUCTS[size])]
 
 
-def prepare(cases, size):
+def prepare(cases, size, path):
+    """Make the batch products where a case takes them; forget the
+    workers' peaks of an earlier bench."""
     if "seq" in cases or "batch" in cases:
         batch_products(size)
+    forget_peaks(path)
+
+
+def run(name, path, out, tables):
+    """Run case ``name`` on the product at ``path``, writing ``out``."""
+    {"seq": case_seq, "batch": case_batch, "cli": case_cli}[name](path, out)
 
 
 def _fresh(folder):

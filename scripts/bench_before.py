@@ -12,7 +12,9 @@ import os
 import subprocess
 import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from bench_common import BANDS, CACHE, ROOT
+
+CASES = ("before",)
 #: The revision whose writer ``before`` times.
 BEFORE_REVISION = "342723e"
 PACKAGE = "sentinel2_equalizer"
@@ -22,9 +24,9 @@ def applies(case, size):
     return True
 
 
-def old_core(cache):
+def old_core():
     """The folder holding the package as of BEFORE_REVISION."""
-    folder = os.path.join(cache, "before-" + BEFORE_REVISION)
+    folder = os.path.join(CACHE, "before-" + BEFORE_REVISION)
     package = os.path.join(folder, PACKAGE)
     if not os.path.isdir(package):
         os.makedirs(package)
@@ -36,25 +38,32 @@ def old_core(cache):
     return folder
 
 
-def prepare(cases, cache):
+def prepare(cases, size, path):
     if "before" in cases:
-        old_core(cache)
+        old_core()
 
 
-def case_before(path, out, cache, bands):
+def run(name, path, out, tables):
+    """Run the ``before`` case on the product at ``path``, writing
+    ``out``."""
+    case_before(path, out)
+
+
+def case_before(path, out):
     """The old core's whole default job, checksums unchecked, in a child
     process that imports nothing of today's code."""
     script = ("import sys; sys.path.insert(0, {folder!r}); "
               "from {package}.core import render; "
               "render.run(render.Options({path!r}, {out!r}, bands={bands!r}, "
               "sample_fraction=0.01, verify=False))").format(
-                  folder=old_core(cache), package=PACKAGE, path=path,
-                  out=out, bands=tuple(bands))
+                  folder=old_core(), package=PACKAGE, path=path,
+                  out=out, bands=tuple(BANDS))
     subprocess.run([sys.executable, "-c", script], check=True)
 
 
 def report(size, row, ratios):
-    """Print the default run against the old one (bench.Ratios)."""
+    """Print the default run against the old one (``ratios``:
+    bench_common.Ratios)."""
     if "core" in row and "before" in row:
         print("{:>6} core/before {}; verification and COG layout "
               "together; below 1 is faster".format(

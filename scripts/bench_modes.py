@@ -29,8 +29,8 @@ import shutil
 import subprocess
 import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CACHE = os.path.join(ROOT, ".build", "bench")
+from bench_common import CACHE, band_paths, output, qgis_process
+
 #: The qgis_process cases and the parameters each adds to a default run.
 MODES = {
     "qlum": ("COLOUR=luminance",),
@@ -43,6 +43,7 @@ MODES = {
 #: blocks, a float32 result), measured on the 5490 product with room.
 SKIMAGE_BYTES_PER_PIXEL = 40
 OTB = "otbcli_ContrastEnhancement"
+CASES = tuple(MODES) + ("otb", "skimage")
 
 
 def applies(case, size):
@@ -54,6 +55,16 @@ def prepare(cases, size, path):
     if "otb" in cases:
         ensure_otb()
         band_vrt(path)
+
+
+def run(name, path, out, tables):
+    """Run case ``name`` on the product at ``path``, writing ``out``."""
+    if name in MODES:
+        qgis_process(path, out, MODES[name])
+    elif name == "otb":
+        case_otb(path, out)
+    else:
+        case_skimage(path, out)
 
 
 def ensure_otb():
@@ -71,37 +82,12 @@ def ensure_otb():
 
 def band_vrt(path):
     """A VRT of the product's B04, B03 and B02 files, one band each."""
-    from bench import band_paths
     vrt = os.path.join(CACHE, "bands-{}.vrt".format(
         os.path.basename(os.path.dirname(path))))
     if not os.path.exists(vrt):
         subprocess.run(["gdalbuildvrt", "-q", "-separate", vrt]
                        + band_paths(path), check=True)
     return vrt
-
-
-def _qgis(path, out, extra):
-    subprocess.run([os.path.join(ROOT, "scripts", "qgis-process"), "run",
-                    "s2eq:equalize", "--", "INPUT={}".format(path),
-                    "SAMPLE_PERCENT=1", "OUTPUT={}".format(out)]
-                   + list(extra), check=True, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
-
-
-def case_qlum(path, out):
-    _qgis(path, out, MODES["qlum"])
-
-
-def case_qcl(path, out):
-    _qgis(path, out, MODES["qcl"])
-
-
-def case_qad(path, out):
-    _qgis(path, out, MODES["qad"])
-
-
-def case_qadlum(path, out):
-    _qgis(path, out, MODES["qadlum"])
 
 
 def case_otb(path, out):
@@ -127,7 +113,6 @@ def _available_bytes():
 
 def case_skimage(path, out):
     import rasterio
-    from bench import band_paths
     with rasterio.open(band_paths(path)[0]) as src:
         pixels = src.width * src.height
         needed = pixels * SKIMAGE_BYTES_PER_PIXEL
@@ -142,10 +127,9 @@ def case_skimage(path, out):
                                 nbins=256)
 
 
-def report(size, row, output, ratios):
+def report(size, row, ratios):
     """Print the modes' figures of ``row`` (case -> (wall s, peak MiB));
-    ``output(case)`` is where a case wrote; ``ratios``: the bench's
-    Ratios of its cases' wall times."""
+    ``ratios``: the bench's Ratios of its cases' wall times."""
     for case in ("qlum", "qcl", "qad", "qadlum", "otb", "skimage"):
         if case not in row:
             continue
