@@ -26,6 +26,9 @@ BANDS = ("B04", "B03", "B02")
 #: neighbours do; every bench product is placed among them, the size's own
 #: product at the first.
 MOSAIC_TILES = ("31UFQ", "31UGQ", "31UFP", "31UGP")
+#: The tests' product generator: the package tests/s2products, run as a
+#: folder, or the one module tests/s2products.py it was before.
+GENERATOR = os.path.join(ROOT, "tests", "s2products")
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 sys.path.insert(0, os.path.join(ROOT, ".build", "plugins"))
 
@@ -33,16 +36,28 @@ sys.path.insert(0, os.path.join(ROOT, ".build", "plugins"))
 # ---------------------------------------------------------------------------
 # Products.
 
+def generator_script():
+    """What Python runs to make a product: the generator's folder, or its
+    one module."""
+    return GENERATOR if os.path.isdir(GENERATOR) else GENERATOR + ".py"
+
+
 def generator_version():
-    """Fingerprint of the product generator: products made by another
-    version of it are made again."""
+    """Fingerprint of the product generator, all of its files: products
+    made by another version of it are made again."""
+    import glob
     import hashlib
-    with open(os.path.join(ROOT, "tests", "s2products.py"), "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()[:16]
+    script = generator_script()
+    digest = hashlib.sha256()
+    for name in (sorted(glob.glob(os.path.join(script, "*.py")))
+                 if os.path.isdir(script) else [script]):
+        with open(name, "rb") as f:
+            digest.update(f.read())
+    return digest.hexdigest()[:16]
 
 
 def made_once(folder, arguments, making, timed=False):
-    """The path of the product tests/s2products.py writes into ``folder``
+    """The path of the product the generator writes into ``folder``
     given ``arguments``, made (in a child process, after saying
     ``making``) where it is missing or was made by another version of the
     generator; ``timed``: also say how long the making took.
@@ -63,8 +78,8 @@ def made_once(folder, arguments, making, timed=False):
         started = time.time()
         print(making, flush=True)
         path = subprocess.run(
-            [sys.executable, os.path.join(ROOT, "tests", "s2products.py"),
-             folder] + list(arguments), check=True, stdout=subprocess.PIPE,
+            [sys.executable, generator_script(), folder] + list(arguments),
+            check=True, stdout=subprocess.PIPE,
             universal_newlines=True).stdout.strip().splitlines()[-1]
         with open(done, "w") as marker:
             marker.write("{}\n{}\n".format(path, version))
