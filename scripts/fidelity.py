@@ -249,6 +249,8 @@ class _Written:
         self.path = str(path)
 
     def source(self):
+        from sentinel2_equalizer.core.gdal.thread import osgeo_gdal
+        gdal = osgeo_gdal()         # where write_cog copies through GDAL
         return gdal.Open(self.path) if gdal else rasterio.open(self.path)
 
 
