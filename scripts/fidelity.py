@@ -38,38 +38,29 @@ settings a user measured errors on a real 1098-pixel product about 1.4 to
 2 times these (RGB 85: 3.4-3.5 on true colour where this gives 2.0-2.3;
 YCbCr 95: 3.9 in red where this gives 2.1). The margin that counts is on
 real products; the "to spare" column here is only this product's.
+
+This file re-encodes and prints; the product and its trios are
+fidelity_product.py's, the measures fidelity_measures.py's, both shared
+with tests/test_fidelity.py.
 """
 
 import argparse
 import os
-import pathlib
-import shutil
 import sys
 import time
 
 import numpy as np
 import rasterio
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from fidelity_measures import constancy, detail, mean_errors, meets, read
+from fidelity_product import (CONSTANT_BAND, CONSTANT_TRIOS, ROOT, SIZE,
+                              constant_product, product, trios)
+
 #: The checkout as the package sentinel2_equalizer, as the tests and
 #: scripts/qgis-process link it.
 PLUGINS = os.path.join(ROOT, ".build", "plugins")
-sys.path.insert(0, os.path.join(ROOT, "tests"))
-
-import s2products  # noqa: E402  (the tests' generator)
-
-#: 10 m pixels a side: a tenth of a real tile, as in the user's report.
-SIZE = 1098
-#: A custom mixed-resolution trio: B08 alone at 10 m, in green (the named
-#: ones have it in blue, as B04 in SWIR, or in red), between two 20 m bands.
-CUSTOM = ("B11", "B08", "B05")
 QUALITIES = (75, 80, 85, 90, 95, 97)
 PHOTOMETRICS = ("YCBCR", "RGB")
-#: The band held constant (its DN wherever it has data) in the constant
-#: product, and the combinations it is looked at in: in red among natural
-#: colour, in blue beside SWIR and near infrared.
-CONSTANT_BAND, CONSTANT_DN = "B04", 1500
-CONSTANT_TRIOS = (("B04", "B03", "B02"), ("B12", "B8A", "B04"))
 #: Levels kept below the bar by the encodings chosen "with margin": the
 #: test product is not a real one.
 MARGIN = 0.5
@@ -86,155 +77,6 @@ def plugin():
     import sentinel2_equalizer
     return sentinel2_equalizer
 
-
-def trios():
-    """(name, bands) of every named combination, then CUSTOM."""
-    from sentinel2_equalizer.core.product.bands import COMBINATIONS
-    return ([(c.key, c.bands) for c in COMBINATIONS]
-            + [("custom " + "-".join(b[1:].lstrip("0") for b in CUSTOM),
-                CUSTOM)])
-
-
-def product_bands():
-    """Every band the trios show, in ESA's order."""
-    shown = {band for _, bands in trios() for band in bands}
-    return tuple(b for b in s2products.ALL_BANDS if b in shown)
-
-
-def product(folder, size):
-    """The product in ``folder``/product-``size``, made once."""
-    folder = pathlib.Path(folder, "product-{}".format(size))
-    made = sorted(folder.glob("*.SAFE")) if folder.is_dir() else []
-    if made:
-        return made[0]
-    folder.mkdir(parents=True, exist_ok=True)
-    return s2products.make_product(folder, size=size, bands=product_bands())
-
-
-# --------------------------------------------------------------------------
-# Measures (shared with tests/test_fidelity.py)
-# --------------------------------------------------------------------------
-
-def read(path):
-    """The (3, rows, cols) pixels of an output and its mask (bool, valid)."""
-    with rasterio.open(str(path)) as image:
-        return image.read(), image.dataset_mask() > 0
-
-
-def mean_errors(picture, exact, valid):
-    """Mean absolute difference per band (levels) over ``valid``."""
-    return [float(np.abs(picture[i].astype(np.int16)
-                         - exact[i].astype(np.int16))[valid].mean())
-            for i in range(len(picture))]
-
-
-def alone_at_finest(bands):
-    """The index of the band alone at the finest native resolution of
-    ``bands``, or None where two or none share it."""
-    from sentinel2_equalizer.core.product.bands import NATIVE_RESOLUTION
-    native = [NATIVE_RESOLUTION[b] for b in bands]
-    finest = min(native)
-    return native.index(finest) if native.count(finest) == 1 else None
-
-
-def next_factor(band):
-    """How many pixels of ``band``'s grid a side make one of the next
-    coarser resolution (10 m -> 20 m: 2; 20 m -> 60 m: 3)."""
-    from sentinel2_equalizer.core.product.bands import (NATIVE_RESOLUTION,
-                                                        RESOLUTIONS)
-    native = NATIVE_RESOLUTION[band]
-    return min(r for r in RESOLUTIONS if r > native) // native
-
-
-def coarsened(plane, factor):
-    """``plane`` as block means of ``factor`` x ``factor`` pixels, repeated
-    back to its size (float; rows and columns past whole blocks dropped)."""
-    rows, cols = (s // factor * factor for s in plane.shape)
-    blocks = plane[:rows, :cols].astype(np.float32).reshape(
-        rows // factor, factor, cols // factor, factor).mean(axis=(1, 3))
-    return np.repeat(np.repeat(blocks, factor, axis=0), factor, axis=1)
-
-
-def whole_blocks(valid, factor):
-    """``valid`` cut to whole blocks, True where the whole block is."""
-    rows, cols = (s // factor * factor for s in valid.shape)
-    blocks = valid[:rows, :cols].reshape(
-        rows // factor, factor, cols // factor, factor).all(axis=(1, 3))
-    return np.repeat(np.repeat(blocks, factor, axis=0), factor, axis=1)
-
-
-def detail(picture, exact, valid, bands):
-    """The detail check of the band alone at the finest resolution, or None
-    where there is none: a dict of its mean error against its own exact
-    image ("own"), against that image at the next resolution ("coarse")
-    and against the closest of the other bands' exact images ("other"),
-    all over the pixels whose whole coarse block is valid, and "kept":
-    whether "own" is below both."""
-    index = alone_at_finest(bands)
-    if index is None:
-        return None
-    factor = next_factor(bands[index])
-    inside = whole_blocks(valid, factor)
-    rows, cols = inside.shape
-    got = picture[index, :rows, :cols].astype(np.float32)
-
-    def error(reference):
-        return float(np.abs(got - reference)[inside].mean())
-
-    own = error(exact[index, :rows, :cols])
-    coarse = error(coarsened(exact[index], factor))
-    other = min(error(exact[i, :rows, :cols]) for i in range(len(bands))
-                if i != index)
-    return {"own": own, "coarse": coarse, "other": other,
-            "kept": own < coarse and own < other}
-
-
-def constancy(picture, exact, valid, index):
-    """How far output band ``index`` strays where the exact image holds it
-    constant: (its standard deviation, its mean absolute error) in levels
-    over ``valid``."""
-    values = picture[index][valid].astype(np.float32)
-    assert np.unique(exact[index][valid]).size == 1, "not a constant band"
-    return (float(values.std()),
-            float(np.abs(values - exact[index][valid]).mean()))
-
-
-def hold_constant(product, band, value=CONSTANT_DN):
-    """Rewrite each file of ``band`` in the product folder ``product`` in
-    its own format, ``value`` wherever it has data (no-data stays 0): a
-    band with nothing in it, next to busy ones. (Its checksums in
-    manifest.safe no longer match: run with verify=False.)"""
-    from osgeo import gdal
-    from sentinel2_equalizer.core.product.discovery import open_product
-    opened = open_product(str(product))
-    for granule in opened.granules:
-        for resolution in granule.band_files[band]:
-            path = opened.band_file(granule, band, resolution)
-            source = gdal.Open(path)
-            driver = source.GetDriver()
-            data = source.ReadAsArray()
-            held = gdal.GetDriverByName("MEM").CreateCopy("", source)
-            held.GetRasterBand(1).WriteArray(
-                np.where(data == 0, 0, value).astype(data.dtype))
-            source = None
-            os.remove(path)
-            options = (["REVERSIBLE=YES", "QUALITY=100"]
-                       if driver.ShortName == "JP2OpenJPEG"
-                       else ["TILED=YES", "COMPRESS=DEFLATE"])
-            gdal.SetConfigOption("GDAL_PAM_ENABLED", "NO")
-            try:
-                written = driver.CreateCopy(path, held, 0, options)
-            finally:
-                gdal.SetConfigOption("GDAL_PAM_ENABLED", None)
-            if written is None:
-                raise RuntimeError("cannot write {}: {}".format(
-                    path, gdal.GetLastErrorMsg()))
-            written = None
-
-
-def meets(errors, check, bar):
-    """Whether every band is within ``bar`` and the detail (if any) kept."""
-    return max(errors) <= bar and (check is None or check["kept"])
 
 
 # --------------------------------------------------------------------------
@@ -317,19 +159,6 @@ def measure(source, name, bands, folder, resolution=None):
               os.path.getsize(default_path))
     return rows, chosen, os.path.getsize(exact_path)
 
-
-def constant_product(folder, source):
-    """A copy of ``source`` in ``folder`` with CONSTANT_BAND held
-    constant, made once."""
-    copy = pathlib.Path(folder, source.name)
-    if not copy.is_dir():
-        making = pathlib.Path(folder, "making")
-        shutil.rmtree(str(making), ignore_errors=True)
-        shutil.copytree(str(source), str(making / source.name))
-        hold_constant(making / source.name, CONSTANT_BAND)
-        (making / source.name).rename(copy)
-        making.rmdir()
-    return copy
 
 
 def constant_rows(source, folder):

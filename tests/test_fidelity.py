@@ -1,7 +1,7 @@
 """How close the default JPEG output stays to the exact equalized image.
 
 For every named combination (core/product/bands.py) and a custom mixed-resolution
-trio (scripts/fidelity.py's CUSTOM, B11/B08/B05: B08 alone at 10 m, in
+trio (scripts/fidelity_product.py's CUSTOM, B11/B08/B05: B08 alone at 10 m, in
 green, between two 20 m bands), on a realistic product (tests/s2products:
 a 1098-pixel L1C tile with fields, forest, water, clouds with saturated
 cores and their shadows, sensor noise and the no-data swath edge), the
@@ -35,11 +35,12 @@ Quick-looks (20 and 60 m) of natural colour and SWIR are held to the same
 bar: coarser pixels carry more detail each, and their encoding (RGB, at a
 higher quality) follows core/output/encoding.py's COARSE_QUALITY.
 
-The measures are scripts/fidelity.py's, which prints them for every
-encoding and quality. The test product is easier to compress than a real
-one (its errors are about 0.6 of those a user measured on a real product
-at the same settings), so the bar here is the requirement's and the
-margin for real products is in the qualities chosen (core/output/encoding.py).
+The measures are scripts/fidelity_measures.py's, which scripts/fidelity.py
+prints for every encoding and quality. The test product is easier to
+compress than a real one (its errors are about 0.6 of those a user
+measured on a real product at the same settings), so the bar here is the
+requirement's and the margin for real products is in the qualities chosen
+(core/output/encoding.py).
 """
 
 import os
@@ -58,11 +59,16 @@ from sentinel2_equalizer.core.output.encoding import (COARSE_QUALITY,
                                                       choose_encoding)
 
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
-import fidelity  # noqa: E402  (the measures of scripts/fidelity.py)
+# The measures scripts/fidelity.py prints, and the product it measures on.
+from fidelity_measures import (alone_at_finest, constancy,  # noqa: E402
+                               detail, mean_errors, read)
+from fidelity_product import (CONSTANT_BAND, CONSTANT_TRIOS,  # noqa: E402
+                              CUSTOM, SIZE, constant_product, product_bands,
+                              trios)
 from sentinel2_equalizer.core.product.bands import (NATIVE_RESOLUTION)  # noqa: E402
 
 #: The trios: (name, bands), every named combination, then the custom one.
-TRIOS = fidelity.trios()
+TRIOS = trios()
 #: A standard deviation of at most this (levels) is "nearly constant".
 CONSTANT_SPREAD = 1.0
 #: What GDAL's IMAGE_STRUCTURE says of each photometric.
@@ -72,15 +78,13 @@ GDAL_COMPRESSION = {"YCBCR": "YCbCr JPEG", "RGB": "JPEG"}
 @pytest.fixture(scope="module")
 def product(products):
     """A realistic product with every band the trios show."""
-    return products("fidelity", size=fidelity.SIZE,
-                    bands=fidelity.product_bands())
+    return products("fidelity", size=SIZE, bands=product_bands())
 
 
 @pytest.fixture(scope="module")
 def constant(product, tmp_path_factory):
-    """The product with fidelity.CONSTANT_BAND (B04) held constant."""
-    return fidelity.constant_product(tmp_path_factory.mktemp("constant"),
-                                     product)
+    """The product with CONSTANT_BAND (B04) held constant."""
+    return constant_product(tmp_path_factory.mktemp("constant"), product)
 
 
 def rule(bands, resolution=10):
@@ -102,7 +106,7 @@ def exact_and_default(source, bands, folder, **options):
                               compression="DEFLATE", **options))
     path = str(folder / "default.tif")
     render.run(render.Options(str(source), path, bands=bands, **options))
-    exact, valid = fidelity.read(exact_path)
+    exact, valid = read(exact_path)
     return exact, valid, path, os.path.getsize(exact_path)
 
 
@@ -121,14 +125,14 @@ def test_every_band_stays_near_the_exact_image(product, bands, resolution,
                                                tmp_path):
     exact, valid, path, exact_size = exact_and_default(
         product, bands, tmp_path, resolution=resolution)
-    picture, mask = fidelity.read(path)
-    errors = fidelity.mean_errors(picture, exact, valid)
+    picture, mask = read(path)
+    errors = mean_errors(picture, exact, valid)
     with rasterio.open(path) as image:
         pixel = int(image.res[0])
         tags = image.tags()
         compression = image.tags(ns="IMAGE_STRUCTURE")["COMPRESSION"]
     finest = pixel == min(NATIVE_RESOLUTION[b] for b in bands)
-    check = fidelity.detail(picture, exact, valid, bands) if finest else None
+    check = detail(picture, exact, valid, bands) if finest else None
     expected = rule(bands, pixel)
     print("\n{} at {} m: {}, {:.0f} KiB (DEFLATE {:.0f} KiB); mean error "
           "per band {}{}".format(
@@ -137,7 +141,7 @@ def test_every_band_stays_near_the_exact_image(product, bands, resolution,
               "/".join("{:.2f}".format(e) for e in errors),
               "" if check is None else
               "; {}: {:.2f}, at the next resolution {:.2f}, against another "
-              "band {:.2f}".format(bands[fidelity.alone_at_finest(bands)],
+              "band {:.2f}".format(bands[alone_at_finest(bands)],
                                    check["own"], check["coarse"],
                                    check["other"])))
     assert (mask == valid).all()
@@ -151,12 +155,12 @@ def test_every_band_stays_near_the_exact_image(product, bands, resolution,
 
 
 def test_the_custom_trio_has_a_band_alone_at_10_m():
-    assert fidelity.alone_at_finest(fidelity.CUSTOM) is not None
-    assert tuple(fidelity.CUSTOM) not in [b for _, b in TRIOS[:-1]]
+    assert alone_at_finest(CUSTOM) is not None
+    assert tuple(CUSTOM) not in [b for _, b in TRIOS[:-1]]
 
 
-@pytest.mark.parametrize("bands", fidelity.CONSTANT_TRIOS,
-                         ids=["-".join(b) for b in fidelity.CONSTANT_TRIOS])
+@pytest.mark.parametrize("bands", CONSTANT_TRIOS,
+                         ids=["-".join(b) for b in CONSTANT_TRIOS])
 def test_a_constant_band_beside_busy_ones(constant, bands, tmp_path):
     """In RGB (every combination but natural colour) a constant band
     comes back constant. In YCbCr (natural colour, where no real band is
@@ -165,12 +169,12 @@ def test_a_constant_band_beside_busy_ones(constant, bands, tmp_path):
     band still stays within the fidelity bar, as every band must."""
     exact, valid, path, _ = exact_and_default(constant, bands, tmp_path,
                                               verify=False)
-    picture, _ = fidelity.read(path)
-    spread, error = fidelity.constancy(picture, exact, valid,
-                                       bands.index(fidelity.CONSTANT_BAND))
+    picture, _ = read(path)
+    spread, error = constancy(picture, exact, valid,
+                              bands.index(CONSTANT_BAND))
     encoding = rule(bands)
     print("\n{} held constant in {}: std {:.2f}, mean error {:.2f} "
-          "({})".format(fidelity.CONSTANT_BAND, "/".join(bands), spread,
+          "({})".format(CONSTANT_BAND, "/".join(bands), spread,
                         error, encoding.describe()))
     if encoding.photometric == "RGB":
         assert spread <= CONSTANT_SPREAD
