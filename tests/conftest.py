@@ -29,8 +29,10 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp/runtime-{}".format(os.getuid()))
 os.makedirs(os.environ["XDG_RUNTIME_DIR"], mode=0o700, exist_ok=True)
 
-#: Where the generator's tests (test_s2products_*.py) find their products.
-pytest_plugins = ("s2products_checks",)
+#: Fixtures that a family of test files shares, each module with the
+#: helpers those files import: test_mosaic* and the generator's
+#: test_s2products_*.
+pytest_plugins = ("mosaic_products", "s2products_checks")
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,9 @@
 """s2eq:mosaic: many products, one GeoTIFF, one curve.
 
 The core on small products of neighbouring tiles (overlapping as real tiles
-do, and agreeing where they overlap) and of two UTM zones; then the
-algorithm through processing.run and qgis_process.
+do, and agreeing where they overlap) and of two UTM zones;
+test_mosaic_qgis.py runs the algorithm through processing.run and
+qgis_process.
 """
 
 import os
@@ -13,45 +14,16 @@ import rasterio
 from rasterio.enums import Resampling
 from rasterio.warp import reproject
 
+from mosaic_products import BANDS, read
 from sentinel2_equalizer.core.curves import curve as curves
 from sentinel2_equalizer.core import render
 from sentinel2_equalizer.core.errors import Cancelled, CurveError, ProductError
 from sentinel2_equalizer.core.measure import measure
 from sentinel2_equalizer.core.mosaic import mosaic
 
-BANDS = ("B04", "B03", "B02")
-NEIGHBOURS = ("31UFQ", "31UGQ")
 #: Mean gap (output levels) two JPEG encodings of the same pixels stay
 #: under; per-product curves put neighbours several levels apart.
 JPEG_NOISE = 2.0
-
-
-@pytest.fixture(scope="module")
-def tile(products):
-    """A small product of ``tile``; neighbours overlap as real tiles do."""
-    def make(name, tile, **kwargs):
-        return products("mosaic-" + name, size=366, tiles=(tile,),
-                        tile_grid=NEIGHBOURS if tile in NEIGHBOURS else None,
-                        bands=BANDS, jp2_block=128, **kwargs)
-    return make
-
-
-@pytest.fixture(scope="module")
-def west(tile):
-    return tile("west", "31UFQ")
-
-
-@pytest.fixture(scope="module")
-def east(tile):
-    return tile("east", "31UGQ")
-
-
-def read(path):
-    """Pixels, mask, CRS, transform and tags of a written GeoTIFF."""
-    with rasterio.open(path) as img:
-        return {"rgb": img.read().astype(int), "mask": img.dataset_mask() > 0,
-                "crs": img.crs, "transform": img.transform,
-                "tags": img.tags()}
 
 
 def placed(image, on):
@@ -261,92 +233,3 @@ def test_progress_rises_to_the_end(west, east, tmp_path):
     mosaic([west, east], str(tmp_path / "p.tif"), BANDS, report=seen.append)
     assert len(seen) > 10 and seen == sorted(seen)
     assert seen[-1] == pytest.approx(100.0)
-
-
-# --------------------------------------------------------------------------
-# Through QGIS.
-
-@pytest.mark.usefixtures("qgis_app")
-def test_processing_run_mosaics_and_loads_a_named_layer(west, east,
-                                                        tmp_path):
-    import processing
-    from qgis.core import QgsProject
-    project = QgsProject.instance()
-    project.removeAllMapLayers()
-    out = tmp_path / "p.tif"
-    result = processing.runAndLoadResults("s2eq:mosaic", {
-        "INPUTS": [str(west), str(east / "MTD_MSIL1C.xml")],
-        "SAMPLE_PERCENT": 5, "OUTPUT": str(out)})
-    assert result["OUTPUT"] == str(out)
-    image = read(out)
-    assert image["tags"]["S2EQ_SAMPLE_PERCENT"] == "5"
-    assert len(image["tags"]["S2EQ_PRODUCT"].split(",")) == 2
-    layers = list(project.mapLayers().values())
-    assert [layer.name() for layer in layers] == [
-        "T31UFQ+T31UGQ 2023-06-14 B04-B03-B02 mosaic"]
-    assert layers[0].renderer().type() == "multibandcolor"
-    project.removeAllMapLayers()
-
-
-@pytest.mark.usefixtures("qgis_app")
-def test_a_curve_from_s2eq_curve_gives_the_very_same_mosaic(west, east,
-                                                           tmp_path):
-    import processing
-    inputs = [str(west), str(east)]
-    curve = processing.run("s2eq:curve", {
-        "INPUTS": inputs, "OUTPUT": str(tmp_path / "c.json")})["OUTPUT"]
-    for name, extra in (("built", {}), ("given", {"CURVE": curve})):
-        processing.run("s2eq:mosaic", dict(
-            extra, INPUTS=inputs, OUTPUT=str(tmp_path / (name + ".tif"))))
-    built, given = read(tmp_path / "built.tif"), read(tmp_path / "given.tif")
-    assert np.array_equal(built["rgb"], given["rgb"])
-    assert given["tags"]["S2EQ_CURVE"] == "c.json"
-
-
-@pytest.mark.usefixtures("qgis_app")
-def test_algorithm_refuses_an_empty_list_and_converts_core_errors(west,
-                                                                  tmp_path):
-    import processing
-    from qgis.core import QgsProcessingException
-    with pytest.raises(QgsProcessingException):
-        processing.run("s2eq:mosaic", {"INPUTS": [],
-                                       "OUTPUT": str(tmp_path / "e.tif")})
-    with pytest.raises(QgsProcessingException, match="Product 2 of 2"):
-        processing.run("s2eq:mosaic", {
-            "INPUTS": [str(west), str(tmp_path / "nowhere.zip")],
-            "OUTPUT": str(tmp_path / "e.tif")})
-    assert not os.path.exists(tmp_path / "e.tif")
-
-
-@pytest.mark.usefixtures("qgis_app")
-def test_help_and_parameters_match_equalize():
-    from qgis.core import QgsApplication
-    registry = QgsApplication.processingRegistry()
-    mosaic_alg = registry.algorithmById("s2eq:mosaic")
-    equalize_alg = registry.algorithmById("s2eq:equalize")
-    assert mosaic_alg.group() == equalize_alg.group()
-    assert not mosaic_alg.icon().isNull()
-    assert "one curve" in mosaic_alg.shortHelpString()
-    names = [p.name() for p in mosaic_alg.parameterDefinitions()]
-    assert names == ["INPUTS", "COMBINATION", "RED", "GREEN", "BLUE",
-                     "SAMPLE_PERCENT", "RESOLUTION", "METHOD", "COLOUR",
-                     "CLIP_LIMIT", "TILE_SIZE", "CURVE", "COMPRESSION",
-                     "JPEG_QUALITY", "OUTPUT"]
-    for name in ("COMBINATION", "RED", "RESOLUTION", "METHOD", "COLOUR",
-                 "COMPRESSION"):
-        assert mosaic_alg.parameterDefinition(name).options() == \
-            equalize_alg.parameterDefinition(name).options()
-    for parameter in mosaic_alg.parameterDefinitions():
-        assert len(parameter.help()) > 20, parameter.name()
-
-
-def test_qgis_process_takes_inputs_once_per_product(run_qgis_process, west,
-                                                    east, tmp_path):
-    out = tmp_path / "cli.tif"
-    run_qgis_process("run", "s2eq:mosaic", "--", "INPUTS={}".format(west),
-                     "INPUTS={}".format(east), "RED=B03", "RESOLUTION=20",
-                     "OUTPUT={}".format(out))
-    image = read(out)
-    assert image["tags"]["S2EQ_BANDS"] == "B03,B03,B02"
-    assert len(image["tags"]["S2EQ_PRODUCT"].split(",")) == 2
-    assert image["transform"].a == 20.0
