@@ -1,6 +1,7 @@
 """Band files checked against the checksums of manifest.safe: damaged files
 stop the run with a clear message and leave nothing; VERIFY off, or a
-product without checksums, runs as before."""
+product without checksums, runs as before. test_checksums_stages.py checks
+the other ways of running."""
 
 import hashlib
 import os
@@ -12,12 +13,11 @@ import numpy as np
 import pytest
 import rasterio
 
-from sentinel2_equalizer.core import measure, render
+from checksum_damage import BANDS, band_file, copy_of, damage, run
 from sentinel2_equalizer.core.product.discovery import open_product
 from sentinel2_equalizer.core.errors import BandError, ChecksumError
 from sentinel2_equalizer.core.product.manifest import read_checksums
 
-BANDS = ("B04", "B03", "B02")
 #: (fixture name, the checksum its manifest lists): ESA's products list
 #: SHA3-256 since baseline 03.01, MD5 before.
 KINDS = [("current", "SHA3-256"), ("older", "MD5")]
@@ -25,63 +25,8 @@ DAMAGES = ("bit flips", "overwritten run", "zeroed run", "truncated")
 REDOWNLOAD = "download the product again"
 
 
-@pytest.fixture(scope="module")
-def current(products):
-    return products("sums_current", size=366, jp2_block=128, bands=BANDS)
-
-
-@pytest.fixture(scope="module")
-def older(products):
-    return products("sums_older", size=366, jp2_block=128, bands=BANDS,
-                    baseline="02.07")
-
-
 def local(tag):
     return tag.rsplit("}", 1)[-1]
-
-
-def band_file(product, band):
-    (path,) = [p for p in (product / "GRANULE").rglob("*_{}.jp2".format(band))
-               if p.parent.name == "IMG_DATA"]
-    return path
-
-
-def tile_bodies(data):
-    """``(start, end)`` of each JPEG2000 tile-part's packet data: from
-    after its SOD marker to the next tile-part (SOT) or the end."""
-    at = data.index(b"\xff\x90", data.index(b"\xff\x4f\xff\x51"))
-    bodies = []
-    while data[at:at + 2] == b"\xff\x90":
-        length = int.from_bytes(data[at + 6:at + 10], "big")      # Psot
-        end = at + length if length else len(data) - 2
-        bodies.append((data.index(b"\xff\x93", at) + 2, end))
-        at = end
-    return bodies
-
-
-def damage(path, how):
-    """Damage the file at ``path`` as downloads get damaged. Bit flips and
-    runs land in the packet data of its largest tile and never make a
-    marker (0xFF), so that the file still looks whole and still decodes,
-    into wrong pixels, without a word from GDAL: only the checksum can
-    tell. A cut file is cut at 60 %."""
-    data = bytearray(path.read_bytes())
-    rng = np.random.default_rng(13)
-    start, end = max(tile_bodies(bytes(data)), key=lambda b: b[1] - b[0])
-    middle = (start + end) // 2
-    if how == "bit flips":
-        for position in rng.integers(start + 16, end - 16, 8):
-            bit = 1 << int(rng.integers(8))
-            if data[position - 1] != 0xFF and data[position] ^ bit != 0xFF:
-                data[position] ^= bit
-    elif how == "overwritten run":
-        data[middle - 256:middle + 256] = rng.integers(
-            0, 0xFF, 512, dtype=np.uint8).tobytes()
-    elif how == "zeroed run":
-        data[middle - 256:middle + 256] = bytes(512)
-    elif how == "truncated":
-        del data[len(data) * 6 // 10:]
-    path.write_bytes(bytes(data))
 
 
 def zipped(safe, folder):
@@ -89,23 +34,6 @@ def zipped(safe, folder):
     archive = shutil.make_archive(str(folder / safe.name[:-5]), "zip",
                                   root_dir=safe.parent, base_dir=safe.name)
     return archive
-
-
-def copy_of(product, tmp_path):
-    target = tmp_path / "product" / product.name
-    shutil.copytree(product, target)
-    return target
-
-
-def run(product, tmp_path, **options):
-    """render.run into a folder of its own; (result, log lines, warnings)."""
-    out = tmp_path / "out"
-    out.mkdir(parents=True, exist_ok=True)
-    logs, warnings = [], []
-    result = render.run(render.Options(str(product), str(out / "rgb.tif"),
-                                       bands=BANDS, **options),
-                        log=logs.append, warn=warnings.append)
-    return result, logs, warnings
 
 
 @pytest.mark.parametrize("fixture, kind", KINDS)
@@ -237,79 +165,3 @@ def test_a_manifest_without_checksums_runs_and_says_so_once(current,
     assert said[0].startswith("Not verified, for want of a checksum in "
                               "manifest.safe: B04 (")
     assert all(band in said[0] for band in BANDS)
-
-
-def test_the_measure_stage_verifies_too(current, tmp_path):
-    product = copy_of(current, tmp_path)
-    damage(band_file(product, "B02"), "bit flips")
-    with pytest.raises(ChecksumError, match="Band B02 file .* does not "
-                       "match its SHA3-256 checksum"):
-        measure.measure(str(product), BANDS)
-    logs = []
-    measured = measure.measure(str(product), BANDS, verify=False,
-                               log=logs.append)
-    assert set(BANDS) <= set(measured.bands)
-    assert ("Band files not checked against the product's checksums "
-            "(verification is off).") in logs
-
-
-def test_a_given_curve_run_is_verified_in_its_one_pass(current, tmp_path):
-    from sentinel2_equalizer.core.curves import curve as curves
-    curve = curves.combine([measure.measure(str(current), BANDS)])
-    product = copy_of(current, tmp_path)
-    damage(band_file(product, "B04"), "overwritten run")
-    with pytest.raises(ChecksumError, match="Band B04 file"):
-        run(product, tmp_path, curve=curve)
-    assert os.listdir(str(tmp_path / "out")) == []
-
-
-def mct_flag_set(path):
-    """Turn on the multiple component transform in the codestream's COD
-    segment: OpenJPEG complains, through GDAL, and decodes on."""
-    data = bytearray(path.read_bytes())
-    codestream = data.index(b"\xff\x4f\xff\x51")       # SOC, SIZ
-    cod = data.index(b"\xff\x52", codestream)
-    data[cod + 8] ^= 1        # marker, Lcod, Scod, order, layers, MCT
-    path.write_bytes(bytes(data))
-
-
-def test_gdal_messages_while_decoding_reach_the_warnings(current, tmp_path):
-    product = copy_of(current, tmp_path)
-    mct_flag_set(band_file(product, "B04"))
-    with pytest.raises(ChecksumError, match="Band B04 file"):
-        run(product, tmp_path)
-    result, logs, warnings = run(product, tmp_path, verify=False)
-    assert os.path.isfile(result.output)
-    assert warnings and all(w.startswith("GDAL, reading the bands: ")
-                            for w in warnings)
-    assert any("MCT" in w for w in warnings), warnings
-
-
-@pytest.mark.usefixtures("qgis_app")
-def test_the_algorithm_takes_verify_and_shows_gdal_warnings(current,
-                                                            tmp_path):
-    import processing
-    from qgis.core import QgsProcessingException, QgsProcessingFeedback
-
-    class Feedback(QgsProcessingFeedback):
-        def __init__(self):
-            super().__init__()
-            self.warnings = []
-
-        def pushWarning(self, text):  # noqa: N802 (QGIS API)
-            self.warnings.append(text)
-            super().pushWarning(text)
-
-    product = copy_of(current, tmp_path)
-    mct_flag_set(band_file(product, "B04"))
-    out = tmp_path / "rgb.tif"
-    with pytest.raises(QgsProcessingException, match="Band B04 file .* "
-                       "does not match its SHA3-256 checksum"):
-        processing.run("s2eq:equalize", {"INPUT": str(product),
-                                         "OUTPUT": str(out)})
-    assert not out.exists()
-    feedback = Feedback()
-    processing.run("s2eq:equalize", {"INPUT": str(product), "VERIFY": False,
-                                     "OUTPUT": str(out)}, feedback=feedback)
-    assert out.exists()
-    assert any("MCT" in w for w in feedback.warnings), feedback.warnings
