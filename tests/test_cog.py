@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 from osgeo import gdal
 
-from cog_check import (block_pieces, cog_report, read_parts, read_remote,
-                       served)
+from cog_check import block_pieces, cog_report, read_parts, read_remote
+from range_server import served
 from sentinel2_equalizer.core.output.geotiff import TILE
 from sentinel2_equalizer.core.mosaic import mosaic
 from sentinel2_equalizer.core.render import Options, run
