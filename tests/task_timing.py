@@ -132,7 +132,8 @@ def run_task(parameters, cancel_stage=None, timeout=600.0):
             reached()
 
     # Direct: runs in the task's thread at the moment of the report.
-    feedback.progressChanged.connect(on_progress, Qt.DirectConnection)
+    feedback.progressChanged.connect(on_progress,
+                                   Qt.ConnectionType.DirectConnection)
 
     context = QgsProcessingContext()
     algorithm = QgsApplication.processingRegistry().createAlgorithmById(
@@ -172,7 +173,7 @@ def run_task(parameters, cancel_stage=None, timeout=600.0):
     ticks.append(started)
     timer.start()
     QgsApplication.taskManager().addTask(task)
-    loop.exec_()
+    loop.exec()
     timer.stop()
     safety.stop()
     control.kill()

@@ -75,7 +75,7 @@ def assert_same_image(a, b, ignore_tags=WHEN):
 
 
 def test_every_parameter_but_products_and_outputs_is_optional_with_a_default():
-    from qgis.core import QgsProcessingParameterDefinition
+    from sentinel2_equalizer.algorithms.compat import FLAG_OPTIONAL
     from sentinel2_equalizer.algorithms.parameters import REQUIRED
     algorithms = provider_algorithms()
     assert ALGORITHM in [a.id() for a in algorithms]
@@ -84,8 +84,7 @@ def test_every_parameter_but_products_and_outputs_is_optional_with_a_default():
             if parameter.isDestination() or parameter.name() in REQUIRED:
                 continue
             where = "{} {}".format(algorithm.id(), parameter.name())
-            assert parameter.flags() & \
-                QgsProcessingParameterDefinition.FlagOptional, where
+            assert parameter.flags() & FLAG_OPTIONAL, where
             assert parameter.defaultValue() is not None, where
             assert parameter.checkValueIsAcceptable(
                 parameter.defaultValue()), where
