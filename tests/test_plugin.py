@@ -1,6 +1,7 @@
 """The plugin as QGIS users meet it: help, icon, a missing dependency,
 several runs at once, and the zip installed into a fresh profile."""
 
+import configparser
 import os
 import shutil
 import subprocess
@@ -41,6 +42,22 @@ def test_help_icon_group_and_parameter_help():
         assert len(parameter.help()) > 20, parameter.name()
     provider = alg.provider()
     assert provider.id() == "s2eq" and provider.versionInfo() != "unknown"
+
+
+def test_metadata_declares_the_versions_it_runs_on():
+    """Qt 6 builds of QGIS (QGIS 4) load a plugin only if its metadata says
+    supportsQt6=yes; tests/test_qt6_rules.py and test_qt6_imports.py hold
+    the code to that."""
+    metadata = configparser.ConfigParser()
+    metadata.read(os.path.join(ROOT, "metadata.txt"), encoding="utf-8")
+    general = metadata["general"]
+    assert general.get("supportsQt6") == "yes"
+    assert general["qgisMinimumVersion"] == "3.22"
+    assert general["qgisMaximumVersion"].startswith("4.")
+    for key in ("name", "description", "about", "version", "author",
+                "email", "icon"):
+        assert general.get(key), key
+    assert os.path.isfile(os.path.join(ROOT, general["icon"]))
 
 
 def test_missing_rasterio_keeps_the_plugin_loadable(tmp_path):
