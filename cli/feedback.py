@@ -17,7 +17,8 @@ class Feedback:
 
     ``report(value)`` takes the progress: percent (0-100) by default, or
     items done after ``start(total, unit)``; ``log(message)`` a one-line
-    note; ``is_cancelled()`` tells whether the user pressed Ctrl-C.
+    note; ``is_cancelled()`` tells whether the user pressed Ctrl-C or the
+    process was sent SIGTERM (``stop_signal`` says which).
     """
 
     def __init__(self, quiet=False, stream=None):
@@ -25,6 +26,8 @@ class Feedback:
         self.quiet = quiet
         self.terminal = _is_terminal(self.stream)
         self.cancel_requested = False
+        self.stop_signal = None
+        self.stop_noted = False
         self.bar = None
         self.total, self.unit = 100, "%"
         self.shown = None
@@ -58,7 +61,19 @@ class Feedback:
         self._line(message)
 
     def is_cancelled(self):
+        if self.stop_signal == signal.SIGINT and not self.stop_noted:
+            # Said here rather than in the signal handler: a handler that
+            # writes to standard error while the interrupted code is
+            # writing there fails ("reentrant call").
+            self.stop_noted = True
+            self.error("Stopping (press Ctrl-C again to stop at once)...")
         return self.cancel_requested
+
+    def exit_status(self, default):
+        """128 + the number of the signal that stopped the command (130
+        for Ctrl-C, 143 for SIGTERM), as shells report; else
+        ``default``."""
+        return 128 + int(self.stop_signal) if self.stop_signal else default
 
     def close(self):
         if self.bar is not None:
@@ -90,21 +105,33 @@ def _is_terminal(stream):
         return False
 
 
+#: The signals that ask a command to stop: Ctrl-C, and SIGTERM, which
+#: timeout, systemd, container runtimes and batch schedulers send.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
 @contextlib.contextmanager
 def cancel_on_interrupt(feedback):
-    """The first Ctrl-C asks the run to stop at its next block (the core
-    then leaves nothing at the output); a second stops at once."""
+    """The first Ctrl-C or SIGTERM asks the run to stop at its next block
+    (the core then leaves nothing at the output); a second stops at once
+    (KeyboardInterrupt). The handlers only set flags: nothing they could
+    interrupt is re-entered."""
+    def second(signum, frame):
+        raise KeyboardInterrupt
+
     def first(signum, frame):
+        feedback.stop_signal = signal.Signals(signum)
         feedback.cancel_requested = True
-        feedback.error("Stopping (press Ctrl-C again to stop at once)...")
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        for number in STOP_SIGNALS:
+            signal.signal(number, second)
 
     try:
-        previous = signal.signal(signal.SIGINT, first)
+        previous = [(n, signal.signal(n, first)) for n in STOP_SIGNALS]
     except ValueError:               # not the main thread: leave it alone
         yield
         return
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for number, handler in previous:
+            signal.signal(number, handler)

@@ -2,11 +2,13 @@
 handling and the exit status.
 
 Exit status: 0 done; 1 a run failed (for ``batch``: at least one product
-failed); 2 a wrong flag or argument; 130 stopped with Ctrl-C.
+failed); 2 a wrong flag or argument; 130 stopped with Ctrl-C; 143 stopped
+by SIGTERM.
 """
 
 import argparse
 import json
+import signal
 import sys
 
 from .. import api
@@ -41,7 +43,8 @@ examples:
 A product is a .SAFE folder, its .zip, its MTD_MSIL1C.xml / MTD_MSIL2A.xml,
 or a folder holding exactly one product. Progress goes to standard error (a
 bar on a terminal, plain lines otherwise), the result to standard output.
-Exit status: 0 done, 1 failed, 2 wrong usage, 130 stopped by Ctrl-C."""
+Exit status: 0 done, 1 failed, 2 wrong usage, 130 stopped by Ctrl-C, 143
+stopped by SIGTERM."""
 
 PRODUCT_HELP = ("a Sentinel-2 L1C or L2A product: its .SAFE folder, its "
                 ".zip, or its MTD_MSIL1C.xml / MTD_MSIL2A.xml")
@@ -145,14 +148,18 @@ def main(argv=None):
     except UsageError as exc:
         result, status = _failed(args, feedback, exc), USAGE
     except Cancelled as exc:
-        result, status = _failed(args, feedback, exc), INTERRUPTED
+        if feedback.stop_signal == signal.SIGTERM:
+            exc = "Stopped by SIGTERM: {}".format(
+                str(exc).split("Cancelled: ", 1)[-1])
+        result = _failed(args, feedback, exc)
+        status = feedback.exit_status(INTERRUPTED)
     except EqualizerError as exc:
         result, status = _failed(args, feedback, exc), FAILED
     except KeyboardInterrupt:
         result = _failed(args, feedback, "Stopped." + (
             " The outputs complete so far are kept: the same command "
             "writes the rest." if args.command == "batch" else ""))
-        status = INTERRUPTED
+        status = feedback.exit_status(INTERRUPTED)
     except ImportError as exc:
         name = (exc.name or "").split(".")[0]
         if name not in NEEDED:

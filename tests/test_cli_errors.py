@@ -175,11 +175,12 @@ def test_a_progress_bar_on_a_terminal(l1c, tmp_path):
     assert "Output grid:" in text
 
 
-def test_ctrl_c_stops_and_leaves_nothing(products, tmp_path):
-    big = products("big_for_disk_full", size=1098)
+def stopped_midway(product, tmp_path, signum):
+    """``s2eq equalize`` sent ``signum`` once its progress shows; returns
+    (exit status, lines before the signal, standard error after it)."""
     out = tmp_path / "out.tif"
     process = subprocess.Popen(
-        command("equalize", big, "-o", out), stdin=subprocess.DEVNULL,
+        command("equalize", product, "-o", out), stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         universal_newlines=True, env=environment())
     lines = []
@@ -187,11 +188,29 @@ def test_ctrl_c_stops_and_leaves_nothing(products, tmp_path):
         for line in process.stderr:       # plain lines: not a terminal
             lines.append(line.strip())
             if line.strip().endswith(" %"):
-                process.send_signal(signal.SIGINT)
+                process.send_signal(signum)
                 break
         rest = process.communicate(timeout=TIMEOUT)[1]
     finally:
         process.kill()
-    assert process.returncode == 130, lines
+    return process.returncode, lines, rest
+
+
+def test_ctrl_c_stops_and_leaves_nothing(products, tmp_path):
+    big = products("big_for_disk_full", size=1098)
+    status, lines, rest = stopped_midway(big, tmp_path, signal.SIGINT)
+    assert status == 130, (lines, rest)
     assert "Cancelled: no output was written." in rest
+    assert os.listdir(tmp_path) == []
+
+
+def test_sigterm_stops_like_ctrl_c_with_one_line(products, tmp_path):
+    """timeout, systemd, container runtimes and batch schedulers stop a
+    command with SIGTERM: the run is cancelled as for Ctrl-C, leaves
+    nothing, says so in one line and exits with 143."""
+    big = products("big_for_disk_full", size=1098)
+    status, lines, rest = stopped_midway(big, tmp_path, signal.SIGTERM)
+    assert status == 143, (lines, rest)
+    assert rest.strip().splitlines() == [
+        "s2eq equalize: Stopped by SIGTERM: no output was written."], rest
     assert os.listdir(tmp_path) == []
