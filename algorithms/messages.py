@@ -37,7 +37,7 @@ class Messages:
             return
         feedback.pushInfo(self.tr("Method: {}, colour: {}{}.").format(
             method.name, method.colour,
-            self.tr(", clip limit {:g}").format(method.clip_limit)
+            self.tr(", clip limit {:g}").format(method.limit)
             if method.name != EQUALIZE else "") + (
                 self.tr(" Tiles of {:g} m.").format(method.tile_size)
                 if method.name == ADAPTIVE else ""))

@@ -13,7 +13,8 @@ from qgis.core import (QgsProcessingParameterBoolean,
                        QgsProcessingParameterMultipleLayers,
                        QgsProcessingParameterNumber)
 
-from ..core.curves.modes import (COLOURS, DEFAULT_CLIP_LIMIT,
+from ..core.curves.modes import (ADAPTIVE, AUTO_CLIP_LIMITS, COLOURS,
+                                 CONTRAST_LIMITED, DEFAULT_CLIP_LIMIT,
                                  DEFAULT_TILE_SIZE, EQUALIZE, MAX_CLIP_LIMIT,
                                  METHODS, PER_BAND)
 from ..core.product.bands import (BAND_NAMES, COMBINATIONS, DEFAULT_BANDS,
@@ -163,15 +164,20 @@ class SharedParameters(ParameterNames):
             "one gain, so the colours stay as they are."))
         self.addParameter(optional(colour, advanced=True))
         limit = QgsProcessingParameterNumber(
-            self.CLIP_LIMIT, self.tr("Clip limit (× mean histogram height)"),
+            self.CLIP_LIMIT, self.tr("Clip limit (0 = automatic)"),
             type=NUMBER_DOUBLE, defaultValue=DEFAULT_CLIP_LIMIT,
-            minValue=1.0, maxValue=MAX_CLIP_LIMIT)
+            minValue=0.0, maxValue=MAX_CLIP_LIMIT)
         limit.setHelp(self.tr(
-            "For contrast-limited and adaptive: no histogram bin may be "
-            "taller than this many times the mean bin height; what is cut "
-            "off is spread evenly. Above 1, up to {}: lower is gentler, "
-            "higher is closer to plain equalization. {} suits most "
-            "scenes.").format(int(MAX_CLIP_LIMIT), int(DEFAULT_CLIP_LIMIT)))
+            "For contrast-limited and adaptive: how many times steeper than "
+            "the band's broad curve (plain equalization of its histogram "
+            "smoothed over 1/32 of its range) the curve may get anywhere; "
+            "what is cut off is spread back in proportion to that curve. 1 "
+            "follows the broad curve, {} is the unclipped curve. 0 chooses "
+            "per method: {:g} for contrast-limited, {:g} for adaptive. "
+            "Orfeo ToolBox's hfact and scikit-image's clip_limit x 256 are "
+            "comparable numbers.").format(
+                int(MAX_CLIP_LIMIT), AUTO_CLIP_LIMITS[CONTRAST_LIMITED],
+                AUTO_CLIP_LIMITS[ADAPTIVE]))
         self.addParameter(widget(optional(limit, advanced=True),
                                  decimals=1))
         self.add_tile_size_parameter(self.tr(

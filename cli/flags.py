@@ -12,7 +12,8 @@ import argparse
 from dataclasses import dataclass
 
 from ..api import DEFAULT_SAMPLE_PERCENT
-from ..core.curves.modes import (COLOURS, DEFAULT_CLIP_LIMIT,
+from ..core.curves.modes import (ADAPTIVE, AUTO_CLIP_LIMITS, COLOURS,
+                                 CONTRAST_LIMITED, DEFAULT_CLIP_LIMIT,
                                  DEFAULT_TILE_SIZE, MAX_CLIP_LIMIT, METHODS)
 from ..core.output.encoding import (AUTO_QUALITY, COARSE_QUALITY, COMPRESSIONS,
                                     RGB_QUALITY, YCBCR_QUALITY)
@@ -104,9 +105,12 @@ FLAGS = (
          default=COLOURS[0], kind=_colour, choices=COLOURS,
          metavar="{per-band,luminance}"),
     Flag("--clip-limit", "clip_limit", "CLIP_LIMIT", WRITING,
-         "for contrast-limited and adaptive: no histogram bin taller than "
-         "this many times the mean bin height; above 1, at most {:g} "
-         "(default %(default)g)".format(MAX_CLIP_LIMIT),
+         "for contrast-limited and adaptive: how many times steeper than "
+         "the band's broad curve the curve may get, from 1 to {:g}; 0 "
+         "(default) for each method's own: {:g} for contrast-limited, {:g} "
+         "for adaptive".format(MAX_CLIP_LIMIT,
+                               AUTO_CLIP_LIMITS[CONTRAST_LIMITED],
+                               AUTO_CLIP_LIMITS[ADAPTIVE]),
          default=DEFAULT_CLIP_LIMIT, kind=_number, metavar="LIMIT"),
     Flag("--tile-size", "tile_size", "TILE_SIZE", MEASURING,
          "for adaptive: the side of its tiles in metres, at least 16 pixels "

@@ -23,7 +23,8 @@ def on_spools(plans, scales=None):
     offsets = dict(zip(unique, (offset for offset, _ in scales)))
     return SimpleNamespace(
         grid=plans[0].grid, bands=plans[0].bands, unique_bands=unique,
-        product=SimpleNamespace(nodata=0, saturated=scales[0][1]),
+        product=SimpleNamespace(nodata=0, saturated=scales[0][1],
+                                level=plans[0].product.level),
         offset=offsets.get)
 
 

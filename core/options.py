@@ -6,7 +6,8 @@ import json
 from dataclasses import dataclass, fields
 
 from .curves.equalize import DEFAULT_SEED
-from .curves.modes import DEFAULT_CLIP_LIMIT, DEFAULT_TILE_SIZE, Method
+from .curves.modes import (DEFAULT_CLIP_LIMIT, DEFAULT_TILE_SIZE, EQUALIZE,
+                           Method)
 from .output.encoding import AUTO_QUALITY, choose_encoding
 
 
@@ -23,8 +24,9 @@ class Options:
     ``verify``: check each band file read against the checksum the
     product's manifest.safe lists for it, before the output is committed.
     ``method``: "equalize", "contrast-limited" or "adaptive";
-    ``colour``: "per band" or "luminance"; ``clip_limit``: above 1, up to
-    contrast.MAX_CLIP_LIMIT (contrast-limited and adaptive);
+    ``colour``: "per band" or "luminance"; ``clip_limit``: 1 up to
+    modes.MAX_CLIP_LIMIT, or 0 for the method's own (contrast-limited and
+    adaptive);
     ``tile_size``: the adaptive method's tile side in metres (see
     modes.Method). ``compression``: "JPEG", "DEFLATE" or "ZSTD";
     ``jpeg_quality``: 1-100, or 0 for the quality encoding.py chooses for
@@ -72,14 +74,22 @@ ENCODING_TAG = "S2EQ_ENCODING"
 #: curve have tags of their own (S2EQ_PRODUCT, S2EQ_CURVE_SHA256).
 NOT_IN_OPTIONS_TAG = ("product", "output", "scratch_dir", "software",
                       "curve", "verify")
+#: The clip limit plain equalization's tag carries: the limit does not act
+#: on it, and outputs made when this was the limit's default stay current.
+EQUALIZE_TAG_LIMIT = 4.0
 
 
 def options_tag(options):
     """The OPTIONS_TAG value of ``options``: JSON of every Options field but
-    NOT_IN_OPTIONS_TAG, keys sorted, so equal options give equal text."""
-    return json.dumps({f.name: getattr(options, f.name)
-                       for f in fields(options)
-                       if f.name not in NOT_IN_OPTIONS_TAG},
-                      sort_keys=True, separators=(",", ":"), default=str)
+    NOT_IN_OPTIONS_TAG, keys sorted, so equal options give equal text. The
+    clip limit is the one in force (modes.Method.limit), so asking for a
+    method's own limit by 0 or by its number gives the same tag."""
+    values = {f.name: getattr(options, f.name) for f in fields(options)
+              if f.name not in NOT_IN_OPTIONS_TAG}
+    method = options.how()
+    values["clip_limit"] = (EQUALIZE_TAG_LIMIT if method.name == EQUALIZE
+                            else method.limit)
+    return json.dumps(values, sort_keys=True, separators=(",", ":"),
+                      default=str)
 
 

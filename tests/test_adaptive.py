@@ -31,45 +31,47 @@ def pixels(path):
         return img.read(), img.dataset_mask(), img.tags()
 
 
-@pytest.mark.parametrize("tile,limit", [(64, 4.0), (64, 2.0), (128, 8.0),
-                                        (32, 4.0)])
-def test_matches_scikit_image_on_the_same_band(l1c, tile, limit):
+@pytest.mark.parametrize("tile,mean,p95,correlation", [
+    (32, 6.5, 20.0, 0.99), (64, 4.0, 11.5, 0.997), (128, 3.0, 7.5, 0.999)])
+def test_matches_scikit_image_on_the_same_band(l1c, tile, mean, p95,
+                                               correlation):
     """scikit-image's equalize_adapthist and ours on the same 256 x 256
     uint16 band (part of the test product's B04 without no-data, cloud
     cores set to the brightest other value, stretched over 0..65535 so
-    both bin the same range), with the same tile size, 256 bins, and the
-    same clip limit: skimage's clip_limit is a share of a tile's pixels,
-    ours a multiple of the mean bin height over the counted range, which
-    here is all 256 bins, so theirs is ours / 256.
+    both bin the same range), with the same tile size and 256 bins, where
+    the parameters match: unclipped (their clip_limit 1, a whole tile per
+    bin; our MAX_CLIP_LIMIT, a thousand times the image's broad share). The
+    clip limits themselves are not comparable: theirs caps each bin at a
+    share of the tile's pixels, a linear stretch's share over the whole
+    range, ours at a multiple of the image's broad histogram.
 
-    What differs on purpose: ours cuts the histogram at the level that
-    leaves no bin above the cap once the excess is spread (skimage cuts
-    at the cap, then spreads with bins capped again); ours maps a tile's
-    first bin of the range to 0 as plain equalization does (skimage maps
-    each bin to its cumulative share including itself) and rescales
-    nothing after (skimage stretches its result over 0..1); skimage
-    requantizes to 14 bits, so its 256 bins are 253 of 65 values. Tile
-    centres are the same, half a pixel apart (skimage puts them on a
-    pixel), and beyond the outer centres both keep the outer tiles'
-    curves. No-data (which skimage does not know) is left out of the band.
-    The rest is held to the gap measured when this test was written
-    (mean 0.8-1.7 levels, 95 % of pixels within 2.3-6 levels), with room.
-    """
+    What differs on purpose: ours maps a tile's first bin of the range to
+    0 as plain equalization does (skimage maps each bin to its cumulative
+    share including itself) and rescales nothing after (skimage stretches
+    its result over 0..1); skimage requantizes to 14 bits, so its 256 bins
+    are 253 of 65 values. Tile centres are the same, half a pixel apart
+    (skimage puts them on a pixel), and beyond the outer centres both keep
+    the outer tiles' curves. Unclipped, a tile's curve is steep where its
+    pixels crowd, so these small differences show more in small tiles.
+    Measured when this test was written: mean gap 5.3, 3.1 and 2.3 levels
+    for tiles of 32, 64 and 128 pixels; 95 % of pixels within 16.4, 9.1
+    and 5.8 levels; correlation 0.993, 0.998 and 0.9992. The bounds keep
+    some room."""
+    from sentinel2_equalizer.core.curves.modes import MAX_CLIP_LIMIT
     band = band_file(l1c, "B04")[:256, 110:366].astype(np.float64)
     assert not (band == 0).any()
     saturated = band == 65535
     band[saturated] = band[~saturated].max()
     band = np.rint((band - band.min()) / (band.max() - band.min())
                    * 65535).astype(np.uint16)
-    ours = adaptive.equalize_band(band, tile, limit, bins=256,
+    ours = adaptive.equalize_band(band, tile, MAX_CLIP_LIMIT, bins=256,
                                   nodata=None).astype(np.float64)
     theirs = exposure.equalize_adapthist(band, kernel_size=tile,
-                                         clip_limit=limit / 256.0,
-                                         nbins=256) * 255.0
+                                         clip_limit=1.0, nbins=256) * 255.0
     gap = np.abs(ours - theirs)
-    assert gap.mean() < 2.5
-    assert np.percentile(gap, 95) < 8.0
-    assert np.corrcoef(ours.ravel(), theirs.ravel())[0, 1] > 0.998
+    assert gap.mean() < mean
+    assert np.percentile(gap, 95) < p95
+    assert np.corrcoef(ours.ravel(), theirs.ravel())[0, 1] > correlation
 
 
 def column_steps(rgb, mask):

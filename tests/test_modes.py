@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 import rasterio
 
+from sentinel2_equalizer.core.curves.modes import AUTO_CLIP_LIMITS
+
 #: Every method and colour mode, with the settings a run names for it on
 #: the 366-pixel (3660 m) test product: tiles of 1000 m, 4 x 4 of them.
 MODES = [
@@ -31,8 +33,8 @@ def expected_tags(method, colour, settings):
         return {}
     tags = {"S2EQ_METHOD": method, "S2EQ_COLOUR": colour}
     if method != "equalize":
-        tags["S2EQ_CLIP_LIMIT"] = "{:g}".format(settings.get("CLIP_LIMIT",
-                                                             4))
+        tags["S2EQ_CLIP_LIMIT"] = "{:g}".format(settings.get(
+            "CLIP_LIMIT", AUTO_CLIP_LIMITS[method]))
     if method == "adaptive":
         tags["S2EQ_TILE_SIZE"] = "{:g}".format(settings["TILE_SIZE"])
     return tags
@@ -71,12 +73,14 @@ def test_each_mode_through_qgis_process(run_qgis_process, l1c, tmp_path,
 
 @pytest.mark.usefixtures("qgis_app")
 @pytest.mark.parametrize("settings,words", [
-    ({"METHOD": "contrast-limited", "CLIP_LIMIT": 1},
-     "CLIP_LIMIT: The clip limit must be above 1 and at most 1000"),
+    ({"METHOD": "contrast-limited", "CLIP_LIMIT": 0.9},
+     "CLIP_LIMIT: The clip limit must be 0 (each method's own: 2 for "
+     "contrast-limited, 4 for adaptive) or from 1 to 1000"),
     ({"METHOD": "adaptive", "CLIP_LIMIT": 0.5},
-     "CLIP_LIMIT: The clip limit must be above 1"),
+     "CLIP_LIMIT: The clip limit must be 0"),
     ({"METHOD": "contrast-limited", "CLIP_LIMIT": 5000},
-     "CLIP_LIMIT: The clip limit must be above 1 and at most 1000"),
+     "CLIP_LIMIT: The clip limit must be 0 (each method's own: 2 for "
+     "contrast-limited, 4 for adaptive) or from 1 to 1000"),
     ({"METHOD": "adaptive", "TILE_SIZE": 5},
      "TILE_SIZE: The tile size must be at least 160 m"),
     ({"METHOD": "adaptive", "TILE_SIZE": 50000},
@@ -101,8 +105,8 @@ def test_values_out_of_range_say_which_parameter_and_what_works(
 def test_bad_values_through_qgis_process(run_qgis_process, l1c, tmp_path):
     out = tmp_path / "none.tif"
     for settings, words in (
-            (("METHOD=contrast-limited", "CLIP_LIMIT=1"),
-             "CLIP_LIMIT: The clip limit must be above 1"),
+            (("METHOD=contrast-limited", "CLIP_LIMIT=0.9"),
+             "CLIP_LIMIT: The clip limit must be 0"),
             (("METHOD=adaptive", "TILE_SIZE=8000"),
              "TILE_SIZE: The tile size (8000 m) is larger than the image")):
         done = run_qgis_process("run", "s2eq:equalize", "--",

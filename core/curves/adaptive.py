@@ -4,12 +4,13 @@ whose centres surround it.
 
 A bright snowfield and a dark valley in one product then each get their
 own contrast, and the bilinear interpolation leaves no seam at tile
-borders. Each tile's histogram is clipped at ``limit`` x its mean height
-over the range the whole image (or shared curve) covers, and the excess
-spread over that range, as Orfeo ToolBox does in its local mode: a flat
-tile (open water) thus keeps most of its excess spread thin over the
-full range and gets only a gentle curve, rather than its noise stretched
-over 0-255.
+borders. Each tile's histogram is clipped against the whole image's (or
+the shared curve's) broad curve (contrast.py): where a tile's pixels are
+more than ``limit`` times as dense as the image's broad histogram, the
+excess goes back in proportion to that histogram. A flat tile (open water)
+thus keeps close to the image's curve and its noise stays where plain
+equalization puts it, while fields beside a bright cloud take the levels
+their own spread needs.
 
 A tile is weak when less than MIN_VALID_SHARE of its area held valid
 pixels (the swath edge, the edge of the image) or its sample is tiny.
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import DataError
-from .contrast import clip_histogram
+from .contrast import broad_shape, clip_bins, clip_histogram
 from .equalize import CONSTANT_LEVEL, LEVELS_OUT, rescaled_dns
 from .pieces import row_pieces
 from .tiles import bin_shift, segments
@@ -52,6 +53,10 @@ def tile_levels(tiles, key, limit):
         raise DataError("No valid pixel was counted in any tile, so there "
                         "is nothing to equalize.")
     span = (int(counted[0]), int(counted[-1]))
+    bins_of_all = clip_bins(total)
+    # Each tile's cap is set against the whole image's (or the shared
+    # curve's) broad equalization.
+    reference = broad_shape(total, bins_of_all)
     sampled = flat.sum(axis=1, dtype=np.float64).reshape(rows, cols)
     strong = ((tiles.products > 0) & (sampled >= MIN_TILE_SAMPLES)
               & (tiles.valid >= MIN_VALID_SHARE * tiles.products))
@@ -63,12 +68,12 @@ def tile_levels(tiles, key, limit):
         for first in range(0, chosen.size, TILES_AT_A_TIME):
             some = chosen[first:first + TILES_AT_A_TIME]
             flat_levels[some, :bins] = _levels(clip_histogram(
-                flat[some], limit, span), span)
+                flat[some], limit, bins_of_all, reference), span)
         _borrow(levels, strong)
     else:
         # No tile is sound on its own: one curve of all of them.
         levels[:, :, :bins] = _levels(clip_histogram(
-            total[None, :], limit, span), span)
+            total[None, :], limit, bins_of_all, reference), span)
     levels[:, :, bins] = LEVELS_OUT - 1
     return levels
 

@@ -9,7 +9,7 @@ from .adaptive import AdaptiveMapper, TileCurves, bin_table, tile_levels
 from .contrast import limited_table
 from .equalize import dn_table, lookup_table, map_planes
 from .gridsample import GridMeasure
-from .luminance import LUMINANCE, LuminanceMapper
+from .luminance import LUMINANCE, LuminanceMapper, haze_levels
 from .modes import ADAPTIVE, EQUALIZE
 from .tiles import BINS, TileLayout, check_tile_size
 
@@ -80,7 +80,9 @@ def mapper(method, plan, curve):
     invalid = sorted({0, product.nodata})
     saturated = product.saturated
     offsets = [plan.offset(b) for b in plan.bands]
-    limit = float(method.clip_limit)
+    limit = method.limit
+    haze = (haze_levels([curve.counts[b].counts for b in plan.bands])
+            if method.luminance and product.level == "L1C" else (0, 0, 0))
     if method.name == ADAPTIVE:
         layout = TileLayout(plan.grid, method.tile_size)
         zone = curve.tiles[plan.grid.epsg].window(
@@ -88,7 +90,7 @@ def mapper(method, plan, curve):
         if method.luminance:
             curves = TileCurves(layout, tile_levels(zone, LUMINANCE, limit))
             return LuminanceMapper(offsets, invalid, saturated,
-                                   adaptive=curves), {}
+                                   adaptive=curves, haze=haze), {}
         curves = {band: TileCurves(layout, tile_levels(zone, band, limit))
                   for band in plan.unique_bands}
         return AdaptiveMapper(
@@ -100,7 +102,7 @@ def mapper(method, plan, curve):
         levels = (lookup_table(counts) if method.name == EQUALIZE
                   else limited_table(counts, limit))
         return LuminanceMapper(offsets, invalid, saturated,
-                               levels=levels), {}
+                               levels=levels, haze=haze), {}
     tables = {}
     for band in plan.unique_bands:
         table = (curve.tables[band] if method.name == EQUALIZE

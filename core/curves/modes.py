@@ -16,16 +16,21 @@ EQUALIZE, CONTRAST_LIMITED, ADAPTIVE = METHODS = (
     "equalize", "contrast-limited", "adaptive")
 PER_BAND, LUMINANCE_COLOUR = COLOURS = ("per band", "luminance")
 
-#: The default clip limit, times a histogram's mean height. On a cloudy
-#: scene the counted range reaches up to the clouds, so the mean height is
-#: low and the cap bites: at 3 the land turns dark and flat, from 6 up
-#: the noise of open water and the colour shifts of plain per-band
-#: equalization come back (see the README pictures). 4 is also what
-#: Orfeo ToolBox advises for its ``hfact`` in luminance mode.
-DEFAULT_CLIP_LIMIT = 4.0
-#: Above this the cap is higher than any bin of a real band's histogram
-#: (all of a band's pixels on one value of a 1000-value range): the method
-#: would be plain equalization under another name.
+#: The clip limit that asks for each method's own default (the clip limit
+#: parameter's default): AUTO_CLIP_LIMITS below.
+AUTO_CLIP_LIMIT = 0.0
+DEFAULT_CLIP_LIMIT = AUTO_CLIP_LIMIT
+#: Each method's clip limit when none is given: how many times steeper
+#: than the band's broad curve (contrast.py) a curve may get. Chosen on
+#: the real cloudy scenes of ``make quality``: contrast-limited at 2 keeps
+#: about 85 % of plain equalization's local contrast on clear land and
+#: gentles narrow peaks; adaptive at 4 gives clear land about 1.5 times
+#: plain equalization's local contrast and clouds more than plain
+#: equalization, with its colours the most natural of the per-band modes.
+AUTO_CLIP_LIMITS = {CONTRAST_LIMITED: 2.0, ADAPTIVE: 4.0}
+#: Above this every curve is its method's unclipped curve (plain
+#: equalization; per-tile equalization for adaptive): no clip bin of a
+#: real band holds a thousand times its broad share.
 MAX_CLIP_LIMIT = 1000.0
 #: The default tile side of the adaptive method (m): a full product
 #: (109.8 km) gets 22 or 23 tiles a side (they lie on the UTM grid, so
@@ -37,19 +42,20 @@ DEFAULT_TILE_SIZE = 5000.0
 
 
 def check_clip_limit(limit):
-    """``limit`` as a float; SettingError unless 1 < limit <=
-    MAX_CLIP_LIMIT."""
+    """``limit`` as a float; SettingError unless it is AUTO_CLIP_LIMIT (0)
+    or 1 <= limit <= MAX_CLIP_LIMIT."""
     try:
         limit = float(limit)
     except (TypeError, ValueError):
         limit = float("nan")
-    if not 1.0 < limit <= MAX_CLIP_LIMIT:
+    if not (limit == AUTO_CLIP_LIMIT or 1.0 <= limit <= MAX_CLIP_LIMIT):
         raise SettingError(
-            "The clip limit must be above 1 and at most {:g} (got {:g}). At "
-            "1 or below every bin of the histogram is cut to the mean, which "
-            "is a linear stretch; above {:g} nothing is cut, which is plain "
-            "equalization. {:g} suits most scenes.".format(
-                MAX_CLIP_LIMIT, limit, MAX_CLIP_LIMIT, DEFAULT_CLIP_LIMIT),
+            "The clip limit must be 0 (each method's own: {:g} for "
+            "contrast-limited, {:g} for adaptive) or from 1 to {:g} (got "
+            "{:g}). 1 follows the band's broad curve; {:g} is the unclipped "
+            "curve.".format(AUTO_CLIP_LIMITS[CONTRAST_LIMITED],
+                            AUTO_CLIP_LIMITS[ADAPTIVE], MAX_CLIP_LIMIT,
+                            limit, MAX_CLIP_LIMIT),
             setting="clip limit")
     return limit
 
@@ -57,7 +63,8 @@ def check_clip_limit(limit):
 @dataclass
 class Method:
     """``name``: one of METHODS; ``colour``: one of COLOURS;
-    ``clip_limit``: 1 < limit <= MAX_CLIP_LIMIT, for the contrast-limited
+    ``clip_limit``: 1 <= limit <= MAX_CLIP_LIMIT, or AUTO_CLIP_LIMIT for
+    the method's own (``limit``), for the contrast-limited
     and adaptive methods; ``tile_size``: the side of the adaptive method's
     tiles, in metres."""
 
@@ -69,6 +76,14 @@ class Method:
     @property
     def is_default(self):
         return (self.name, self.colour) == (EQUALIZE, PER_BAND)
+
+    @property
+    def limit(self):
+        """The clip limit in force: the one given, or the method's own
+        when it is AUTO_CLIP_LIMIT (0)."""
+        if float(self.clip_limit) == AUTO_CLIP_LIMIT:
+            return AUTO_CLIP_LIMITS.get(self.name, AUTO_CLIP_LIMIT)
+        return float(self.clip_limit)
 
     @property
     def luminance(self):
@@ -101,7 +116,7 @@ class Method:
             return {}
         tags = {"S2EQ_METHOD": self.name, "S2EQ_COLOUR": self.colour}
         if self.name != EQUALIZE:
-            tags["S2EQ_CLIP_LIMIT"] = "{:g}".format(float(self.clip_limit))
+            tags["S2EQ_CLIP_LIMIT"] = "{:g}".format(self.limit)
         if self.name == ADAPTIVE:
             tags["S2EQ_TILE_SIZE"] = "{:g}".format(float(self.tile_size))
         return tags
@@ -110,9 +125,9 @@ class Method:
         """A few words for the file's description."""
         words = {EQUALIZE: "histogram-equalized",
                  CONTRAST_LIMITED: "contrast-limited equalized (limit "
-                 "{:g})".format(float(self.clip_limit)),
+                 "{:g})".format(self.limit),
                  ADAPTIVE: "adaptive equalized (tiles of {:g} m, limit {:g})"
-                 .format(float(self.tile_size), float(self.clip_limit))}
+                 .format(float(self.tile_size), self.limit)}
         return words[self.name] + (", by luminance" if self.luminance
                                    else "")
 
