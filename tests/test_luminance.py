@@ -43,10 +43,11 @@ def ratio_error(a, b, where):
 
 def test_luminance_keeps_band_ratios_and_per_band_does_not(l1c, tmp_path):
     """On valid pixels where no band saturates, the written image's band
-    ratios are the input's (reflectance: DN plus the offset) as closely as
-    JPEG allows: their gap is the gap between the written image and the
-    same pixels mapped in memory, which is JPEG's. Per band, the same
-    measure is several times JPEG's noise."""
+    ratios are the input's (reflectance: DN plus the offset, less its
+    haze, this being L1C) as closely as JPEG allows: their gap is the gap
+    between the written image and the same pixels mapped in memory, which
+    is JPEG's. Per band, the same measure is several times JPEG's
+    noise."""
     dns = band_dns(l1c)
     reflectance = np.array(dns, dtype=np.float64) + OFFSET
     usable = np.all([(d != 0) & (d != 65535) for d in dns], axis=0)
@@ -61,6 +62,12 @@ def test_luminance_keeps_band_ratios_and_per_band_does_not(l1c, tmp_path):
             assert img.tags().get("S2EQ_COLOUR", "per band") == colour
         map_block = mapping.mapper(modes.Method(colour=colour), plan,
                                    result.curve)[0]
+        if colour == modes.LUMINANCE_COLOUR:
+            haze = luminance.haze_levels(
+                [result.curve.counts[b].counts for b in BANDS])
+            assert haze[2] > haze[0] > 0        # blue the haziest
+            reflectance = np.array([luminance.less_haze(r, h) for r, h in
+                                    zip(reflectance, haze)])
         exact, mask = map_block((0, dns[0].shape[0], 0, dns[0].shape[1]),
                                 dns)
         np.testing.assert_array_equal(mask > 0, np.all(
@@ -161,3 +168,40 @@ def test_luminance_weights_are_rec709_of_the_display_channels():
         [np.array([[1000]], np.uint16), dn, np.array([[1000]], np.uint16)],
         tables)
     assert int(only_green[0, 0]) == pytest.approx(7152, abs=2)
+
+
+def test_haze_is_the_dark_object_level_and_fades_on_bright_values():
+    """A band's haze is its 1 % quantile less 1 % reflectance; it is taken
+    off dark values in full, half of it at half of HAZE_FADE, none from
+    HAZE_FADE up (clouds stand above most of the haze)."""
+    counts = np.zeros(65536)
+    counts[800:1800] = 1.0                    # 1 % quantile: 809
+    assert luminance.haze_levels([counts, np.zeros(65536)]) == (709, 0)
+    values = np.array([1000.0, luminance.HAZE_FADE / 2,
+                       luminance.HAZE_FADE, 9000.0])
+    np.testing.assert_allclose(luminance.less_haze(values, 500.0), [
+        1000.0 - 500.0 * 0.8, luminance.HAZE_FADE / 2 - 250.0,
+        luminance.HAZE_FADE, 9000.0])
+
+
+@pytest.mark.parametrize("level,hazy", [("L1C", True), ("L2A", False)])
+def test_only_top_of_atmosphere_bands_lose_their_haze(l1c, level, hazy):
+    """The luminance mapper takes the haze off L1C bands; surface
+    reflectance (L2A) is mapped as it is."""
+    from types import SimpleNamespace
+    plan = make_plan(str(l1c), BANDS)
+    plan.product.level = level
+    curve = SimpleNamespace(counts={b: SimpleNamespace(counts=np.bincount(
+        [300, 1500, 2000] * 100, minlength=65536)) for b in BANDS})
+    brightness = np.zeros(65536)
+    brightness[1:3000] = 1.0                # the pixel below near mid-grey
+    curve.counts[luminance.LUMINANCE] = SimpleNamespace(counts=brightness)
+    map_block = mapping.mapper(modes.Method(colour="luminance"), plan,
+                               curve)[0]
+    dns = [np.full((1, 4), dn, np.uint16) for dn in (1700, 1900, 2500)]
+    rgb = map_block((0, 1, 0, 4), dns)[0][:, 0, 0].astype(float)
+    assert rgb.min() > 40
+    # Each band has a haze of 200 here, taken off all three: the blue
+    # to red ratio grows from the input's when the haze goes.
+    given = (2500.0 + OFFSET) / (1700.0 + OFFSET)
+    assert (rgb[2] / rgb[0] > given * 1.05) == hazy

@@ -25,6 +25,17 @@ yellow, cyan or white, which is what this mode exists to avoid. A pixel
 with a band at the saturated value (a cloud core) is drawn white, as in
 per-band mode. No-data in any band is black and masked.
 
+Haze: top-of-atmosphere bands (L1C) carry the light the atmosphere
+scatters, most in blue, on top of the ground's, so their ratios paint
+fields pink and vegetation teal. For them each band's dark-object level
+(haze_levels) is taken off before the ratios, in full from dark values
+and less and less up to HAZE_FADE (clouds stand above most of the haze,
+and white clouds would turn pink without it): the colours are those of
+the bands less their haze, and the gain is curve(Y) / (Y less the haze's
+luminance, faded alike). The curve itself is unchanged: the pixels' ranks
+by Y are the same with the haze or without. Surface reflectance (L2A)
+has no haze to take off.
+
 The gain is applied in the log domain with integer tables, which costs
 little more than per-band lookup tables (see LOG_STEPS).
 """
@@ -63,6 +74,17 @@ _SATURATED_LOG = _LOG_TOP
 _LEVEL_OFFSET, _Y_OFFSET = 3.5, GAIN_OFFSET - 3.5
 #: Interpolated levels are held as uint16 in 1/256 of a level.
 LEVEL_STEPS = 256.0
+#: A band's dark-object level is the value that this share of its counted
+#: pixels lies below (deep water, shadows): a dark object seen through
+#: the atmosphere, a share large enough that a few odd pixels (a
+#: defective detector, the data's edge) do not set it...
+DARK_SHARE = 0.01
+#: ... less the reflectance (x 10000) the darkest objects keep on the
+#: ground: 1 %, as the classic dark-object subtraction assumes.
+DARK_GROUND = 100
+#: The haze taken off fades with the value, to none at this reflectance
+#: (x 10000): a bright cloud's ratios are left as they are.
+HAZE_FADE = 5000.0
 
 
 def reflectance(offset):
@@ -88,21 +110,51 @@ def luminance_of(dns, tables):
     return y
 
 
-def _log_tables(offsets, saturated=None):
-    """Per channel, the uint16 table of log(reflectance) in steps per DN,
-    the saturated DN's entry _SATURATED_LOG."""
-    tables = [np.rint(np.log(reflectance(offset)) * LOG_STEPS).astype(
-        np.uint16) for offset in offsets]
+def less_haze(values, haze):
+    """``values`` (reflectance scale, float) less ``haze``, in full at 0
+    and fading to none at HAZE_FADE; at least FIRST_VALID."""
+    fade = np.clip(1.0 - values / HAZE_FADE, 0.0, 1.0)
+    return np.maximum(values - haze * fade, FIRST_VALID)
+
+
+def _log_tables(offsets, saturated=None, haze=(0, 0, 0)):
+    """Per channel, the uint16 table of log(reflectance less its
+    ``haze``) in steps per DN, the saturated DN's entry _SATURATED_LOG."""
+    tables = [np.rint(np.log(less_haze(reflectance(offset), h))
+                      * LOG_STEPS).astype(np.uint16)
+              for offset, h in zip(offsets, haze)]
     for table in tables:
         if saturated is not None:
             table[int(saturated)] = _SATURATED_LOG
     return tables
 
 
-def gain_table(levels):
+def haze_levels(band_counts):
+    """Each band's haze, on the reflectance scale: its dark-object level
+    (the DARK_SHARE quantile of ``band_counts``, one histogram per band)
+    less DARK_GROUND, at least 0."""
+    levels = []
+    for counts in band_counts:
+        cdf = np.cumsum(np.asarray(counts, dtype=np.float64))
+        if cdf[-1] <= 0:
+            levels.append(0)
+            continue
+        dark = int(np.searchsorted(cdf, DARK_SHARE * cdf[-1], side="left"))
+        levels.append(max(dark - DARK_GROUND, 0))
+    return tuple(levels)
+
+
+def haze_luminance(haze):
+    """The luminance (Rec. 709 weights) of the red, green and blue
+    channels' haze."""
+    return sum(w * h for w, h in zip(WEIGHTS, haze))
+
+
+def gain_table(levels, haze=0.0):
     """uint16 table of log(gain) + GAIN_OFFSET in steps, per Y, for the
-    curve ``levels`` (LEVELS_IN output levels, 0..255, per Y)."""
-    y = np.maximum(np.arange(LEVELS_IN, dtype=np.float64), 1.0)
+    curve ``levels`` (LEVELS_IN output levels, 0..255, per Y): gain =
+    level / (Y less ``haze``, the haze's luminance: less_haze)."""
+    y = less_haze(np.arange(LEVELS_IN, dtype=np.float64), haze)
     with np.errstate(divide="ignore"):
         logs = (np.log(np.asarray(levels, np.float64) / y) + GAIN_OFFSET)
     return np.clip(np.rint(logs * LOG_STEPS), 0, _GAIN_TOP).astype(
@@ -117,8 +169,8 @@ def _level_logs():
         np.uint16)
 
 
-def _minus_y_logs():
-    y = np.maximum(np.arange(LEVELS_IN, dtype=np.float64), 1.0)
+def _minus_y_logs(haze=0.0):
+    y = less_haze(np.arange(LEVELS_IN, dtype=np.float64), haze)
     return np.clip(np.rint((_Y_OFFSET - np.log(y)) * LOG_STEPS), 0,
                    _GAIN_TOP - 1).astype(np.uint16)
 
@@ -135,17 +187,21 @@ class LuminanceMapper:
     per tile (``adaptive``, an adaptive.TileCurves of the luminance)."""
 
     def __init__(self, offsets, invalid, saturated, levels=None,
-                 adaptive=None):
+                 adaptive=None, haze=(0, 0, 0)):
         """``offsets``: each channel's band offset; ``invalid``: DNs that
-        are no-data; ``saturated``: the saturated DN or None."""
+        are no-data; ``saturated``: the saturated DN or None; ``haze``:
+        each channel's haze to take off before the ratios (haze_levels),
+        on the reflectance scale."""
         self.weights = weighted_tables(offsets)
-        self.logs = _log_tables(offsets, saturated)
+        self.logs = _log_tables(offsets, saturated, haze)
         self.invalid = tuple(invalid)
         self.saturated = saturated
-        self.gains = None if levels is None else gain_table(levels)
+        hazy = haze_luminance(haze)
+        self.gains = None if levels is None else gain_table(levels, hazy)
         self.adaptive = adaptive
         if adaptive is not None:
-            self.level_logs, self.minus_y = _level_logs(), _minus_y_logs()
+            self.level_logs = _level_logs()
+            self.minus_y = _minus_y_logs(hazy)
             self.shift = bin_shift(adaptive.levels.shape[-1] - 2)
 
     def __call__(self, block, planes):
