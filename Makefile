@@ -6,13 +6,14 @@ PYTEST_ARGS ?=
 STALL_ARGS ?=
 PACKAGE ?= sentinel2_equalizer.zip
 
-.PHONY: help deps cli demo test bench stall package test-matrix screenshots clean
+.PHONY: help deps cli demo test bench quality stall package test-matrix screenshots clean
 
 help:
 	@echo "make demo         equalize a generated sample product (demo/)"
 	@echo "make cli          install the s2eq command line (no QGIS needed)"
 	@echo "make test         run the whole test suite"
 	@echo "make bench        time and measure full-size runs"
+	@echo "make quality      every mode on the real scenes: measures, contact sheets"
 	@echo "make stall        QGIS's longest stall and Cancel delay, full tile"
 	@echo "make package      build sentinel2_equalizer.zip for Plugin Manager"
 	@echo "make test-matrix  run the suite on QGIS 3.22, 3.40 and 3.44"
@@ -34,6 +35,11 @@ test: deps
 
 bench: deps
 	$(PYTHON) scripts/bench.py
+
+# Every method and colour mode on the real scenes of ../shared/realdata:
+# the measures printed, contact sheets in .build/quality.
+quality: deps
+	$(PYTHON) scripts/quality.py .build/quality
 
 # Its own target, not a bench case: it runs one QGIS application with the
 # algorithm as a task and times QGIS's main thread, where the bench times
