@@ -1,88 +1,87 @@
-"""The README's picture of the methods and colour modes: one product, each
-method (equalize, contrast-limited, adaptive) in each colour mode (per
-band, luminance), side by side.
+"""The README's picture of the methods and colour modes, on a real scene:
+the T29UNU L2A product of ../shared/realdata (Ireland, 2022-10-05, 36 %
+cloud), each method (equalize, contrast-limited, adaptive) in each colour
+mode (per band, luminance), side by side.
 
   /usr/bin/python3 scripts/modes_picture.py [FOLDER]   (default demo/modes)
 
-Makes a sample product with the test suite's generator (fields, forest,
-lakes and a river, clouds with saturated cores and their shadows, the
-no-data swath edge), equalizes it six ways with the core at the default
-settings, and writes ``FOLDER/modes.png``: a part of the product (about 8
-km a side, two adaptive tiles) at half resolution, three rows (equalize,
-contrast-limited, adaptive) of two columns (per band, luminance). Copy it
-to docs/modes.png to update the README.
+Equalizes the product six ways at the default settings (at 60 m, the
+resolution of its bands here), and writes ``FOLDER/modes.png``: a part of
+the tile (fields, bog, lakes, cumulus and their shadows; about 29 km a
+side) at full resolution, three rows (equalize, contrast-limited,
+adaptive) of two columns (per band, luminance), with the attribution the
+data's licence asks for. Copy it to docs/modes.png to update the README.
 """
 
 import os
-import pathlib
 import sys
 
 import numpy as np
 import rasterio
-from rasterio.enums import Resampling
 from rasterio.windows import Window
 
-from demo import ROOT, s2products, write_png  # the demo's picture tools
+from demo import ROOT, write_png  # the demo's picture tools
 
-#: The checkout as the package sentinel2_equalizer, as the tests and
-#: scripts/qgis-process link it.
-PLUGINS = os.path.join(ROOT, ".build", "plugins")
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+sys.path.insert(0, os.path.join(ROOT, ".build", "plugins"))
+import real_scenes  # noqa: E402  (the tests' real scenes)
 
-SIZE = 1830          # a sixth of a real tile's width, in 10 m pixels
-BANDS = ("B04", "B03", "B02")
-#: The part shown: a lake, the river, fields, forest, clouds and the
-#: swath edge, in output pixels (column, row, width, height).
-PART = Window(200, 560, 840, 840)
-PANEL = 420          # its side in the picture, in pixels: half resolution
+#: The part shown, in 60 m output pixels (column, row, width, height).
+PART = Window(100, 150, 480, 480)
+PANEL = 480          # its side in the picture: full resolution
 GAP = 10
+LABEL = 16
 NODATA_GREY = 235
 METHODS = ("equalize", "contrast-limited", "adaptive")
 COLOURS = ("per band", "luminance")
 
 
-def product(folder):
-    """The sample product in ``folder``, made once."""
-    folder = pathlib.Path(folder, "product")
-    made = sorted(folder.glob("*.SAFE")) if folder.is_dir() else []
-    if made:
-        return made[0]
-    folder.mkdir(parents=True, exist_ok=True)
-    return s2products.make_product(folder, size=SIZE, bands=BANDS)
-
-
 def panel(path):
-    """The shown part of the GeoTIFF at ``path``, PANEL pixels a side."""
+    """The shown part of the GeoTIFF at ``path``."""
     with rasterio.open(path) as src:
-        rgb = src.read(window=PART, out_shape=(3, PANEL, PANEL),
-                       resampling=Resampling.average)
-        mask = src.read_masks(1, window=PART, out_shape=(PANEL, PANEL),
-                              resampling=Resampling.nearest) > 0
+        rgb = src.read(window=PART)
+        mask = src.read_masks(1, window=PART) > 0
     rgb[:, ~mask] = NODATA_GREY
     return rgb
 
 
+def label(canvas, rows):
+    """Write the labels and the attribution on ``canvas`` (3, h, w)."""
+    from PIL import Image, ImageDraw
+    picture = Image.fromarray(np.transpose(canvas, (1, 2, 0)))
+    draw = ImageDraw.Draw(picture)
+    for (top, left), text in rows:
+        draw.text((left + 2, top + 2), text, fill=(0, 0, 0))
+    return np.transpose(np.asarray(picture), (2, 0, 1)).copy()
+
+
 def main(folder):
-    os.makedirs(PLUGINS, exist_ok=True)
-    if not os.path.exists(os.path.join(PLUGINS, "sentinel2_equalizer")):
+    plugins = os.path.join(ROOT, ".build", "plugins")
+    os.makedirs(plugins, exist_ok=True)
+    if not os.path.exists(os.path.join(plugins, "sentinel2_equalizer")):
         os.symlink(os.path.join("..", ".."),
-                   os.path.join(PLUGINS, "sentinel2_equalizer"))
-    sys.path.insert(0, PLUGINS)
-    from sentinel2_equalizer.core import render
+                   os.path.join(plugins, "sentinel2_equalizer"))
     os.makedirs(folder, exist_ok=True)
-    source = product(folder)
-    canvas = np.full((3, len(METHODS) * (PANEL + GAP) - GAP,
+    scene = real_scenes.t29unu()
+    cell = PANEL + LABEL + GAP
+    canvas = np.full((3, len(METHODS) * cell + LABEL,
                       len(COLOURS) * (PANEL + GAP) - GAP), 255, np.uint8)
+    labels = []
     for row, method in enumerate(METHODS):
         for col, colour in enumerate(COLOURS):
             out = os.path.join(folder, "{}-{}.tif".format(
                 method, colour.replace(" ", "-")))
-            render.run(render.Options(str(source), out, bands=BANDS,
-                                      method=method, colour=colour))
-            top, left = row * (PANEL + GAP), col * (PANEL + GAP)
-            canvas[:, top:top + PANEL, left:left + PANEL] = panel(out)
+            scene.run(method, colour, out)
+            top, left = row * cell, col * (PANEL + GAP)
+            labels.append(((top, left), "{}, {}".format(method, colour)))
+            canvas[:, top + LABEL:top + LABEL + PANEL,
+                   left:left + PANEL] = panel(out)
             print("{}, {}: {}".format(method, colour, out), flush=True)
+    labels.append(((len(METHODS) * cell, 0), "{}: T29UNU, 2022-10-05, "
+                   "60 m.".format(real_scenes.ATTRIBUTION.format(
+                       scene.year))))
     png = os.path.join(folder, "modes.png")
-    write_png(png, canvas)
+    write_png(png, label(canvas, labels))
     print("Picture: {}".format(png))
 
 
