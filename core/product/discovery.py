@@ -10,8 +10,10 @@ baseline, radiometric offsets, special values and each granule's grid. No
 path read from a product may point outside it.
 """
 
+import errno
 import os
 import re
+import stat
 import zipfile
 
 from ..errors import ProductError
@@ -35,11 +37,13 @@ def open_product(path):
     if not path or not str(path).strip():
         raise ProductError("No input product given. " + HOW_TO_POINT)
     path = os.path.abspath(os.path.expanduser(str(path).strip()))
-    if not os.path.exists(path):
-        raise ProductError("'{}' does not exist. {}".format(path,
-                                                            HOW_TO_POINT))
-    if os.path.isdir(path):
+    mode = _mode(path)
+    if stat.S_ISDIR(mode):
         return _open_folder(path)
+    if not stat.S_ISREG(mode):
+        raise ProductError(
+            "'{}' is not a regular file (a device, a named pipe or a "
+            "socket). {}".format(path, HOW_TO_POINT))
     name = os.path.basename(path)
     if name.lower().endswith(".zip") or zipfile.is_zipfile(path):
         return _open_zip(path)
@@ -49,6 +53,27 @@ def open_product(path):
         _refuse_other_xml(path, name)
     raise ProductError("'{}' is not a Sentinel-2 product. {}".format(
         path, HOW_TO_POINT))
+
+
+def _mode(path):
+    """The file mode of ``path``, links followed; ProductError naming the
+    path (never what a link points at) where there is none."""
+    try:
+        return os.stat(path).st_mode
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise ProductError(
+                "'{}' is a symbolic link in a loop (it leads back to "
+                "itself). {}".format(path, HOW_TO_POINT))
+        if os.path.lexists(path):
+            raise ProductError(
+                "'{}' is a symbolic link to a file that does not exist. {}"
+                .format(path, HOW_TO_POINT))
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+            raise ProductError("'{}' does not exist. {}".format(
+                path, HOW_TO_POINT))
+        raise ProductError("Cannot read '{}' ({}).".format(
+            path, exc.strerror or exc))
 
 
 def _refuse_other_xml(path, name):
@@ -119,12 +144,24 @@ def _open_zip(path):
         raise ProductError(
             "'{}' is not a readable zip ({}). {}".format(path, exc, REDOWNLOAD))
     top = sorted({n.split("/")[0] + "/" for n in names if "/" in n})
+    found = []
     for prefix in top + [""]:
         level = [n[len(prefix):] for n in names
                  if n.startswith(prefix) and "/" not in n[len(prefix):]]
         root_xml = _root_xml_in(level)
         if root_xml:
-            return read_product(ZipSource(path, archive, prefix), root_xml)
+            found.append((prefix, root_xml))
+    if len(found) > 1:
+        archive.close()
+        raise ProductError(
+            "Zip '{}' holds {} products ({}). Give a zip of one product, or "
+            "unzip it and use one of them.".format(
+                path, len(found), ", ".join(
+                    prefix.rstrip("/") or root_xml
+                    for prefix, root_xml in found)))
+    if found:
+        prefix, root_xml = found[0]
+        return read_product(ZipSource(path, archive, prefix), root_xml)
     for prefix in top + [""]:
         level = [n[len(prefix):] for n in names
                  if n.startswith(prefix) and "/" not in n[len(prefix):]]

@@ -1,56 +1,145 @@
 """Where a product's files are: a folder, or a zip read in place (never
-extracted); and a check that a JPEG2000 file is whole."""
+extracted); and a check that a JPEG2000 file is whole.
+
+Nothing outside the product is read: in a folder, a file reached through a
+symbolic link that leads out of the product's folder is refused, as is
+anything but a regular file; in a zip, a member stored as a symbolic link
+is refused, as is an encrypted one. Refusals name the file as the user
+knows it (the link, never what it points at) and read nothing from it.
+"""
 
 import contextlib
+import errno
 import os
 import posixpath
+import stat
 import struct
 import zipfile
+import zlib
 
+from ..errors import ProductError
 from .tiff_structure import tiff_damage
 
 #: Metadata files are well under a megabyte; refuse anything absurdly large.
 MAX_XML_BYTES = 64 * 1024 * 1024
+#: What to do about a product whose files cannot be used as they are.
+AS_DELIVERED = "Use the product as it was delivered, with its own files."
+#: How a zip archive fails to give a member: damaged (BadZipFile, zlib,
+#: EOFError), encrypted (RuntimeError) or compressed by a method Python
+#: does not know (NotImplementedError).
+ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError,
+              NotImplementedError, OSError)
+
+
+def _unreadable(shown, exc):
+    """The ProductError for a file of the product the system would not
+    give (``exc``: an OSError)."""
+    if exc.errno == errno.ELOOP:
+        return ProductError(
+            "'{}' is a symbolic link in a loop (it leads back to itself); it "
+            "was not read. {}".format(shown, AS_DELIVERED))
+    return ProductError("Cannot read '{}' ({}).".format(
+        shown, exc.strerror or exc))
 
 
 class FolderSource:
     def __init__(self, root):
         self.root = os.path.abspath(root)
+        self.real_root = os.path.realpath(self.root)
         self.label = self.root
 
+    def shown(self, relpath):
+        """The file at ``relpath`` as the user knows it: its path."""
+        return os.path.join(self.root, *relpath.split("/"))
+
+    def _path(self, relpath):
+        """The path of the file at ``relpath``, once checked to lie inside
+        the product's folder with every link on the way followed."""
+        path = self.shown(relpath)
+        if not _inside(os.path.realpath(path), self.real_root):
+            raise ProductError(
+                "'{}' is a symbolic link to a file outside the product (or "
+                "lies in a folder that is one); it was not read. {}".format(
+                    path, AS_DELIVERED))
+        return path
+
+    def _open(self, relpath):
+        """The regular file at ``relpath``, open for reading bytes."""
+        path = self._path(relpath)
+        try:
+            # Not blocking: a named pipe would otherwise wait for a writer.
+            handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK",
+                                                         0))
+        except OSError as exc:
+            raise _unreadable(path, exc)
+        if not stat.S_ISREG(os.fstat(handle).st_mode):
+            os.close(handle)
+            raise _not_regular(path)
+        return os.fdopen(handle, "rb")
+
     def read(self, relpath):
-        with open(os.path.join(self.root, *relpath.split("/")), "rb") as f:
-            return f.read(MAX_XML_BYTES + 1)
+        with self._open(relpath) as f:
+            try:
+                return f.read(MAX_XML_BYTES + 1)
+            except OSError as exc:
+                raise _unreadable(self.shown(relpath), exc)
 
     def exists(self, relpath):
-        return os.path.isfile(os.path.join(self.root, *relpath.split("/")))
+        path = self._path(relpath)
+        try:
+            mode = os.stat(path).st_mode
+        except FileNotFoundError:
+            return False
+        except OSError as exc:
+            raise _unreadable(path, exc)
+        if stat.S_ISDIR(mode):
+            return False
+        if not stat.S_ISREG(mode):
+            raise _not_regular(path)
+        return True
 
     def size(self, relpath):
-        return os.path.getsize(os.path.join(self.root, *relpath.split("/")))
+        path = self._path(relpath)
+        try:
+            return os.path.getsize(path)
+        except OSError as exc:
+            raise _unreadable(path, exc)
 
     def listdir(self, reldir):
         try:
-            return sorted(os.listdir(os.path.join(self.root,
-                                                  *reldir.split("/"))))
+            return sorted(os.listdir(self._path(reldir)))
         except OSError:
             return []
 
     def gdal_path(self, relpath):
-        return os.path.join(self.root, *relpath.split("/"))
+        return self._path(relpath)
 
     def stream(self, relpath):
         """The file at ``relpath``, open for reading bytes (use in a with
         block)."""
-        return open(self.gdal_path(relpath), "rb")
+        return self._open(relpath)
 
     def damage(self, relpath):
         """Why the band file at ``relpath`` is incomplete, or None."""
         check = structure_check(relpath)
         if check is None:
             return None
-        path = self.gdal_path(relpath)
-        with open(path, "rb") as handle:
-            return check(handle, os.path.getsize(path))
+        with self._open(relpath) as handle:
+            return check(handle, os.fstat(handle.fileno()).st_size)
+
+
+def _inside(path, folder):
+    """Whether ``path`` is ``folder`` or lies in it (both real paths)."""
+    try:
+        return os.path.commonpath([path, folder]) == folder
+    except ValueError:                  # another drive (Windows)
+        return False
+
+
+def _not_regular(shown):
+    return ProductError(
+        "'{}' is not a regular file (a device, a named pipe or a socket); "
+        "it was not read. {}".format(shown, AS_DELIVERED))
 
 
 class ZipSource:
@@ -61,12 +150,29 @@ class ZipSource:
         self.label = self.zip_path
         self.members = {i.filename: i for i in archive.infolist()}
 
+    def shown(self, relpath):
+        """The member at ``relpath`` as the user knows it: the zip's path,
+        then the member's inside it."""
+        return "{}/{}".format(self.zip_path, self.prefix + relpath)
+
     def _member(self, relpath):
-        return self.members.get(self.prefix + relpath)
+        """The zip's entry for ``relpath`` (None if it has none), refused
+        if it is a link or encrypted."""
+        info = self.members.get(self.prefix + relpath)
+        if info is not None:
+            refuse_member(info, self.shown(relpath))
+        return info
 
     def read(self, relpath):
-        with self.archive.open(self.prefix + relpath) as f:
-            return f.read(MAX_XML_BYTES + 1)
+        self._member(relpath)
+        try:
+            with self.archive.open(self.prefix + relpath) as f:
+                return f.read(MAX_XML_BYTES + 1)
+        except ZIP_ERRORS as exc:
+            raise ProductError(
+                "'{}' cannot be read from the zip ({}). The download is "
+                "probably incomplete: download the product again.".format(
+                    self.shown(relpath), exc))
 
     def exists(self, relpath):
         return self._member(relpath) is not None
@@ -81,6 +187,7 @@ class ZipSource:
         return sorted(names)
 
     def gdal_path(self, relpath):
+        self._member(relpath)
         return "/vsizip/{}/{}".format(self.zip_path, self.prefix + relpath)
 
     @contextlib.contextmanager
@@ -88,6 +195,7 @@ class ZipSource:
         """The member at ``relpath``, inflated as it is read (use in a with
         block). Through an archive handle of its own, so that it can be read
         in another thread; reading it to the end checks its CRC-32."""
+        self._member(relpath)
         with zipfile.ZipFile(self.zip_path) as archive:
             with archive.open(self.prefix + relpath) as member:
                 yield member
@@ -96,6 +204,27 @@ class ZipSource:
         # A cut zip fails to open at all (its directory is at the end), and
         # checking a member would mean inflating it: trust the archive.
         return None
+
+
+def is_link(info):
+    """Whether the zip entry ``info`` is a symbolic link (as Unix zip
+    tools store one: its target as its content)."""
+    return stat.S_ISLNK(info.external_attr >> 16)
+
+
+def refuse_member(info, shown):
+    """Raise ProductError if the zip entry ``info`` (``shown`` as the user
+    knows it) is a symbolic link or encrypted."""
+    if is_link(info):
+        raise ProductError(
+            "'{}' is a symbolic link stored in the zip; links are no part "
+            "of a product, so it was not read. {}".format(shown,
+                                                          AS_DELIVERED))
+    if info.flag_bits & 0x1:
+        raise ProductError(
+            "'{}' is encrypted (the zip is password-protected); it was not "
+            "read. Use the product's zip as it was downloaded, without a "
+            "password.".format(shown))
 
 
 def structure_check(relpath):
@@ -131,8 +260,9 @@ def jpeg2000_damage(handle, size):
             elif length == 0:                 # the last box runs to the end
                 length = size - position
             if length < 8 or position + length > size:
-                return "cut short: {} of {} bytes".format(size, position +
-                                                          length)
+                # The box's length comes from the file: not repeated.
+                return "cut short: its boxes run past its {} bytes".format(
+                    size)
             if kind == b"jp2c":
                 end = position + length
             position += length

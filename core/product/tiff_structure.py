@@ -32,8 +32,9 @@ class _Reader:
 
     def read(self, offset, length):
         if offset + length > self.size:
-            raise _Cut("cut short: {} of at least {} bytes".format(
-                self.size, offset + length))
+            # The offset comes from the file: not repeated.
+            raise _Cut("cut short: its directories run past its {} bytes"
+                       .format(self.size))
         self.handle.seek(offset)
         return self.handle.read(length)
 
@@ -85,8 +86,8 @@ def _check_directory(reader, offset):
         ends = [start + length for start, length in zip(
             tables.get(starts, ()), tables.get(lengths, ())) if length]
         if ends and max(ends) > reader.size:
-            raise _Cut("cut short: {} of {} bytes".format(reader.size,
-                                                          max(ends)))
+            raise _Cut("cut short: its image data runs past its {} bytes"
+                       .format(reader.size))
     next_at = offset + count_size + entries * entry_size
     return reader.unpack("Q" if reader.big else "I", next_at)[0]
 
