@@ -1,7 +1,10 @@
 """Reading a product's metadata XML: level, baseline, special values,
 radiometric offsets, granules, their grids and their band files. No path
-read from a product may point outside it."""
+read from a product may point outside it, and every value is checked
+where it is read: a number that is none, or out of the range Sentinel-2
+products use, is named with the file it is in."""
 
+import math
 import posixpath
 import re
 import xml.etree.ElementTree as ElementTree
@@ -19,29 +22,75 @@ TILE_IN_NAME = re.compile(r"_T(\d{2}[A-Z]{3})_")
 #: here. Products that do not say are JPEG2000.
 IMAGE_EXTENSIONS = {"JPEG2000": ".jp2", "GEOTIFF": ".tif", "COG": ".tif",
                     "TIFF": ".tif"}
+#: A processing baseline as products write it: "05.09".
+BASELINE = re.compile(r"\A\d\d\.\d\d\Z")
+#: The EPSG codes of the coordinate systems Sentinel-2 tiles are in: the
+#: UTM zones of WGS 84, north (326zz) and south (327zz).
+UTM_CODES = frozenset(range(32601, 32661)) | frozenset(range(32701, 32761))
+#: Pixel sizes a granule's grid may have, in metres.
+GRID_RESOLUTIONS = (10, 20, 60)
+#: A side of a granule's grid, in pixels, at most (a tile is 10980 at
+#: 10 m).
+MAX_GRID_PIXELS = 100000
+#: Coordinates of a granule's corner, in metres from the zone's origin,
+#: at most: UTM coordinates stay within ten thousand kilometres.
+MAX_COORDINATE = 1e8
+#: A radiometric offset, in DN, at most (ESA's is -1000).
+MAX_OFFSET = 65535
+#: The quantification value (DN per unit of reflectance), at most (ESA's
+#: is 10000).
+MAX_QUANTIFICATION = 1e9
+#: Characters of a value quoted in a message, at most.
+QUOTED = 40
 
 
 def parse_xml(data, label):
     """Parse metadata bytes safely.
 
     Sentinel-2 metadata never carries a DTD, so any document that declares
-    one is refused: that shuts out external entities and entity expansion
-    bombs without relying on the parser's own limits.
+    one is refused, in whatever encoding: that shuts out external entities
+    and entity expansion bombs without relying on the parser's own limits.
     """
     if len(data) > MAX_XML_BYTES:
-        raise ProductError("Metadata file {} is larger than any Sentinel-2 "
-                           "metadata. {}".format(label, REDOWNLOAD))
+        raise XmlError(label, "is larger than any Sentinel-2 metadata",
+                       REDOWNLOAD)
     head = data[:4096].upper()
+    refused = XmlError(
+        label, "declares a DTD or entities, which Sentinel-2 metadata never "
+        "does; it was not read", "Use the product as delivered by ESA.")
     if b"<!DOCTYPE" in head or b"<!ENTITY" in data.upper():
-        raise ProductError(
-            "Metadata file {} declares a DTD or entities, which Sentinel-2 "
-            "metadata never does; it was not read. Use the product as "
-            "delivered by ESA.".format(label))
+        raise refused
+    parser = ElementTree.XMLParser(target=_NoDoctype())
     try:
-        return ElementTree.fromstring(data)
+        parser.feed(data)
+        return parser.close()
+    except _Doctype:
+        raise refused
     except ElementTree.ParseError as exc:
-        raise ProductError("Metadata file {} is not valid XML ({}). {}"
-                           .format(label, exc, REDOWNLOAD))
+        raise XmlError(label, "is not valid XML ({})".format(exc),
+                       REDOWNLOAD)
+
+
+class XmlError(ProductError):
+    """A metadata file that cannot be parsed; ``reason`` says why ("is not
+    valid XML (...)")."""
+
+    def __init__(self, label, reason, remedy):
+        super().__init__("Metadata file {} {}. {}".format(label, reason,
+                                                          remedy))
+        self.reason = reason
+
+
+class _Doctype(Exception):
+    """A document declared a DTD."""
+
+
+class _NoDoctype(ElementTree.TreeBuilder):
+    """Builds the tree; stops at a DTD, in any encoding, before anything
+    in it is read."""
+
+    def doctype(self, name, pubid, system):
+        raise _Doctype()
 
 
 def _local(tag):
@@ -59,6 +108,45 @@ def _text(element, tag, default=None):
     return default
 
 
+def quoted(text):
+    """A value read from metadata, as a message quotes it: on one line,
+    cut to QUOTED characters."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= QUOTED else text[:QUOTED - 1] + "\u2026"
+
+
+def _number(text, what, label, convert=float, low=-math.inf, high=math.inf):
+    """``text`` (from the metadata file ``label``) as a ``convert`` number
+    from ``low`` to ``high``; ProductError naming ``what`` (the value's
+    meaning and tag) otherwise."""
+    try:
+        value = convert(text)
+    except (TypeError, ValueError, OverflowError):
+        value = None
+    if value is None or not low <= value <= high:    # NaN included
+        raise ProductError(
+            "Metadata file {} gives {} as {}, which is not {}. {}".format(
+                label, "'{}'".format(quoted(text)) if text is not None
+                else "nothing", what,
+                ("a whole number" if convert is int else "a number")
+                + ("" if value is None else " from {:g} to {:g}".format(
+                    low, high)), REDOWNLOAD))
+    return value
+
+
+def _baseline(text, label):
+    """The processing baseline ``text`` ("05.09"), checked; "" where the
+    metadata gives none (some older products)."""
+    if not text:
+        return ""
+    if not BASELINE.match(text):
+        raise ProductError(
+            "Metadata file {} gives '{}' as its processing baseline, which "
+            "is not one: baselines read NN.NN, such as 05.09. {}".format(
+                label, quoted(text), REDOWNLOAD))
+    return text
+
+
 def _safe_relpath(relpath, label):
     """Normalise a path read from metadata; refuse one leaving the product."""
     clean = posixpath.normpath(relpath.replace("\\", "/").strip())
@@ -71,11 +159,8 @@ def _safe_relpath(relpath, label):
 
 
 def read_product(source, root_xml):
-    label = source.gdal_path(root_xml)
-    try:
-        root = parse_xml(source.read(root_xml), label)
-    except OSError as exc:
-        raise ProductError("Cannot read {} ({}).".format(label, exc))
+    label = source.shown(root_xml)
+    root = parse_xml(source.read(root_xml), label)
     product_type = _text(root, "PRODUCT_TYPE", "")
     if product_type.startswith("S2MSI1C"):
         level = "L1C"
@@ -92,14 +177,21 @@ def read_product(source, root_xml):
         kind = _text(e, "SPECIAL_VALUE_TEXT")
         index = _text(e, "SPECIAL_VALUE_INDEX")
         if kind and index is not None:
-            special[kind.upper()] = int(index)
+            special[kind.upper()] = _number(
+                index, "the DN of its {} pixels (SPECIAL_VALUE_INDEX)".format(
+                    quoted(kind)), label, int, 0, 65535)
 
     offset_tag = "RADIO_ADD_OFFSET" if level == "L1C" else "BOA_ADD_OFFSET"
     offsets = {}
     for e in _iter(root, offset_tag):
         band_id = e.get("band_id")
         if band_id is not None and e.text:
-            offsets[BAND_NAMES[int(band_id)]] = int(float(e.text))
+            number = _number(band_id, "a band's number ({} band_id)".format(
+                offset_tag), label, int, 0, len(BAND_NAMES) - 1)
+            offsets[BAND_NAMES[number]] = int(_number(
+                e.text, "the radiometric offset of {} ({})".format(
+                    BAND_NAMES[number], offset_tag), label, float,
+                -MAX_OFFSET, MAX_OFFSET))
     quantification = _text(root, "QUANTIFICATION_VALUE") or _text(
         root, "BOA_QUANTIFICATION_VALUE")
 
@@ -116,15 +208,18 @@ def read_product(source, root_xml):
             name = name[:-len(suffix)]
     return Product(
         source=source, name=name, level=level,
-        baseline=_text(root, "PROCESSING_BASELINE", ""),
+        baseline=_baseline(_text(root, "PROCESSING_BASELINE", ""), label),
         spacecraft=_text(root, "SPACECRAFT_NAME", ""),
         sensing=_text(root, "PRODUCT_START_TIME")
         or _text(root, "DATATAKE_SENSING_START", ""),
         nodata=special.get("NODATA", 0),
         saturated=special.get("SATURATED"),
         offsets=offsets,
-        quantification=float(quantification) if quantification else None,
-        granules=granules, metadata_path=label)
+        quantification=_number(
+            quantification, "the quantification value", label, float, 1,
+            MAX_QUANTIFICATION) if quantification else None,
+        granules=granules, metadata_path=source.gdal_path(root_xml),
+        metadata_label=label)
 
 
 def _image_extension(granule, label):
@@ -189,26 +284,57 @@ def _read_granule(source, entry, level, label):
         raise ProductError("Granule {} has no MTD_TL.xml metadata. {}".format(
             granule_dir, REDOWNLOAD))
     tl_path = granule_dir + "/" + tl_names[0]
-    tl = parse_xml(source.read(tl_path), source.gdal_path(tl_path))
+    tl_label = source.shown(tl_path)
+    tl = parse_xml(source.read(tl_path), tl_label)
 
     code = _text(tl, "HORIZONTAL_CS_CODE", "")
     if not code.upper().startswith("EPSG:"):
         raise ProductError("Granule metadata {} has no EPSG code. {}".format(
             tl_path, REDOWNLOAD))
-    epsg = int(code.split(":")[1])
+    epsg = _number(code.split(":", 1)[1], "its EPSG code", tl_label, int)
+    if epsg not in UTM_CODES:
+        raise ProductError(
+            "Granule metadata {} gives EPSG:{}, which is not a UTM zone of "
+            "WGS 84 (EPSG:32601 to 32660, 32701 to 32760), the only "
+            "coordinate systems Sentinel-2 tiles are in. {}".format(
+                tl_label, epsg, REDOWNLOAD))
 
     sizes = {}
     for e in _iter(tl, "Size"):
-        sizes[int(e.get("resolution"))] = (int(_text(e, "NCOLS")),
-                                           int(_text(e, "NROWS")))
+        resolution = _resolution(e, tl_label)
+        sizes[resolution] = tuple(
+            _number(_text(e, tag), "the grid's {} at {} m ({})".format(
+                what, resolution, tag), tl_label, int, 1, MAX_GRID_PIXELS)
+            for tag, what in (("NCOLS", "width"), ("NROWS", "height")))
     grids = {}
     for e in _iter(tl, "Geoposition"):
-        resolution = int(e.get("resolution"))
+        resolution = _resolution(e, tl_label)
         if resolution in sizes:
-            grids[resolution] = (float(_text(e, "ULX")), float(_text(e, "ULY"))
-                                 ) + sizes[resolution]
+            grids[resolution] = tuple(
+                _number(_text(e, tag), "the grid's corner at {} m ({})".format(
+                    resolution, tag), tl_label, float, -MAX_COORDINATE,
+                    MAX_COORDINATE) for tag in ("ULX", "ULY")
+            ) + sizes[resolution]
+    if not grids:
+        raise ProductError(
+            "Granule metadata {} gives no grid (a size and a corner at one "
+            "pixel size). {}".format(tl_label, REDOWNLOAD))
     tile_id = _text(tl, "TILE_ID", "") or folder
     match = TILE_IN_NAME.search(tile_id + "_") or TILE_IN_NAME.search(
         folder + "_")
     tile = match.group(1) if match else folder
     return Granule(folder, tile, epsg, grids, band_files)
+
+
+def _resolution(element, label):
+    """The pixel size (m) a Size or Geoposition element is of: 10, 20 or
+    60."""
+    text = element.get("resolution")
+    value = _number(text, "a grid's pixel size (resolution)", label, int,
+                    min(GRID_RESOLUTIONS), max(GRID_RESOLUTIONS))
+    if value not in GRID_RESOLUTIONS:
+        raise ProductError(
+            "Metadata file {} gives {} m as a grid's pixel size; Sentinel-2 "
+            "grids are of {} m. {}".format(label, value, ", ".join(
+                str(r) for r in GRID_RESOLUTIONS), REDOWNLOAD))
+    return value

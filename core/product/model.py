@@ -7,6 +7,9 @@ from ..errors import BandError
 from .bands import BAND_NAMES, check_band
 
 REDOWNLOAD = "The download is probably incomplete: download the product again."
+#: The processing baseline of products made by their users with ESA's
+#: Sen2Cor rather than by ESA (their names carry N9999).
+USER_BASELINE = "99.99"
 
 
 class Granule:
@@ -28,7 +31,7 @@ class Product:
 
     def __init__(self, source, name, level, baseline, spacecraft, sensing,
                  nodata, saturated, offsets, quantification, granules,
-                 metadata_path):
+                 metadata_path, metadata_label=None):
         self.source = source
         self.name = name                  # product name without .SAFE
         self.level = level                # "L1C" or "L2A"
@@ -40,7 +43,10 @@ class Product:
         self.offsets = offsets            # band -> additive offset (DN), may be {}
         self.quantification = quantification
         self.granules = granules
-        self.metadata_path = metadata_path
+        self.metadata_path = metadata_path    # as GDAL opens it
+        #: The metadata file as the user knows it (a zip's path, then the
+        #: file's inside it, rather than GDAL's /vsizip/ name).
+        self.metadata_label = metadata_label or metadata_path
 
     @property
     def epsg_codes(self):
@@ -127,5 +133,7 @@ class Product:
     def describe(self):
         return "{} {} {} (baseline {}, {} granule{})".format(
             self.spacecraft or "Sentinel-2", self.level, self.sensing_date,
-            self.baseline or "?", len(self.granules),
+            "{}, made by its user with Sen2Cor".format(self.baseline)
+            if self.baseline == USER_BASELINE else self.baseline or "?",
+            len(self.granules),
             "" if len(self.granules) == 1 else "s")
