@@ -24,9 +24,11 @@ import threading
 import zipfile
 import zlib
 
-from ..errors import BandError, Cancelled, ChecksumError, DecodeError
+from ..errors import (BandError, Cancelled, ChecksumError, DecodeError,
+                      EqualizerError, UnverifiedError)
 from .manifest import MANIFEST, read_checksums
 from .model import REDOWNLOAD
+from .sources import ZIP_ERRORS
 
 #: Bytes hashed at a time: large enough that hashlib releases the GIL and
 #: that the thread, of low priority, seldom has to take it back (a thread
@@ -59,8 +61,10 @@ def start_verification(plan, enabled=True, log=None):
     """A running Verification of the band files ``plan`` reads (use it in a
     with block). Says once in ``log`` which files cannot be verified, and
     why: verification off, no manifest, or no checksum for them. Raises
-    ChecksumError at once for a file whose size is not the one the
-    manifest lists (a cut download, in a zip too)."""
+    UnverifiedError at once for a manifest that cannot be read or a
+    checksum that cannot be computed, and ChecksumError for a file whose
+    size is not the one the manifest lists (a cut download, in a zip
+    too) and whose checksum does not match either."""
     log = log or (lambda message: None)
     files = []
     if not enabled:
@@ -71,6 +75,7 @@ def start_verification(plan, enabled=True, log=None):
         unlisted = []
         for band, relpath in band_files(plan):
             if relpath in checksums:
+                _check_usable(band, relpath, checksums[relpath])
                 files.append((band, relpath, checksums[relpath]))
             else:
                 unlisted.append("{} ({})".format(band,
@@ -81,17 +86,36 @@ def start_verification(plan, enabled=True, log=None):
             log("Not verified, for want of a checksum in {}: {}.".format(
                 MANIFEST, ", ".join(unlisted)))
         for band, relpath, checksum in files:
-            _check_size(plan.product.source, band, relpath, checksum)
+            _check_size(plan.product.source, band, relpath, checksum, log)
     return Verification(plan.product.source, files, log).start()
 
 
-def _check_size(source, band, relpath, checksum):
-    """Raise ChecksumError if the file's size is not the manifest's. (A
-    missing or empty file is left to Product.band_file, which says so.)"""
+def _check_usable(band, relpath, checksum):
+    """Raise UnverifiedError if ``checksum`` cannot be computed."""
+    if checksum.unusable:
+        raise UnverifiedError(
+            "The product's {} lists band {} file {} with {}, so the file "
+            "cannot be checked.".format(MANIFEST, band, relpath,
+                                        checksum.unusable))
+
+
+def _check_size(source, band, relpath, checksum, log):
+    """Raise ChecksumError if the file's size is not the manifest's and its
+    checksum does not match either; where the checksum matches, the
+    manifest's size is wrong, not the file: say so in ``log``. (A missing
+    or empty file is left to Product.band_file, which says so.)"""
     if checksum.size is None or not source.exists(relpath):
         return
     size = source.size(relpath)
-    if size == 0:
+    if size == 0 or size == checksum.size:
+        return
+    # A file of the wrong size is nearly always cut short; hashing it now
+    # (a cut file takes less) tells a wrong size in the manifest apart.
+    if _digest(source, band, relpath, checksum) == checksum.digest:
+        log("{} lists {} bytes for band {} file {}, which has {} and "
+            "matches its {} checksum: the manifest's size is wrong, the file "
+            "is whole.".format(MANIFEST, checksum.size, band, relpath, size,
+                               checksum.kind))
         return
     if size < checksum.size:
         raise ChecksumError(
@@ -200,16 +224,10 @@ class Verification:
         _lower_priority()
         for band, relpath, checksum in iter(self._next_file, None):
             try:
-                digest = self._digest(relpath, checksum)
-            except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
-                self.problems.append(BandError(
-                    "Band {} file {} is damaged inside the zip ({}). {}"
-                    .format(band, relpath, exc, REDOWNLOAD)))
-                continue
-            except OSError as exc:
-                self.problems.append(BandError(
-                    "Band {} file {} cannot be read ({}).".format(
-                        band, relpath, exc)))
+                digest = _digest(self.source, band, relpath, checksum,
+                                 self.halt)
+            except EqualizerError as problem:
+                self.problems.append(problem)
                 continue
             if digest is None:                        # asked to stop
                 return
@@ -219,16 +237,27 @@ class Verification:
                     "the file is damaged. Download the product again."
                     .format(band, relpath, checksum.kind, MANIFEST)))
 
-    def _digest(self, relpath, checksum):
-        hasher = checksum.hasher()
-        buffer = memoryview(bytearray(CHUNK_BYTES))
-        with self.source.stream(relpath) as stream:
-            while not self.halt.is_set():
+
+def _digest(source, band, relpath, checksum, halt=None):
+    """The hexadecimal digest of ``band``'s file at ``relpath`` of
+    ``source``, of ``checksum``'s kind; None if ``halt`` (an Event) is set
+    first. Raises BandError where the file cannot be read."""
+    hasher = checksum.hasher()
+    buffer = memoryview(bytearray(CHUNK_BYTES))
+    try:
+        with source.stream(relpath) as stream:
+            while halt is None or not halt.is_set():
                 size = stream.readinto(buffer)
                 if not size:
                     return hasher.hexdigest()
                 hasher.update(buffer[:size])
-        return None
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        raise BandError("Band {} file {} is damaged inside the zip ({}). {}"
+                        .format(band, relpath, exc, REDOWNLOAD))
+    except ZIP_ERRORS as exc:
+        raise BandError("Band {} file {} cannot be read ({}).".format(
+            band, relpath, getattr(exc, "strerror", None) or exc))
+    return None
 
 
 def _lower_priority():

@@ -13,14 +13,22 @@ its size and a checksum: MD5 in older products, SHA3-256 in current ones::
 Some manifests (Sen2Cor's baseline 02.08, for one) write the href as the
 absolute path the product had on the processing machine; the part from
 ``GRANULE/`` on is still the file's place in the product.
+
+A manifest that is there but cannot be read, or a checksum that cannot be
+computed (of an unknown kind, or not a digest at all), is not a reason to
+run unchecked: the product vouches for its files, and a damaged or altered
+manifest must not switch its check off (UnverifiedError). A product
+without a manifest, or whose manifest lists no checksum for a file, runs
+unchecked and says so.
 """
 
 import hashlib
 import posixpath
+import re
 from dataclasses import dataclass
 
-from ..errors import ProductError
-from .metadata import parse_xml
+from ..errors import ProductError, UnverifiedError
+from .metadata import XmlError, parse_xml, quoted
 
 MANIFEST = "manifest.safe"
 
@@ -34,11 +42,14 @@ ALGORITHMS = {"SHA3-256": "sha3_256", "SHA-256": "sha256",
 class Checksum:
     """One file's checksum: ``kind`` as the manifest names it (a key of
     ALGORITHMS), ``digest`` in lower-case hexadecimal, and the file's
-    ``size`` in bytes where the manifest gives it (else None)."""
+    ``size`` in bytes where the manifest gives it (else None). A checksum
+    that cannot be computed has ``unusable``, why (and ``kind`` as the
+    manifest wrote it)."""
 
     kind: str
     digest: str
     size: int = None
+    unusable: str = None
 
     def hasher(self):
         return hashlib.new(ALGORITHMS[self.kind])
@@ -47,23 +58,30 @@ class Checksum:
 def read_checksums(source):
     """``(checksums, reason)``: relative path -> Checksum for each file the
     manifest of the product in ``source`` (a sources.FolderSource or
-    ZipSource) lists with a checksum of a known kind, and None; or an empty
-    dict and why there is nothing to check against (no manifest, or one
-    that cannot be read). Never raises for a bad manifest: it only means
-    the band files cannot be verified."""
+    ZipSource) lists with a checksum, and None; or an empty dict and why
+    there is nothing to check against (the product has no manifest).
+    Raises UnverifiedError for a manifest that is there but cannot be
+    read."""
     if not source.exists(MANIFEST):
         return {}, "the product has no {}".format(MANIFEST)
     try:
-        root = parse_xml(source.read(MANIFEST), MANIFEST)
-    except (OSError, ProductError) as exc:
-        return {}, "its {} cannot be read ({})".format(MANIFEST, exc)
+        data = source.read(MANIFEST)
+    except ProductError as exc:
+        raise UnverifiedError("{} Its band files cannot be checked without "
+                              "it.".format(exc))
+    try:
+        root = parse_xml(data, MANIFEST)
+    except XmlError as exc:
+        raise UnverifiedError(
+            "The product's {} {}, so its band files cannot be checked "
+            "against it.".format(MANIFEST, exc.reason))
     checksums = {}
     for stream in _elements(root, "byteStream"):
         relpath = _product_path(_href(stream))
         checksum = _strongest(stream)
         if relpath and checksum:
             checksums[relpath] = Checksum(checksum.kind, checksum.digest,
-                                          _size(stream))
+                                          _size(stream), checksum.unusable)
     return checksums, None
 
 
@@ -104,13 +122,31 @@ def _size(stream):
 
 
 def _strongest(stream):
-    found = {}
+    """The strongest checksum of ``stream`` that can be computed; else
+    one saying why none can (an unknown kind, or not a digest); None
+    where the stream lists none."""
+    found, unusable = {}, None
     for element in _elements(stream, "checksum", deep=False):
         kind = (element.get("checksumName") or "").strip().upper()
         digest = (element.text or "").strip().lower()
-        if kind in ALGORITHMS and digest:
+        if kind not in ALGORITHMS:
+            unusable = unusable or Checksum(
+                kind, digest, unusable="a checksum of a kind that cannot "
+                "be computed ('{}')".format(quoted(kind or 'none')))
+        elif not HEX.match(digest) or len(digest) != 2 * hashlib.new(
+                ALGORITHMS[kind]).digest_size:
+            unusable = unusable or Checksum(
+                kind, digest, unusable="a {} checksum that is not one (not "
+                "{} hexadecimal digits)".format(kind, 2 * hashlib.new(
+                    ALGORITHMS[kind]).digest_size))
+        else:
             found[kind] = digest
     for kind in ALGORITHMS:
         if kind in found:
             return Checksum(kind, found[kind])
-    return None
+    return unusable
+
+
+#: A digest as manifests write it, once in lower case.
+HEX = re.compile(r"\A[0-9a-f]+\Z")
+
