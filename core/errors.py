@@ -4,6 +4,8 @@ Every message names the problem and what the user can do about it, so the
 Processing algorithm can show it as it is.
 """
 
+import re
+
 
 class EqualizerError(Exception):
     """Base class of every error the core raises on purpose."""
@@ -22,6 +24,27 @@ class ChecksumError(BandError):
     it was damaged on the way (download, copy, storage)."""
 
 
+class UnverifiedError(ChecksumError):
+    """The band files cannot be checked although the product has a
+    manifest: it cannot be read, or it lists a checksum of a kind that
+    cannot be computed. The check fails closed: switching it off is the
+    user's choice, which a caller names in its own words (a parameter, a
+    flag) through ``worded``."""
+
+    #: The setting that runs without the check.
+    setting = "verify"
+
+    def __init__(self, problem):
+        self.problem = problem
+        super().__init__(self.worded("turn verification off"))
+
+    def worded(self, how_to_skip):
+        """The message, with ``how_to_skip`` ("turn verification off")
+        as the way to go on unchecked."""
+        return ("{} Download the product again, or {} to run without the "
+                "check.".format(self.problem, how_to_skip))
+
+
 class DecodeError(BandError):
     """GDAL could not open or decode a band file that looked whole."""
 
@@ -34,6 +57,26 @@ class OutputError(EqualizerError):
     """The output file cannot be written where it was asked for."""
 
 
+class ScratchError(OutputError):
+    """The scratch folder (where a run keeps its temporary band files)
+    cannot take them: it is missing, not a folder, not writable, or full.
+    Nothing was written at the output. A caller names the folder's
+    setting in its own words through ``worded``."""
+
+    #: The setting that chooses the folder.
+    setting = "scratch folder"
+
+    def __init__(self, problem):
+        self.problem = problem
+        super().__init__(self.worded("choose another scratch folder"))
+
+    def worded(self, how_to_choose):
+        """The message, with ``how_to_choose`` ("choose another scratch
+        folder") as the way out."""
+        return "{} Free space there, or {}.".format(self.problem,
+                                                    how_to_choose)
+
+
 class Cancelled(EqualizerError):
     """The caller asked to stop; nothing was written at the output path."""
 
@@ -41,10 +84,17 @@ class Cancelled(EqualizerError):
         super().__init__(message)
 
 
+#: GDAL's name for a file inside a zip, /vsizip/ then the zip's path:
+#: users know the zip's path alone.
+GDAL_ZIP_PREFIX = re.compile(r"/vsizip/(?=/|[A-Za-z]:)")
+
+
 def first_line(exc):
-    """The first line of an exception's message (GDAL's can run long)."""
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    """The first line of an exception's message (GDAL's can run long),
+    with GDAL's /vsizip/ names of files in a zip as users know them: the
+    zip's path, then the file's inside it."""
+    text = GDAL_ZIP_PREFIX.sub("", str(exc).strip())
+    return text.splitlines()[0] if text else "no reason given"
 
 
 class CurveError(EqualizerError):
