@@ -30,6 +30,14 @@ command line and QGIS give the same pixels:
   0 for the zone holding most of its granules.
 * ``curve``: a curve file (or a core.curves.curve.Curve) to map the bands through
   instead of the product's own histograms.
+* ``extent``: the area to cover instead of the whole product, as
+  ``"XMIN,YMIN,XMAX,YMAX[,CRS]"`` or a sequence of the same (CRS like
+  ``"EPSG:4326"``; default the output grid's), snapped outward to whole
+  pixels; ``bbox``: the same in degrees, ``(west, south, east, north)``;
+  ``mask``: a vector file of polygons (GeoPackage, GeoJSON, Shapefile, any
+  CRS) outside which pixels are no-data. With any of them the histogram
+  is drawn from the area alone, and only the band tiles it touches are
+  decoded.
 * ``report(percent)`` receives progress, 0-100; ``is_cancelled()`` is
   polled between blocks; ``log(message)`` receives one-line notes.
 * Further keywords are run options of core.render.Options (``verify``,
@@ -86,13 +94,23 @@ def _resolution(value):
     return None if value in (None, "", "finest") else int(value)
 
 
+def area(extent=None, bbox=None, mask=None):
+    """The core.pixels.area.Area of the ``extent``, ``bbox`` and ``mask``
+    keywords (see the module's help), or None for the whole product."""
+    from .core.pixels.area import make_area
+    return make_area(extent, mask, bbox)
+
+
 def run_options(product, output, bands=None, combination=None,
                 sample_percent=DEFAULT_SAMPLE_PERCENT, resolution=None,
-                utm_zone=None, curve=None, scratch_dir=None, **more):
+                utm_zone=None, curve=None, scratch_dir=None, extent=None,
+                bbox=None, mask=None, **more):
     """The core.render.Options of an equalize() call with these arguments
     (see the module's help); ``scratch_dir``: where the temporary band
     spools go (None: the system's temporary folder)."""
     from .core import render
+    if extent is not None or bbox is not None or mask is not None:
+        more["area"] = area(extent, bbox, mask)
     return render.Options(
         product=product, output=output,
         bands=choose_bands(bands, combination),
@@ -119,7 +137,7 @@ def equalize(product, output, *, report=None, is_cancelled=None, log=None,
 def measure(product, bands=None, combination=None,
             sample_percent=DEFAULT_SAMPLE_PERCENT, resolution=None,
             utm_zone=None, *, report=None, is_cancelled=None, log=None,
-            **more):
+            extent=None, bbox=None, mask=None, **more):
     """The sampled histograms of ``product``'s three bands, as a
     core.curves.curve.Measurement: plain data that pickles, so it can travel
     between processes. Nothing is written; ``more``: further keywords of
@@ -129,7 +147,7 @@ def measure(product, bands=None, combination=None,
                          float(sample_percent) / 100.0,
                          _resolution(resolution), utm_zone or None,
                          report=report, is_cancelled=is_cancelled, log=log,
-                         **more)
+                         area=area(extent, bbox, mask), **more)
 
 
 def build_curve(measurements, output=None):
@@ -149,7 +167,7 @@ def build_curve(measurements, output=None):
 def mosaic(products, output, bands=None, combination=None,
            sample_percent=DEFAULT_SAMPLE_PERCENT, resolution=None,
            curve=None, scratch_dir=None, *, report=None, is_cancelled=None,
-           log=None, **more):
+           log=None, extent=None, bbox=None, mask=None, **more):
     """One equalized RGB GeoTIFF at ``output`` of all ``products`` (a list
     of products), with one curve: ``curve`` when given, else the sum of
     their histograms. Where products overlap the first one listed wins.
@@ -160,7 +178,8 @@ def mosaic(products, output, bands=None, combination=None,
         sample_fraction=float(sample_percent) / 100.0,
         resolution=_resolution(resolution), curve=curve,
         scratch_dir=scratch_dir, software=software(), report=report,
-        is_cancelled=is_cancelled, log=log, **more)
+        is_cancelled=is_cancelled, log=log, area=area(extent, bbox, mask),
+        **more)
 
 
 def product_name(product):

@@ -110,3 +110,9 @@ class SettingError(EqualizerError):
     def __init__(self, message, setting=None):
         super().__init__(message)
         self.setting = setting
+
+
+class AreaError(EqualizerError):
+    """An area of interest (an extent, a mask's polygons) is malformed,
+    unreadable, or does not fit the product; the message names the area
+    and the product's extent."""

@@ -33,6 +33,9 @@ with a curve file of the same products differ by their samples).
 
 from dataclasses import dataclass
 
+from rasterio.crs import CRS
+from rasterio.warp import transform_bounds
+
 from .curves import curve as curves
 from .curves.equalize import DEFAULT_SEED
 from .curves.mapping import check_curve, check_on_grid, grid_measure
@@ -47,10 +50,12 @@ from .output.atomic import check_output_path
 from .output.encoding import AUTO_QUALITY, check_encoding, choose_encoding
 from .output.geotiff import write_geotiff
 from .output.provenance import mosaic_layer_name, provenance
-from .pixels.grid import mosaic_grid
+from .pixels.area import AreaOnGrid, area_tags, touches
+from .pixels.grid import Grid, granule_box, mosaic_grid
 from .pixels.reading import GranuleBand, decode_into
 from .pixels.spool import Spool
 from .pixels.warp import WarpedBand
+from .errors import AreaError
 from .plan import Plan, check_sample, make_plans
 from .progress import Progress
 from .render import READ_SHARE, WRITE_SHARE, spooled_blocks
@@ -77,7 +82,7 @@ def mosaic(product_paths, output, bands=("B04", "B03", "B02"),
            is_cancelled=None, log=None, method="equalize",
            colour="per band", clip_limit=DEFAULT_CLIP_LIMIT,
            tile_size=DEFAULT_TILE_SIZE, compression="JPEG",
-           jpeg_quality=AUTO_QUALITY):
+           jpeg_quality=AUTO_QUALITY, area=None):
     """Write ``bands`` of every product in ``product_paths`` as one
     equalized RGB GeoTIFF at ``output``.
 
@@ -89,7 +94,9 @@ def mosaic(product_paths, output, bands=("B04", "B03", "B02"),
     spools go (None: the system's temporary folder). ``report(percent)``,
     ``is_cancelled()``, ``log(message)``: as for render.run. ``method``,
     ``colour``, ``clip_limit``, ``tile_size``, ``compression``,
-    ``jpeg_quality``: as render.Options has them.
+    ``jpeg_quality``: as render.Options has them. ``area``: a
+    pixels.area.Area to cover instead of all the products (the products
+    that do not touch it are skipped), or None.
 
     The mosaic is written in the UTM zone holding most granules of all the
     products (the lower zone on a tie), on a grid that holds every granule
@@ -113,7 +120,12 @@ def mosaic(product_paths, output, bands=("B04", "B03", "B02"),
                               products[0].level)
         granules = [g for p in products for g in p.granules]
         grid = mosaic_grid(granules, min(p.grid.resolution for p in plans))
-        warped = [p.name for p in products
+        mask = None
+        if area is not None:
+            plans, grid, mask = _over_area(plans, grid, area, progress.log)
+            products = [p.product for p in plans]
+            granules = [g for p in plans for g in p.granules]
+        warped = [p.product.name for p in plans
                   if not all(_on_grid(g, grid) for g in p.granules)]
         progress.log("Mosaic grid: {} x {} pixels of {} m in EPSG:{}, the "
                      "UTM zone of {} of the {} granules{}".format(
@@ -122,8 +134,9 @@ def mosaic(product_paths, output, bands=("B04", "B03", "B02"),
                          len(granules),
                          "; reprojected by GDAL (nearest neighbour): " +
                          ", ".join(warped) if warped else ""))
-        plans = [Plan(p.product, p.bands, grid, p.product.granules)
-                 for p in plans]
+        plans = [Plan(p.product, p.bands, grid,
+                      p.product.granules if area is None else p.granules,
+                      mask) for p in plans]
         check_on_grid(how, grid)
         if curve is not None:
             check_curve(how, curve, on_spools(plans))
@@ -132,7 +145,7 @@ def mosaic(product_paths, output, bands=("B04", "B03", "B02"),
                                    grid.resolution)
         curve, tables = _measure_and_write(
             plans, output, curve, sample_fraction, seed, scratch_dir,
-            software, progress, how, encoding)
+            software, progress, how, encoding, area)
     progress.at(1.0)
     bands = plans[0].bands
     sampled = {band: counts.sampled_pixels
@@ -141,8 +154,45 @@ def mosaic(product_paths, output, bands=("B04", "B03", "B02"),
                         products, grid, bands, warped, sampled, tables, curve)
 
 
+def _over_area(plans, grid, area, log):
+    """(the plans of the products that touch ``area``, each with only the
+    granules it touches, the part of the mosaic ``grid`` the area covers,
+    the mask of its polygons there or None); the log names the products
+    skipped."""
+    on_grid = AreaOnGrid(area, grid, "the products")
+    cropped = on_grid.grid
+    kept = []
+    for plan in plans:
+        touched = [g for g in plan.product.granules
+                   if touches(_footprint(g, cropped), cropped)]
+        if not touched:
+            log("{} does not touch the area: skipped.".format(
+                plan.product.name))
+            continue
+        kept.append(Plan(plan.product, plan.bands, plan.grid, touched))
+    if not kept:
+        raise AreaError("The area ({}) falls between the products: none of "
+                        "them touches it.".format(area.describe()))
+    log("Area: {}; {} of {} products touch it".format(
+        area.describe(), len(kept), len(plans)))
+    return kept, cropped, on_grid.mask
+
+
+def _footprint(granule, grid):
+    """The box of ``granule`` taken into ``grid``'s CRS, as a Grid."""
+    left, top, right, bottom = granule_box(granule)
+    if granule.epsg != grid.epsg:
+        left, bottom, right, top = transform_bounds(
+            CRS.from_epsg(granule.epsg), CRS.from_epsg(grid.epsg), left,
+            bottom, right, top, densify_pts=21)
+    return Grid(grid.epsg, grid.resolution, left, top,
+                (right - left) / grid.resolution,
+                (top - bottom) / grid.resolution)
+
+
 def _measure_and_write(plans, output, curve, sample_fraction, seed,
-                       scratch_dir, software, progress, how, encoding):
+                       scratch_dir, software, progress, how, encoding,
+                       area=None):
     """Decode every product into the spools (measuring it unless ``curve``
     is given) and write them through the curve; returns the curve and the
     band -> table the spools went through."""
@@ -155,7 +205,7 @@ def _measure_and_write(plans, output, curve, sample_fraction, seed,
                   for _ in unique]
         # Every band file of every product is opened and checked before the
         # first is decoded, so a damaged one is reported at once.
-        targets = [_targets(plan, spools, scales) for plan in plans]
+        targets = [_targets(plan, spools, scales, area) for plan in plans]
         costs = [sum(w.width * w.height / float(t.shrink ** 2)
                      for t in ts for w in t.windows) for ts in targets]
         done, total = 0.0, max(sum(costs), 1.0)
@@ -193,6 +243,7 @@ def _measure_and_write(plans, output, curve, sample_fraction, seed,
                                                   "/".join(bands),
                                                   how.describe()))
         tags.update(how.tags())
+        tags.update(area_tags(area))
         tags[ENCODING_TAG] = encoding.describe()
         write_geotiff(
             output, grid, blocks, tags,
@@ -238,7 +289,7 @@ class _Sum:
         return curve
 
 
-def _targets(plan, spools, scales):
+def _targets(plan, spools, scales, area=None):
     """What decodes each band of each granule of ``plan``'s product into
     the spools: band after band, granule after granule, the order of the
     measure stage, so the histograms are the ones it draws."""
@@ -247,13 +298,14 @@ def _targets(plan, spools, scales):
     for index, band in enumerate(plan.unique_bands):
         spool = Rescaled.of(spools[index], product, plan.offset(band),
                              *scales[index])
-        for granule in product.granules:
+        for granule in plan.granules:
             if _on_grid(granule, grid):
                 targets.append(GranuleBand(product, granule, band, grid,
-                                           spool, merge=True))
+                                           spool, merge=True,
+                                           mask=plan.mask))
             else:
                 targets.append(WarpedBand(product, granule, band, grid,
-                                          spool))
+                                          spool, area=area, mask=plan.mask))
     return targets
 
 

@@ -9,6 +9,7 @@ from .curves.equalize import DEFAULT_SEED
 from .curves.modes import (DEFAULT_CLIP_LIMIT, DEFAULT_TILE_SIZE, EQUALIZE,
                            Method)
 from .output.encoding import AUTO_QUALITY, choose_encoding
+from .pixels.area import area_record
 
 
 @dataclass
@@ -30,7 +31,8 @@ class Options:
     ``tile_size``: the adaptive method's tile side in metres (see
     modes.Method). ``compression``: "JPEG", "DEFLATE" or "ZSTD";
     ``jpeg_quality``: 1-100, or 0 for the quality encoding.py chooses for
-    the bands.
+    the bands. ``area``: a pixels.area.Area (an extent and its CRS,
+    polygons) to cover instead of the whole product, or None.
     """
 
     product: str
@@ -51,6 +53,7 @@ class Options:
     tile_size: float = DEFAULT_TILE_SIZE
     compression: str = "JPEG"
     jpeg_quality: int = AUTO_QUALITY
+    area: object = None
 
     def how(self):
         """The modes.Method of these options."""
@@ -73,7 +76,7 @@ ENCODING_TAG = "S2EQ_ENCODING"
 #: checks made while reading do not change the picture; the product and the
 #: curve have tags of their own (S2EQ_PRODUCT, S2EQ_CURVE_SHA256).
 NOT_IN_OPTIONS_TAG = ("product", "output", "scratch_dir", "software",
-                      "curve", "verify")
+                      "curve", "verify", "area")
 #: The clip limit plain equalization's tag carries: the limit does not act
 #: on it, and outputs made when this was the limit's default stay current.
 EQUALIZE_TAG_LIMIT = 4.0
@@ -86,6 +89,10 @@ def options_tag(options):
     method's own limit by 0 or by its number gives the same tag."""
     values = {f.name: getattr(options, f.name) for f in fields(options)
               if f.name not in NOT_IN_OPTIONS_TAG}
+    if options.area is not None:
+        # The area by its extent and its mask's name and digest; without
+        # one the tag is the one outputs of the whole product always had.
+        values["area"] = area_record(options.area)
     method = options.how()
     values["clip_limit"] = (EQUALIZE_TAG_LIMIT if method.name == EQUALIZE
                             else method.limit)

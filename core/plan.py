@@ -3,8 +3,10 @@ its bands, the output grid and the granules on it."""
 
 from dataclasses import dataclass
 
-from .errors import BandError, DataError, EqualizerError, ProductError
-from .pixels.grid import Grid, choose_zone, output_grid
+from .errors import (AreaError, BandError, DataError, EqualizerError,
+                     ProductError)
+from .pixels.area import AreaOnGrid, touches
+from .pixels.grid import Grid, choose_zone, granule_box, output_grid
 from .product.bands import RESOLUTIONS, check_band
 from .product.discovery import open_product
 from .product.model import Product
@@ -16,6 +18,7 @@ class Plan:
     bands: tuple                # (red, green, blue), canonical names
     grid: Grid
     granules: list              # the granules in the grid's UTM zone
+    mask: object = None         # area.GridMask of the area's polygons
 
     @property
     def unique_bands(self):
@@ -34,11 +37,12 @@ def check_sample(sample_fraction):
 
 
 def make_plan(product_path, bands, resolution=None, utm_zone=None,
-              log=None):
+              log=None, area=None):
     """Open the product and work out the grid; raises EqualizerError
     subclasses naming the problem. ``resolution``: 10, 20, 60 (m) or None
     for the finest of the bands; ``utm_zone``: 1-60 or None for the zone
-    holding most granules."""
+    holding most granules; ``area``: an area.Area to crop the grid to
+    (its granules then only those it touches), or None."""
     log = log or (lambda message: None)
     bands = tuple(check_band(b) for b in bands)
     if len(bands) != 3:
@@ -58,9 +62,34 @@ def make_plan(product_path, bands, resolution=None, utm_zone=None,
             "to choose).".format(
                 ", ".join(str(c % 100) for c in product.epsg_codes),
                 epsg % 100))
+    mask = None
+    if area is not None:
+        grid, mask, granules = crop_to_area(grid, granules, area, log)
     log("Output grid: {} x {} pixels of {} m, EPSG:{}".format(
         grid.width, grid.height, grid.resolution, grid.epsg))
-    return Plan(product, bands, grid, granules)
+    return Plan(product, bands, grid, granules, mask)
+
+
+def crop_to_area(grid, granules, area, log, what="the product"):
+    """(the part of ``grid`` the area.Area ``area`` covers, the mask of
+    its polygons there or None, the ``granules`` it touches)."""
+    on_grid = AreaOnGrid(area, grid, what)
+    cropped = on_grid.grid
+    touched = [g for g in granules
+               if touches(_granule_grid(g, grid.resolution), cropped)]
+    if not touched:
+        raise AreaError(
+            "The area ({}) falls between the granules of {}: none of them "
+            "touches it.".format(area.describe(), what))
+    log("Area: {}; {} of {} granules touch it".format(
+        area.describe(), len(touched), len(granules)))
+    return cropped, on_grid.mask, touched
+
+
+def _granule_grid(granule, resolution):
+    left, top, right, bottom = granule_box(granule)
+    return Grid(granule.epsg, resolution, left, top,
+                (right - left) / resolution, (top - bottom) / resolution)
 
 
 def make_plans(product_paths, bands, resolution=None, log=None):

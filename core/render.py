@@ -27,6 +27,7 @@ from .output.atomic import check_output_path
 from .output.encoding import check_encoding
 from .output.geotiff import TILE, write_geotiff
 from .output.provenance import layer_name, provenance
+from .pixels.area import area_tags
 from .pixels.reading import prefetched, spool_bands
 from .pixels.spool import Spool
 from .pixels.strips import STRIP_ROWS, band_strips
@@ -90,7 +91,7 @@ def run(options, report=None, is_cancelled=None, log=None, warn=None):
         curve = curves.load(curve)
     with BoundedGdalCache(), DecodeWarnings(progress.warn):
         plan = make_plan(options.product, options.bands, options.resolution,
-                         options.utm_zone, progress.log)
+                         options.utm_zone, progress.log, options.area)
         check_output_path(options.output, plan.product.files())
         check_on_grid(options.how(), plan.grid)
         if curve is not None:
@@ -133,7 +134,7 @@ def _measure_and_write(plan, options, progress, verification):
         with verification.explaining(progress.cancelled):
             spool_bands(plan.product, plan.granules, unique, grid, spools,
                         counters, verification.stopping(progress.cancelled),
-                        progress.span(0.0, decoded))
+                        progress.span(0.0, decoded), plan.mask)
         if sample:
             sample.run(spools, progress.cancelled,
                        progress.span(decoded, GRID_SHARE))
@@ -160,7 +161,7 @@ def _write_with(plan, curve, options, progress, verification):
     mapped, tables = method_mapper(options.how(), plan, curve)
     strips = band_strips(plan.product, plan.granules, unique, plan.grid,
                          verification.stopping(progress.cancelled),
-                         progress.span(0.0, ONE_PASS_SHARE))
+                         progress.span(0.0, ONE_PASS_SHARE), plan.mask)
     blocks = _checked(verification, progress, _strip_blocks(
         strips, plan.grid.height, [unique.index(b) for b in plan.bands],
         None, None, mapped))
@@ -184,6 +185,7 @@ def _write(plan, options, curve, blocks, progress, advance=None):
                       options.software, "{} bands {} {}".format(
                           product.name, "/".join(bands), how.describe()))
     tags.update(how.tags())
+    tags.update(area_tags(options.area))
     encoding = options.encoding(bands, plan.grid.resolution)
     tags[ENCODING_TAG] = encoding.describe()
     tags[OPTIONS_TAG] = options_tag(options)

@@ -8,9 +8,10 @@ Offers:
 * ``reading``: bands decoded onto a grid, tile by tile, prefetched;
 * ``spool``: ``Spool``, a band in output-grid space on disk;
 * ``strips``: bands onto the grid strip by strip (a run given a curve);
-* ``warp``: a granule of another UTM zone onto the grid.
+* ``warp``: a granule of another UTM zone onto the grid;
+* ``area``: an area of interest, the grid it crops and its mask.
 
 Private to the package: ``ahead`` (work computed ahead of its reader).
 """
 
-__all__ = ["grid", "reading", "spool", "strips", "warp"]
+__all__ = ["area", "grid", "reading", "spool", "strips", "warp"]

@@ -79,7 +79,7 @@ def _check_grid(src, path, band, expected, resolution):
 
 
 def spool_bands(product, granules, bands, grid, spools, counters,
-                check_cancelled=None, advance=None):
+                check_cancelled=None, advance=None, mask=None):
     """Decode each of ``bands`` of every granule onto ``grid`` into its
     spool (``spools``, in the same order).
 
@@ -88,11 +88,12 @@ def spool_bands(product, granules, bands, grid, spools, counters,
     repetition, band after band in a fixed order. Every band file is opened
     and checked before the first is decoded, so a damaged one is reported
     at once. ``advance(share)`` is called with the share (0..1) of the
-    pixels decoded so far.
+    pixels decoded so far. ``mask``: an area.GridMask of ``grid``, whose
+    pixels outside are neither counted nor spooled (None: all are).
     """
     merge = len(granules) > 1
     decode_into([GranuleBand(product, granule, band, grid, spool, counter,
-                             merge)
+                             merge, mask)
                  for band, spool, counter in zip(bands, spools, counters)
                  for granule in granules], check_cancelled, advance)
 
@@ -131,8 +132,9 @@ class GranuleBand:
     the windows it is decoded in, and where their pixels go."""
 
     def __init__(self, product, granule, band, grid, spool=None,
-                 counter=None, merge=False):
+                 counter=None, merge=False, mask=None):
         self.band = band
+        self.nodata = product.nodata
         self.path, native = product.band_source(granule, band,
                                                 grid.resolution)
         expected = granule.grids.get(native)
@@ -149,11 +151,35 @@ class GranuleBand:
         self.width, self.height = width, height     # the file's, in pixels
         self.repeat = max(native // grid.resolution, 1)  # band coarser
         self.shrink = max(grid.resolution // native, 1)  # band finer
-        self.windows = decode_windows(width, height, tile_rows, tile_cols,
-                                      self.shrink)
+        # Only the windows over the grid: an area's grid decodes only the
+        # tiles it touches.
+        self.within = self._within(grid)
+        self.windows = [w for w in (
+            _intersection(window, self.within) for window in decode_windows(
+                width, height, tile_rows, tile_cols, self.shrink))
+            if w is not None]
         self.spool = spool
         self.counter = counter
         self.merge = merge
+        self.mask = mask
+
+    def _within(self, grid):
+        """The Window of the file's pixels that fall on ``grid``."""
+        res, native = grid.resolution, self.native
+        ulx, uly = self.corner
+        col0 = math.floor((grid.ulx - ulx) / native + 1e-6)
+        col1 = math.ceil((grid.ulx + grid.width * res - ulx) / native - 1e-6)
+        row0 = math.floor((uly - grid.uly) / native + 1e-6)
+        row1 = math.ceil((uly - grid.uly + grid.height * res) / native
+                         - 1e-6)
+        col0, row0 = max(col0, 0), max(row0, 0)
+        col1, row1 = min(col1, self.width), min(row1, self.height)
+        return Window(col0, row0, max(col1 - col0, 0), max(row1 - row0, 0))
+
+    def origin(self, window):
+        """Grid (row, col) of the upper-left pixel of ``window``."""
+        return (self.row0 + window.row_off // self.shrink * self.repeat,
+                self.col0 + window.col_off // self.shrink * self.repeat)
 
     def decode(self, window):
         """The band's pixels in ``window``, on the grid's resolution if
@@ -181,13 +207,13 @@ class GranuleBand:
     def put(self, window, block):
         """Count ``block`` (decoded from ``window``) and spool it, where
         this band has a counter and a spool."""
+        repeat = self.repeat
+        out_row, out_col = self.origin(window)
         if self.counter is not None:
-            self.counter.add(block)
+            self.counter.add(block if self.mask is None else self.mask.clear(
+                block, out_row, out_col, self.nodata, repeat))
         if self.spool is None:
             return
-        repeat = self.repeat
-        out_row = self.row0 + window.row_off // self.shrink * repeat
-        out_col = self.col0 + window.col_off // self.shrink * repeat
         # Repeated pixels are written a slice of rows at a time, to bound
         # memory.
         slice_rows = max(DEFAULT_STRIP_ROWS // repeat, 1)
@@ -196,6 +222,9 @@ class GranuleBand:
             if repeat > 1:
                 piece = np.repeat(np.repeat(piece, repeat, axis=0),
                                   repeat, axis=1)
+            if self.mask is not None:
+                piece = self.mask.clear(piece, out_row + first * repeat,
+                                        out_col, self.nodata)
             _put(self.spool, out_row + first * repeat, out_col, piece,
                  self.merge)
 
@@ -222,6 +251,18 @@ def decode_windows(width, height, tile_rows, tile_cols, shrink=1):
     return [Window(left, top, min(cols, width - left), min(rows, height - top))
             for top in range(0, height, rows)
             for left in range(0, width, cols)]
+
+
+def _intersection(window, other):
+    """The part of ``window`` inside ``other``, or None."""
+    left = max(window.col_off, other.col_off)
+    top = max(window.row_off, other.row_off)
+    right = min(window.col_off + window.width, other.col_off + other.width)
+    bottom = min(window.row_off + window.height,
+                 other.row_off + other.height)
+    if right <= left or bottom <= top:
+        return None
+    return Window(left, top, right - left, bottom - top)
 
 
 def _lcm(a, b):
@@ -274,8 +315,13 @@ def _result(future, cancelled):
 
 
 def _put(spool, row, col, block, merge):
-    """Write ``block`` into the spool, clipped to the grid."""
-    rows = min(block.shape[0], spool.height - row)
-    cols = min(block.shape[1], spool.width - col)
+    """Write ``block``, whose upper-left pixel is at (row, col) of the
+    grid, into the spool, clipped to the grid (on every side: an area's
+    grid may start inside a file's pixels)."""
+    skip_rows, skip_cols = max(-row, 0), max(-col, 0)
+    row, col = row + skip_rows, col + skip_cols
+    rows = min(block.shape[0] - skip_rows, spool.height - row)
+    cols = min(block.shape[1] - skip_cols, spool.width - col)
     if rows > 0 and cols > 0:
-        spool.write(row, col, block[:rows, :cols], merge)
+        spool.write(row, col, block[skip_rows:skip_rows + rows,
+                                    skip_cols:skip_cols + cols], merge)

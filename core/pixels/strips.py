@@ -73,15 +73,16 @@ class _Source:
         row, col = self.origin(window)
         first = max(top, row)
         last = min(bottom, row + block.shape[0] * repeat)
+        left = max(col, 0)          # an area's grid may start inside a pixel
         right = min(plane.shape[1], col + block.shape[1] * repeat)
-        if first >= last or col >= right:
+        if first >= last or left >= right:
             return
-        dest = plane[first - top:last - top, col:right]
+        dest = plane[first - top:last - top, left:right]
         # Each run of whole repetitions is a view of shape (band rows,
         # times, band cols, times), filled by broadcasting, one column
         # phase at a time: no repeated copy of the block is made.
         for dr, sr, nr, tr in _runs(first - row, last - first, repeat):
-            for dc, sc, nc, tc in _runs(0, right - col, repeat):
+            for dc, sc, nc, tc in _runs(left - col, right - left, repeat):
                 region = dest[dr:dr + nr * tr, dc:dc + nc * tc].reshape(
                     nr, tr, nc, tc)
                 piece = block[sr:sr + nr, sc:sc + nc][:, None, :]
@@ -149,10 +150,11 @@ def _plan(sources, height, strip_rows):
 
 
 def band_strips(product, granules, bands, grid, check_cancelled=None,
-                advance=None):
+                advance=None, mask=None):
     """Yield ``(top, planes)`` for each strip of ``grid``: ``planes`` holds
     one uint16 (rows, grid width) array per band of ``bands``, in order,
-    no-data (0) where no granule has data. ``advance(share)`` receives the
+    no-data (0) where no granule has data or outside ``mask`` (an
+    area.GridMask of ``grid``, or None). ``advance(share)`` receives the
     share (0..1) of the decoding done.
 
     The planes are valid until the next strip is asked for: every strip is
@@ -161,11 +163,11 @@ def band_strips(product, granules, bands, grid, check_cancelled=None,
     """
     reader = Reader()
     return ahead(_strips(product, granules, bands, grid, check_cancelled,
-                         advance, reader), reader=reader)
+                         advance, reader, mask), reader=reader)
 
 
 def _strips(product, granules, bands, grid, check_cancelled, advance,
-            reader):
+            reader, mask=None):
     merge = len(granules) > 1
     bands, strip_rows = list(bands), STRIP_ROWS
     sources = [_Source(GranuleBand(product, granule, band, grid), index)
@@ -221,8 +223,13 @@ def _strips(product, granules, bands, grid, check_cancelled, advance,
                 given, strip = given + 1, strip + 1
                 if strip % per_block == 0:
                     owned = None
-                yield top, [plane[top - start:bottom - start]
-                            for plane in planes]
+                shown = [plane[top - start:bottom - start]
+                         for plane in planes]
+                if mask is not None:
+                    outside = ~mask.block(top, 0, bottom - top, grid.width)
+                    for plane in shown:
+                        plane[outside] = product.nodata
+                yield top, shown
                 continue
             dns = next(results)
             if reader.left.is_set():

@@ -26,6 +26,7 @@ from rasterio.warp import reproject, transform, transform_bounds
 
 from ..errors import BandError, first_line
 from ..gdal.env import GDAL_ERRORS
+from .area import Area, AreaOnGrid
 from .grid import Grid
 from .reading import GranuleBand
 
@@ -47,16 +48,27 @@ class WarpedBand:
     """One band of a granule outside ``grid``'s zone, decoded on its own
     grid and warped into ``spool`` (merged: pixels already holding data
     keep it). Has what reading.decode_into needs: ``windows``, ``shrink``,
-    ``decode`` and ``put``."""
+    ``decode`` and ``put``.
 
-    def __init__(self, product, granule, band, grid, spool, counter=None):
+    With an ``area`` (a grid's area.Area), only the part of the granule
+    under ``grid`` is decoded (a rectangle of its own grid around it),
+    and its pixels outside the area's polygons are neither counted nor
+    warped."""
+
+    def __init__(self, product, granule, band, grid, spool, counter=None,
+                 area=None, mask=None):
         self.band = band
         ulx, uly, width, height = granule.grids[min(granule.grids)]
         res = min(granule.grids)
         own = Grid(granule.epsg, grid.resolution, ulx, uly,
                    -(-width * res // grid.resolution),
                    -(-height * res // grid.resolution))
-        self.source = GranuleBand(product, granule, band, own, None, counter)
+        own_mask = None
+        if area is not None:
+            own, own_mask = _under(own, grid, area)
+        self.source = GranuleBand(product, granule, band, own, None, counter,
+                                  mask=own_mask)
+        self.mask = mask
         self.windows = self.source.windows
         self.shrink = self.source.shrink
         self.decode = self.source.decode
@@ -67,11 +79,16 @@ class WarpedBand:
         self.pixel = source.native * source.shrink   # decoded pixel (m)
         self.src_crs = CRS.from_epsg(granule.epsg)
         self.dst_crs = CRS.from_epsg(grid.epsg)
-        self.src_height = -(-source.height // source.shrink)
+        within = source.within               # the file's pixels decoded
+        self.first_col = within.col_off // source.shrink
+        self.end_col = within.col_off + within.width   # in file pixels
+        self.first_row = within.row_off // source.shrink
+        self.src_height = -(-(within.row_off + within.height)
+                            // source.shrink)
         self.strips = self._strips()
         self.rows = []            # [(first source row, decoded rows)]
         self.pieces = []          # decoded blocks of the tile row under way
-        self.decoded = 0          # source rows decoded so far
+        self.decoded = self.first_row   # source rows decoded so far
 
     @property
     def counter(self):
@@ -121,7 +138,8 @@ class WarpedBand:
         _, src_y = transform(self.dst_crs, self.src_crs, outline_x,
                              outline_y)
         src_rows = (self.source.corner[1] - np.asarray(src_y)) / self.pixel
-        start = max(int(math.floor(src_rows.min())) - MARGIN_ROWS, 0)
+        start = max(int(math.floor(src_rows.min())) - MARGIN_ROWS,
+                    self.first_row)
         end = min(int(math.ceil(src_rows.max())) + MARGIN_ROWS,
                   self.src_height)
         return start, end
@@ -131,7 +149,7 @@ class WarpedBand:
         output strips whose source rows are all decoded."""
         self.source.put(window, block)
         self.pieces.append(block)
-        if window.col_off + window.width < self.source.width:
+        if window.col_off + window.width < self.end_col:
             return                                # the tile row goes on
         row = np.concatenate(self.pieces, axis=1)
         self.pieces = []
@@ -150,6 +168,7 @@ class WarpedBand:
             for first, block in self.rows
             if first < end and first + block.shape[0] > start])
         left_m, top_m = self.source.corner
+        left_m += self.first_col * self.pixel
         out = np.full((rows, cols), self.nodata, dtype=np.uint16)
         grid = self.grid
         try:
@@ -167,5 +186,21 @@ class WarpedBand:
             raise BandError(
                 "Band {} could not be reprojected to EPSG:{} ({}).".format(
                     self.name, grid.epsg, first_line(exc)))
+        if self.mask is not None:
+            out = self.mask.clear(out, top, left, self.nodata)
         if (out != self.nodata).any():
             self.spool.write(top, left, out, merge=True)
+
+
+def _under(own, grid, area):
+    """(the part of ``own``, a granule's grid in its zone, under ``grid``
+    with a margin for nearest neighbour, the mask of ``area``'s polygons
+    on it or None)."""
+    margin = (MARGIN_ROWS + 1) * grid.resolution
+    bounds = (grid.ulx - margin,
+              grid.uly - grid.height * grid.resolution - margin,
+              grid.ulx + grid.width * grid.resolution + margin,
+              grid.uly + margin)
+    on_own = AreaOnGrid(Area(bounds, "EPSG:{}".format(grid.epsg),
+                             area.mask), own, "the granule", required=False)
+    return on_own.grid, on_own.mask
