@@ -29,6 +29,8 @@ NUMBER_DOUBLE = pick("ProcessingNumberParameterType", "Double",
 NUMBER_INTEGER = pick("ProcessingNumberParameterType", "Integer",
                        QgsProcessingParameterNumber, "Integer")
 SOURCE_FILE = pick("ProcessingSourceType", "File", QgsProcessing, "TypeFile")
+SOURCE_POLYGONS = pick("ProcessingSourceType", "VectorPolygon", QgsProcessing,
+                       "TypeVectorPolygon")
 
 
 def add_flags(parameter, *flags):

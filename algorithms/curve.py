@@ -50,6 +50,9 @@ class CurveAlgorithm(S2EqAlgorithm):
             "size</b> mean what they mean in 'Equalize Sentinel-2 bands to "
             "RGB'. The curve file keeps each band's summed histogram, so "
             "curves can be added up again later.</p>"
+            "<p><b>Area: extent</b> and <b>mask polygons</b> (advanced). The "
+            "curve is made of the pixels inside the area alone, in every "
+            "product: one curve for one area over a time series.</p>"
             "<p>It also keeps what the other methods need: the histogram of "
             "the luminance of the three bands (colour mode luminance), and "
             "each band's and the luminance's histogram per tile of the "
@@ -62,6 +65,7 @@ class CurveAlgorithm(S2EqAlgorithm):
             "its .SAFE folder."))
         self.add_band_parameters()
         self.add_sample_parameter()
+        self.add_area_parameters()
         self.add_resolution_parameter()
         self.add_tile_size_parameter(self.tr(
             "The side, in metres, of the tiles whose histograms the curve "
@@ -106,6 +110,7 @@ class CurveAlgorithm(S2EqAlgorithm):
                                            context)
         measurements = []
         try:
+            area = self.area(parameters, context, feedback)
             for number, product in enumerate(products):
                 if feedback.isCanceled():
                     break
@@ -117,7 +122,7 @@ class CurveAlgorithm(S2EqAlgorithm):
                     report=lambda p, n=number: feedback.setProgress(
                         share * (n + p / 100.0)),
                     is_cancelled=feedback.isCanceled, log=feedback.pushInfo,
-                    tile_size=tile_size,
+                    tile_size=tile_size, area=area,
                     scratch_dir=QgsProcessingUtils.tempFolder()))
             if feedback.isCanceled():
                 raise QgsProcessingException(self.tr(

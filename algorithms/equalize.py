@@ -47,6 +47,12 @@ class EqualizeAlgorithm(S2EqAlgorithm):
             "with a fixed seed, that feed each band's histogram. 1 % of a "
             "full tile is over a million pixels, close to exact; 100 % uses "
             "them all. Every pixel is mapped either way.</p>"
+            "<p><b>Area: extent</b> and <b>mask polygons</b> (advanced). "
+            "Only the extent (widened to whole pixels, in any CRS) and the "
+            "pixels inside the polygons are written and counted in the "
+            "histogram, so the area gets the whole output range, and only "
+            "the band tiles it touches are decoded. With a shared curve, "
+            "the area is mapped as the whole tile would be.</p>"
             "<p><b>Method</b> (advanced). equalize (the default) gives each "
             "value its rank: the most contrast. contrast-limited clips the "
             "histogram at the clip limit first, so flat water and fields "
@@ -100,6 +106,7 @@ class EqualizeAlgorithm(S2EqAlgorithm):
         self.addParameter(widget(product, "product.ProductWrapper"))
         self.add_band_parameters()
         self.add_sample_parameter()
+        self.add_area_parameters()
         self.add_method_parameters()
         self.add_curve_parameter()
         self.add_resolution_parameter()
@@ -147,6 +154,7 @@ class EqualizeAlgorithm(S2EqAlgorithm):
                 "the GeoTIFF."))
         output = self.geotiff_path(output, context)
         zone = self.parameterAsInt(parameters, self.UTM_ZONE, context)
+        area = self.area(parameters, context, feedback)
         method = self.method(parameters, context)
         self.method_log(method, feedback)
         options = render.Options(
@@ -161,7 +169,7 @@ class EqualizeAlgorithm(S2EqAlgorithm):
             verify=self.parameterAsBoolean(parameters, self.VERIFY, context),
             method=method.name, colour=method.colour,
             clip_limit=method.clip_limit, tile_size=method.tile_size,
-                **encoding_values(self, parameters, context))
+            area=area, **encoding_values(self, parameters, context))
         try:
             result = render.run(options, report=feedback.setProgress,
                                 is_cancelled=feedback.isCanceled,

@@ -50,6 +50,10 @@ class MosaicAlgorithm(S2EqAlgorithm):
             "'Equalize Sentinel-2 bands to RGB'; the sample share applies to "
             "each product. Luminance and the adaptive tiles are measured on "
             "the mosaic, from the pixels it shows.</p>"
+            "<p><b>Area: extent</b> and <b>mask polygons</b> (advanced). The "
+            "mosaic covers the area alone, its curve is made of the pixels "
+            "inside it, and products that do not touch it are skipped (the "
+            "log names them).</p>"
             "<p><b>Output.</b> Tiled, JPEG-compressed GeoTIFF with a no-data "
             "mask and overviews, written only once complete. Models and "
             "scripts may leave out any parameter but the products and the "
@@ -67,6 +71,7 @@ class MosaicAlgorithm(S2EqAlgorithm):
             "Share of each band's valid pixels in each product, above 0 and "
             "up to 100, drawn at random (fixed seed) to build the shared "
             "histogram. 100 gives the exact one."))
+        self.add_area_parameters()
         self.add_resolution_parameter()
         self.add_method_parameters()
         self.add_curve_parameter()
@@ -110,6 +115,7 @@ class MosaicAlgorithm(S2EqAlgorithm):
                 is_cancelled=feedback.isCanceled, log=feedback.pushInfo,
                 method=method.name, colour=method.colour,
                 clip_limit=method.clip_limit, tile_size=method.tile_size,
+                area=self.area(parameters, context, feedback),
                 **encoding_values(self, parameters, context))
         except EqualizerError as exc:
             raise QgsProcessingException(self.error_message(exc))

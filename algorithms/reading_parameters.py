@@ -115,3 +115,32 @@ class ReadingParameters(ParameterNames, Messages):
             return None
         path = self.parameterAsFile(parameters, self.CURVE, context)
         return path.strip() or None if path else None
+
+    def area(self, parameters, context, feedback=None):
+        """The core's pixels.area.Area of EXTENT and MASK, or None where
+        both are empty (or the algorithm lacks them). The mask reaches the
+        core as a file GDAL reads: the layer's own file where it is one,
+        else a temporary GeoPackage of its features."""
+        names = [p.name() for p in self.parameterDefinitions()]
+        if self.EXTENT not in names:
+            return None
+        extent = None
+        if parameters.get(self.EXTENT) not in (None, ""):
+            rectangle = self.parameterAsExtent(parameters, self.EXTENT,
+                                               context)
+            if not rectangle.isNull() and not rectangle.isEmpty():
+                crs = self.parameterAsExtentCrs(parameters, self.EXTENT,
+                                                context)
+                extent = [rectangle.xMinimum(), rectangle.yMinimum(),
+                          rectangle.xMaximum(), rectangle.yMaximum()]
+                if crs.isValid():
+                    extent.append(crs.authid() or crs.toWkt())
+        mask = None
+        if parameters.get(self.MASK) not in (None, ""):
+            compatible = self.parameterAsCompatibleSourceLayerPathAndLayerName
+            path, layer = compatible(
+                parameters, self.MASK, context, ["gpkg", "shp", "geojson"],
+                "gpkg", feedback)
+            if path:
+                mask = path + ("|layername=" + layer if layer else "")
+        return self.core("pixels.area").make_area(extent, mask)

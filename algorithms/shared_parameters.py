@@ -1,7 +1,7 @@
 """The parameters the s2eq algorithms share, declared once: the products,
 the band combination and the three bands, the histogram sample, the output
-pixel size, the shared curve, checksum verification, and the method with
-its colour mode, clip limit and tile size.
+pixel size, the shared curve, checksum verification, the method with
+its colour mode, clip limit and tile size, and the area of interest.
 
 Every one but the products goes through ``optional()``: a model saved
 before it existed must stay valid and run as before. Reading their values
@@ -9,7 +9,10 @@ is reading_parameters.py's business.
 """
 
 from qgis.core import (QgsProcessingParameterBoolean,
-                       QgsProcessingParameterEnum, QgsProcessingParameterFile,
+                       QgsProcessingParameterEnum,
+                       QgsProcessingParameterExtent,
+                       QgsProcessingParameterFeatureSource,
+                       QgsProcessingParameterFile,
                        QgsProcessingParameterMultipleLayers,
                        QgsProcessingParameterNumber)
 
@@ -19,7 +22,7 @@ from ..core.curves.modes import (ADAPTIVE, AUTO_CLIP_LIMITS, COLOURS,
                                  METHODS, PER_BAND)
 from ..core.product.bands import (BAND_NAMES, COMBINATIONS, DEFAULT_BANDS,
                                   RESOLUTIONS)
-from .compat import FILE_BEHAVIOR, NUMBER_DOUBLE, SOURCE_FILE
+from .compat import FILE_BEHAVIOR, NUMBER_DOUBLE, SOURCE_FILE, SOURCE_POLYGONS
 from .parameters import optional, widget
 
 CUSTOM = "Custom bands"  # no comma: Processing splits enum strings on commas
@@ -43,6 +46,8 @@ class ParameterNames:
     COLOUR = "COLOUR"
     CLIP_LIMIT = "CLIP_LIMIT"
     TILE_SIZE = "TILE_SIZE"
+    EXTENT = "EXTENT"
+    MASK = "MASK"
 
 
 class SharedParameters(ParameterNames):
@@ -194,3 +199,27 @@ class SharedParameters(ParameterNames):
             minValue=0.0)
         tile.setHelp(help_text)
         self.addParameter(widget(optional(tile, advanced=True), decimals=0))
+
+    def add_area_parameters(self):
+        """EXTENT and MASK: the area to cover instead of the whole
+        product(s). Empty by default: the whole product, as before."""
+        extent = QgsProcessingParameterExtent(
+            self.EXTENT, self.tr("Area: extent"), defaultValue="")
+        extent.setHelp(self.tr(
+            "Cover only this rectangle, in its own CRS (the map canvas "
+            "extent, one drawn on the canvas, or a layer's): it is taken "
+            "into the output's UTM zone and widened to whole pixels of the "
+            "product, which stay where they are. The histogram is drawn "
+            "from the area alone, so it gets the whole output range, and "
+            "only the band tiles it touches are decoded. A part beyond the "
+            "product is no-data. Leave empty for the whole product."))
+        self.addParameter(optional(extent, advanced=True))
+        mask = QgsProcessingParameterFeatureSource(
+            self.MASK, self.tr("Area: mask polygons"),
+            types=[SOURCE_POLYGONS], defaultValue="")
+        mask.setHelp(self.tr(
+            "Polygons in any CRS: pixels whose centre lies outside them, or "
+            "in a hole, are no-data and left out of the histogram. Without "
+            "an extent, the area is the polygons' bounding box. Leave empty "
+            "for no mask."))
+        self.addParameter(optional(mask, advanced=True))

@@ -128,6 +128,21 @@ FLAGS = (
          "%(default)s)".format(YCBCR_QUALITY, RGB_QUALITY,
                                COARSE_QUALITY[20], COARSE_QUALITY[60]),
          default=AUTO_QUALITY, kind=int, metavar="QUALITY"),
+    Flag("--extent", "extent", "EXTENT", MEASURING,
+         "cover only this area: its corners XMIN,YMIN,XMAX,YMAX, with an "
+         "optional CRS such as EPSG:4326 (default the output grid's CRS); "
+         "snapped outward to whole pixels, the histogram drawn from it "
+         "alone, only the band tiles it touches decoded",
+         metavar="XMIN,YMIN,XMAX,YMAX[,CRS]"),
+    Flag("--bbox", "bbox", "EXTENT", MEASURING,
+         "the area as --extent takes it, in degrees of longitude and "
+         "latitude (EPSG:4326), in the order of GeoJSON and STAC",
+         metavar="WEST,SOUTH,EAST,NORTH"),
+    Flag("--mask", "mask", "MASK", MEASURING,
+         "a vector file of polygons (GeoPackage, GeoJSON, Shapefile; any "
+         "CRS): pixels outside them, or in their holes, are no-data and "
+         "left out of the histogram; without --extent the area is their "
+         "bounding box", metavar="FILE"),
     Flag("--verify", "verify", "VERIFY", PER_PRODUCT,
          "check each band file against the checksum the product's "
          "manifest.safe lists for it; --no-verify skips the check (default: "

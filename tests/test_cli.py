@@ -52,7 +52,7 @@ def test_every_equalize_parameter_is_a_flag_with_its_default(qgis_app):
         if name in ("RED", "GREEN", "BLUE"):
             position = ("RED", "GREEN", "BLUE").index(name)
             assert defaults[keyword].split(",")[position] == default
-        elif name in ("COMBINATION", "CURVE"):
+        elif name in ("COMBINATION", "CURVE", "EXTENT", "MASK"):
             # QGIS's "Custom bands" and "" mean none: the flag's absence.
             assert default in ("Custom bands", "") and defaults[keyword] is None
         else:
