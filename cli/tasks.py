@@ -120,10 +120,14 @@ def shared_curve(path, names, arguments, measurements=None):
 
 def _same_source(curve, names, arguments):
     """Whether ``curve`` was made of the products ``names`` with the run's
-    bands, sample and pixel size."""
+    bands, sample and pixel size. A curve file does not record an area,
+    so with one the products are measured again (over the area alone, a
+    small cost), and the file is kept if their histograms are the same."""
     bands = api.choose_bands(arguments.get("bands"),
                              arguments.get("combination"))
     resolution = arguments.get("resolution")
+    if any(arguments.get(k) for k in ("extent", "bbox", "mask")):
+        return False
     return (sorted(p.get("name") for p in curve.products) == sorted(names)
             and set(bands) <= set(curve.tables)
             and "{:g}".format(curve.sample_fraction * 100.0) == "{:g}".format(

@@ -123,3 +123,21 @@ def test_the_command_line_explains_a_bad_area(l1c, tmp_path):
                     "2.0,45.0,2.1,45.1")
     assert done.returncode != 0 and "does not touch" in done.stderr
     assert not list(tmp_path.iterdir())
+
+
+def test_a_batch_over_an_area_is_current_only_for_that_area(l1c, tmp_path):
+    out = tmp_path / "out"
+    first = run_json("batch", l1c, "--out-dir", out, "--workers", "1",
+                     "--shared-curve", "--extent", EXTENT_TEXT)
+    assert first["written"] == 1
+    curve = (out / "shared-curve.json").read_bytes()
+    again = run_json("batch", l1c, "--out-dir", out, "--workers", "1",
+                     "--shared-curve", "--extent", EXTENT_TEXT)
+    assert again["current"] == 1 and again["written"] == 0
+    assert (out / "shared-curve.json").read_bytes() == curve
+    # Another area: its own curve, and the output is made again.
+    moved = EXTENT_TEXT.replace("600503", "600203")
+    other = run_json("batch", l1c, "--out-dir", out, "--workers", "1",
+                     "--shared-curve", "--extent", moved)
+    assert other["written"] == 1
+    assert (out / "shared-curve.json").read_bytes() != curve
