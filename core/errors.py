@@ -66,15 +66,18 @@ class ScratchError(OutputError):
     #: The setting that chooses the folder.
     setting = "scratch folder"
 
-    def __init__(self, problem):
-        self.problem = problem
+    def __init__(self, problem, full=False):
+        self.problem, self.full = problem, full
         super().__init__(self.worded("choose another scratch folder"))
 
     def worded(self, how_to_choose):
         """The message, with ``how_to_choose`` ("choose another scratch
-        folder") as the way out."""
-        return "{} Free space there, or {}.".format(self.problem,
-                                                    how_to_choose)
+        folder") as the way out (after freeing space, for a full one)."""
+        if self.full:
+            return "{} Free space there, or {}.".format(self.problem,
+                                                        how_to_choose)
+        return "{} {}{}.".format(self.problem, how_to_choose[:1].upper(),
+                                 how_to_choose[1:])
 
 
 class Cancelled(EqualizerError):

@@ -114,7 +114,8 @@ def mosaic(product_paths, output, bands=("B04", "B03", "B02"),
     with BoundedGdalCache():
         plans = make_plans(product_paths, bands, resolution, progress.log)
         products = [p.product for p in plans]
-        check_output_path(output, [f for p in products for f in p.files()])
+        check_output_path(output, [f for p in products for f in p.files()],
+                          [f for p in products for f in p.folders()])
         if curve is not None:
             curves.check_fits(curve, plans[0].unique_bands,
                               products[0].level)

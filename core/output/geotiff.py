@@ -11,9 +11,9 @@ compressed on the way (cog.py).
 import rasterio
 from rasterio.windows import Window
 
-from ..errors import OutputError, first_line
+from ..errors import first_line
 from ..gdal.env import GDAL_ERRORS, GdalErrors
-from .atomic import AtomicOutput
+from .atomic import AtomicOutput, write_failed
 from .cog import write_cog
 from .encoding import Encoding
 from .pyramid import overview_factors
@@ -85,10 +85,7 @@ def write_geotiff(output, grid, blocks, tags, descriptions, progress,
             progress.check()
             target.commit()
     except GDAL_ERRORS + (OSError,) as exc:
-        raise OutputError(
-            "Writing '{}' failed ({}). Check that the disk has room and the "
-            "folder is writable; nothing was written there.".format(
-                output, first_line(exc)))
+        raise write_failed(output, first_line(exc))
 
 
 def _check_readable(path, grid):

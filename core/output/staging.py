@@ -35,6 +35,7 @@ from ..errors import Cancelled
 from ..gdal.env import GdalErrors
 from ..gdal.native import run_detached
 from ..gdal.thread import GdalThread, config_value, osgeo_gdal
+from .atomic import scratch_failed
 from .pyramid import block_overviews
 
 #: Output tile size in pixels, in the staging file and the output.
@@ -58,8 +59,12 @@ def staging_path(folder):
     guard for files rewritten in place): about 0.5 s for a full tile's
     480 MB that are about to be removed.
     """
-    return os.path.join(tempfile.mkdtemp(prefix="s2eq-", suffix=".staging",
-                                         dir=folder), "staging.tif")
+    try:
+        made = tempfile.mkdtemp(prefix="s2eq-", suffix=".staging",
+                                dir=folder)
+    except OSError as exc:
+        raise scratch_failed(folder, exc)
+    return os.path.join(made, "staging.tif")
 
 
 def remove_staging(path):

@@ -1,5 +1,8 @@
 """A band in output-grid space, held in a temporary file between the two
-passes of a run, so that no whole band is ever held in memory."""
+passes of a run, so that no whole band is ever held in memory.
+
+The files are in the scratch folder; one that cannot take them (missing,
+not writable, full) stops the run with a ScratchError that names it."""
 
 import mmap
 import os
@@ -7,6 +10,8 @@ import tempfile
 import threading
 
 import numpy as np
+
+from ..output.atomic import scratch_failed
 
 
 class Spool:
@@ -24,8 +29,12 @@ class Spool:
     def __init__(self, width, height, folder=None):
         self.width = width
         self.height = height
-        self.file = tempfile.TemporaryFile(prefix="s2eq-", suffix=".spool",
-                                           dir=folder)
+        self.folder = folder
+        try:
+            self.file = tempfile.TemporaryFile(prefix="s2eq-",
+                                               suffix=".spool", dir=folder)
+        except OSError as exc:
+            raise scratch_failed(folder, exc)
 
     def stripes(self):
         """(first column, width) of each stripe."""
@@ -44,7 +53,7 @@ class Spool:
                        dtype=np.uint16)
         # Read at a position rather than from the file's own: several
         # threads read one spool at once (render.WRITE_WORKERS).
-        self.file.flush()
+        self._flush()
         view, got = memoryview(out).cast("B"), 0
         while got < out.nbytes:
             count = os.preadv(self.file.fileno(), [view[got:]],
@@ -85,10 +94,13 @@ class Spool:
         the rest; the maps are let go at once, so memory does not keep
         the band. Areas never written read as 0.
         """
-        self.file.flush()
+        self._flush()
         size = 2 * self.width * self.height
         if self.file.seek(0, 2) < size:
-            self.file.truncate(size)           # unwritten tail reads as 0
+            try:
+                self.file.truncate(size)       # unwritten tail reads as 0
+            except OSError as exc:
+                raise scratch_failed(self.folder, exc)
         values = np.zeros(picks.size, np.uint16)
         for stripe_col, width, picked, inside in picks.groups:
             start = 2 * (stripe_col * self.height + top * width)
@@ -126,15 +138,33 @@ class Spool:
                 else:
                     target[...] = piece
             self._seek(stripe_col, row)
-            self.file.write(data)
+            try:
+                self.file.write(data)
+            except OSError as exc:          # a full scratch folder
+                raise scratch_failed(self.folder, exc)
+
+    def _flush(self):
+        try:
+            self.file.flush()
+        except OSError as exc:
+            raise scratch_failed(self.folder, exc)
 
     def close(self):
         """Let the file go without waiting for it: giving back a full
         band's disk space (its pages perhaps still queued for writing)
         took the file system 0.05-0.3 s per band on a full tile, time a
         cancelled run would otherwise spend before it ends."""
-        threading.Thread(target=self.file.close, name="s2eq-spool-close",
-                         daemon=True).start()
+        threading.Thread(target=_close_quietly, args=(self.file,),
+                         name="s2eq-spool-close", daemon=True).start()
+
+
+def _close_quietly(handle):
+    """Close ``handle``; what it still held is of no use now, and a full
+    disk that refuses it has been reported already."""
+    try:
+        handle.close()
+    except OSError:
+        pass
 
 
 class Picks:

@@ -94,6 +94,12 @@ class Product:
                 paths.extend(self.source.gdal_path(p) for p in files.values())
         return paths
 
+    def folders(self):
+        """The product's folder, where it is one (every file in it is the
+        product's own, listed or not); none for a zip."""
+        root = getattr(self.source, "root", None)
+        return [root] if root else []
+
     def band_source(self, granule, band, resolution):
         """Which file of ``band`` in ``granule`` to read for a grid of
         ``resolution`` m, as (GDAL path, the file's resolution in m): the
