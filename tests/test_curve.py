@@ -193,7 +193,7 @@ def test_curve_for_the_other_level_or_missing_band_is_refused(
     (b'{"format": "s2eq-curve/9"}', "format 's2eq-curve/9'; this version "
                                     "reads 's2eq-curve/1'"),
     (b'{"format": "s2eq-curve/1", "level": "L1C", "bands": {"B04": {}}}',
-     "is damaged \\(KeyError"),
+     "is damaged \\(it has no \"lut\" entry\\)"),
 ])
 def test_bad_curve_files_are_named_and_nothing_is_written(
         l1c, tmp_path, content, message):

@@ -15,6 +15,12 @@ products of any processing baseline add up. A curve file is JSON::
 ``lut`` holds, for each output level 0..255, the lowest corrected DN mapped
 to that level or higher (a non-decreasing table is whole with 256 numbers).
 
+A curve file is read as data from anywhere: every value is checked before
+use (whole numbers in their ranges, counts finite and not negative, lists
+and tiles of bounded size), so a damaged or hostile file is refused with a
+message rather than taking the run's memory or stopping it with a
+traceback.
+
 Optional entries, for luminance mode and the adaptive method (a reader that
 does not know them ignores them, so the format stays ``s2eq-curve/1``):
 ``bands`` may hold a ``"LUMINANCE"`` entry, the histogram of the luminance
@@ -26,14 +32,18 @@ of three bands, which ``"luminance": {"bands": [red, green, blue],
 import datetime
 import hashlib
 import json
+import math
 import os
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..errors import CurveError
-from ..output.atomic import AtomicOutput
+from ..output.atomic import check_apart, check_output_path, write_text
+from ..product.bands import BAND_NAMES, RESOLUTIONS
+from ..product.discovery import open_product
 from . import curve_tiles
+from .curve_tiles import whole
 from .equalize import LEVELS_IN, LEVELS_OUT, lookup_table
 from .luminance import LUMINANCE, WEIGHTS
 
@@ -41,6 +51,13 @@ FORMAT = "s2eq-curve/1"
 #: Largest curve file read, in bytes: the per-band part of a curve is
 #: well under a megabyte, its tiles about a megabyte per product tile.
 MAX_CURVE_BYTES = 64 * 2 ** 20
+#: Most pixels a histogram may count: 2**53, below which its counts and
+#: their sums are exact as floats too (equalize.lookup_table), and far
+#: more than all Sentinel-2 products hold.
+MAX_COUNT = 2 ** 53
+#: Most products a curve may list, and characters of each of their
+#: names and of the software's.
+MAX_PRODUCTS, MAX_TEXT = 100000, 256
 
 HOW_TO_MAKE = ("Make one with the 'Build a shared curve' algorithm "
                "(s2eq:curve).")
@@ -173,12 +190,30 @@ def to_json(curve):
     return json.dumps(doc, indent=1)
 
 
-def save(curve, path):
-    """Write ``curve`` to ``path`` (replaced whole, never half-written)."""
-    with AtomicOutput(path) as target:
-        with open(target.partial, "w", encoding="utf-8") as handle:
-            handle.write(to_json(curve))
-        target.commit()
+def save(curve, path, inputs=(), folders=()):
+    """Write ``curve`` to ``path`` (replaced whole, never half-written).
+    Raises OutputError where ``path`` must not be written (see
+    output.atomic.check_output_path; ``inputs`` and ``folders``: the
+    files and folders of the products the curve was measured from, where
+    known)."""
+    check_output_path(path, inputs, folders, "curve file", ".json")
+    write_text(path, to_json(curve))
+
+
+def check_outputs(outputs, product_paths=()):
+    """Raise an EqualizerError (OutputError) unless the files a run that
+    makes a curve writes, ``outputs`` ((what, path) pairs: ("curve file",
+    path), ("report", path)), may all be written: none a folder, a
+    device, a read-only file, another of ``outputs`` or a file of the
+    products at ``product_paths`` (whose metadata is read to find their
+    files). For a check before the products are measured."""
+    opened = [open_product(path) for path in product_paths]
+    files = [f for product in opened for f in product.files()]
+    folders = [f for product in opened for f in product.folders()]
+    check_apart(outputs)
+    for what, path in outputs:
+        check_output_path(path, files, folders, what,
+                          os.path.splitext(path)[1] or ".json")
 
 
 def load(path):
@@ -186,13 +221,20 @@ def load(path):
     if not path or not os.path.isfile(path):
         raise CurveError("The curve file '{}' does not exist. {}".format(
             path, HOW_TO_MAKE))
-    with open(path, "rb") as handle:
-        data = handle.read(MAX_CURVE_BYTES + 1)
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_CURVE_BYTES + 1)
+    except OSError as exc:
+        raise CurveError("The curve file '{}' cannot be read ({}).".format(
+            path, exc.strerror or exc))
     if len(data) > MAX_CURVE_BYTES:
         raise CurveError("'{}' is far larger than any curve file. {}".format(
             path, HOW_TO_MAKE))
     try:
-        doc = json.loads(data.decode("utf-8"))
+        doc = json.loads(data.decode("utf-8"), parse_constant=_no_constant)
+    except RecursionError:
+        raise CurveError("'{}' is not a curve file: its JSON is nested far "
+                         "deeper than a curve's. {}".format(path, HOW_TO_MAKE))
     except (UnicodeDecodeError, ValueError) as exc:
         raise CurveError("'{}' is not a curve file: it is not JSON ({}). {}"
                          .format(path, str(exc).splitlines()[0], HOW_TO_MAKE))
@@ -203,50 +245,116 @@ def load(path):
         raise CurveError(
             "'{}' is a curve file of format '{}'; this version reads '{}'. "
             "Make the curve again with this version.".format(
-                path, doc["format"], FORMAT))
+                path, _shown(doc["format"]), FORMAT))
     try:
         curve = _from_doc(doc)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise CurveError("The curve file '{}' is damaged ({}: {}). Make it "
-                         "again.".format(path, type(exc).__name__, exc))
+    except KeyError as exc:
+        raise CurveError("The curve file '{}' is damaged (it has no \"{}\" "
+                         "entry). Make it again.".format(
+                             path, _shown(exc.args[0])))
+    except (TypeError, ValueError, AttributeError, OverflowError,
+            MemoryError) as exc:
+        raise CurveError("The curve file '{}' is damaged ({}). Make it "
+                         "again.".format(path, exc))
     curve.digest = hashlib.sha256(data).hexdigest()
     curve.source = os.path.abspath(path)
     return curve
 
 
+def _no_constant(name):
+    """JSON's NaN and Infinity, which no curve file holds."""
+    raise ValueError("{} is no number a curve file holds".format(name))
+
+
+def _shown(value):
+    """A value read from a curve file, as a message quotes it: short."""
+    text = " ".join(str(value).split())
+    return text if len(text) <= 40 else text[:39] + "\u2026"
+
+
+def _of_type(value, kind, what):
+    if not isinstance(value, kind):
+        raise ValueError("{} must be {}".format(what, {
+            dict: "an object", list: "a list", str: "text"}[kind]))
+    return value
+
+
 def _from_doc(doc):
     tables, counts = {}, {}
-    for band, entry in doc["bands"].items():
-        levels = [int(v) for v in entry["lut"]]
+    known = set(BAND_NAMES) | {LUMINANCE}
+    for band, entry in _of_type(doc["bands"], dict, "bands").items():
+        if band not in known:
+            raise ValueError("'{}' is not a band".format(_shown(band)))
+        what = "band {}".format(band)
+        levels = [whole(v, what + ": the lut's values", 0, LEVELS_IN - 1)
+                  for v in _of_type(entry["lut"], list, what + ": lut")]
         if len(levels) != LEVELS_OUT or levels != sorted(levels):
             raise ValueError("band {}: lut must be {} non-decreasing values"
                              .format(band, LEVELS_OUT))
         tables[band] = _table(levels)
-        histogram = entry["histogram"]
-        first = int(histogram["first"])
-        values = np.asarray(histogram["counts"], dtype=np.int64)
-        if first < 0 or first + values.size > LEVELS_IN or (values < 0).any():
+        histogram = _of_type(entry["histogram"], dict, what + ": histogram")
+        first = whole(histogram["first"], what + ": the histogram's first",
+                      0, LEVELS_IN - 1)
+        listed = _of_type(histogram["counts"], list, what + ": counts")
+        if first + len(listed) > LEVELS_IN:
             raise ValueError("band {}: histogram out of range".format(band))
+        values = np.array([whole(v, what + ": counts", 0, MAX_COUNT)
+                           for v in listed], dtype=np.int64)
+        if int(values.sum()) > MAX_COUNT:
+            raise ValueError("band {}: the counts add up to more than {}"
+                             .format(band, MAX_COUNT))
         full = np.zeros(LEVELS_IN, dtype=np.int64)
         full[first:first + values.size] = values
-        counts[band] = BandCounts(full, int(entry["valid_pixels"]),
-                                  int(entry["sampled_pixels"]))
+        counts[band] = BandCounts(
+            full, whole(entry["valid_pixels"], what + ": valid_pixels", 0,
+                        MAX_COUNT),
+            whole(entry["sampled_pixels"], what + ": sampled_pixels", 0,
+                  MAX_COUNT))
     if doc["level"] not in ("L1C", "L2A"):
         raise ValueError("level '{}' is neither L1C nor L2A".format(
-            doc["level"]))
+            _shown(doc["level"])))
     luminance = doc.get("luminance")
-    shown = tuple(str(b) for b in luminance["bands"]) if luminance else None
+    shown = tuple(_of_type(b, str, "luminance: a band") for b in _of_type(
+        luminance["bands"], list, "luminance: bands")) if luminance else None
     if shown is not None and (len(shown) != 3 or LUMINANCE not in
                               counts):
         raise ValueError("luminance: three bands and a LUMINANCE "
                          "histogram are needed")
+    percent = doc["sample_percent"]
+    if (isinstance(percent, bool) or not isinstance(percent, (int, float))
+            or not 0.0 < percent <= 100.0):
+        raise ValueError("sample_percent must be above 0 and at most 100")
+    resolution = doc.get("resolution")
+    if resolution is not None and resolution not in RESOLUTIONS:
+        raise ValueError("resolution must be one of {} (m)".format(
+            ", ".join(str(r) for r in RESOLUTIONS)))
     return Curve(level=doc["level"], tables=tables, counts=counts,
-                 products=list(doc.get("products", [])),
-                 sample_fraction=float(doc["sample_percent"]) / 100.0,
-                 seed=int(doc["seed"]), resolution=doc.get("resolution"),
-                 software=str(doc.get("software", "")), luminance_of=shown,
+                 products=_products(doc.get("products", [])),
+                 sample_fraction=float(percent) / 100.0,
+                 seed=whole(doc["seed"], "seed", 0, 2 ** 64 - 1),
+                 resolution=resolution,
+                 software=_of_type(doc.get("software", ""), str,
+                                   "software")[:MAX_TEXT],
+                 luminance_of=shown,
                  tiles=curve_tiles.from_doc(doc["tiles"])
                  if doc.get("tiles") else None)
+
+
+def _products(listed):
+    """The products a curve file lists: at most MAX_PRODUCTS, each a name,
+    level, baseline and sensing time of at most MAX_TEXT characters."""
+    _of_type(listed, list, "products")
+    if len(listed) > MAX_PRODUCTS:
+        raise ValueError("products: more than {} listed".format(
+            MAX_PRODUCTS))
+    products = []
+    for product in listed:
+        _of_type(product, dict, "a product")
+        products.append({key: _of_type(product[key], str, "a product's "
+                                       + key)[:MAX_TEXT]
+                         for key in ("name", "level", "baseline", "sensing")
+                         if key in product})
+    return products
 
 
 def check_fits(curve, bands, level):

@@ -17,9 +17,14 @@ Arrays are packed: their little-endian bytes, zlib-compressed, in
 base64. A full product's 506 tiles take 0.8 MB this way (measured at a
 1 % sample), against tens of megabytes as JSON numbers. Counts are kept
 from the first to the last bin any tile counted.
+
+Read from a file, every number is checked, and the arrays the entry asks
+for may take at most MAX_TILE_BYTES of memory: a few bytes of a hostile
+file cannot ask for gigabytes.
 """
 
 import base64
+import math
 import zlib
 
 import numpy as np
@@ -27,6 +32,23 @@ import numpy as np
 from .tiles import TileCounts
 
 ENCODING = "zlib+base64, little-endian, row-major"
+#: Memory the tile histograms of a curve file may take once unpacked, in
+#: bytes: a full product's take 35 MB (4 keys of 506 tiles of 4096
+#: uint32 bins), so this holds a zone of some fifty product tiles.
+MAX_TILE_BYTES = 2 * 2 ** 30
+#: A tile index, at most: UTM coordinates stay within ten thousand
+#: kilometres, and a tile is at least a few hundred metres.
+MAX_TILE_INDEX = 10 ** 9
+
+
+def whole(value, what, low, high):
+    """``value`` if it is a whole number (not a bool) from ``low`` to
+    ``high``; else ValueError naming ``what``."""
+    if (isinstance(value, bool) or not isinstance(value, int)
+            or not low <= value <= high):
+        raise ValueError("{} must be a whole number from {} to {}".format(
+            what, low, high))
+    return value
 
 
 def _pack(array, dtype):
@@ -79,21 +101,41 @@ def to_doc(zones):
 
 def from_doc(doc):
     """epsg -> tiles.TileCounts from a ``"tiles"`` entry; ValueError or
-    KeyError for a damaged one."""
-    size, bins = float(doc["size"]), int(doc["bins"])
-    if not size > 0 or bins < 1 or bins > 65536:
-        raise ValueError("tiles: size or bins out of range")
-    zones = {}
+    KeyError for a damaged one (TypeError or AttributeError for values
+    of the wrong kind)."""
+    size = doc["size"]
+    if (isinstance(size, bool) or not isinstance(size, (int, float))
+            or not 0 < size < math.inf):
+        raise ValueError("tiles: the size must be a positive number")
+    size = float(size)
+    bins = whole(doc["bins"], "tiles: bins", 1, 65536)
+    zones, budget = {}, MAX_TILE_BYTES
     for entry in doc["zones"]:
-        rows, cols = (int(v) for v in entry["shape"])
-        low, high = int(entry["first_bin"]), int(entry["last_bin"])
-        if rows < 1 or cols < 1 or not 0 <= low <= high < bins:
-            raise ValueError("tiles: shape or bins out of range")
-        tiles = TileCounts.empty(entry["epsg"], size, bins,
-                                 [int(v) for v in entry["origin"]],
+        rows, cols = (whole(v, "tiles: a shape", 1, MAX_TILE_INDEX)
+                      for v in entry["shape"])
+        low = whole(entry["first_bin"], "tiles: first_bin", 0, bins - 1)
+        high = whole(entry["last_bin"], "tiles: last_bin", low, bins - 1)
+        keys = list(entry["counts"])
+        # valid (float64) and products (int32) per tile, then the counts.
+        budget -= rows * cols * (12 + 4 * bins * len(keys))
+        if budget < 0:
+            raise ValueError(
+                "tiles: {} x {} tiles would take more memory than a curve "
+                "file may ask ({} GiB)".format(rows, cols,
+                                               MAX_TILE_BYTES // 2 ** 30))
+        origin = [whole(v, "tiles: an origin", -MAX_TILE_INDEX,
+                        MAX_TILE_INDEX) for v in entry["origin"]]
+        if len(origin) != 2:
+            raise ValueError("tiles: an origin must be two numbers")
+        tiles = TileCounts.empty(whole(entry["epsg"], "tiles: epsg", 1,
+                                       99999), size, bins, origin,
                                  (rows, cols))
         tiles.valid = _unpack(entry["valid"], np.float64, (rows, cols))
         tiles.products = _unpack(entry["products"], np.int32, (rows, cols))
+        if not (np.isfinite(tiles.valid).all() and (tiles.valid >= 0).all()
+                and (tiles.products >= 0).all()):
+            raise ValueError("tiles: shares and product counts must be "
+                             "finite and not negative")
         for key, text in entry["counts"].items():
             counts = np.zeros((rows, cols, bins), np.uint32)
             counts[:, :, low:high + 1] = _unpack(

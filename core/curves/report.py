@@ -6,6 +6,7 @@ import html
 
 import numpy as np
 
+from ..output.atomic import check_output_path, write_text
 from .luminance import LUMINANCE
 
 #: Drawing size of one band's chart, in pixels.
@@ -56,6 +57,14 @@ def _chart(band, counts, table, colour):
             w=WIDTH, h=HEIGHT, bars=bars, c=colour, curve=curve,
             band=html.escape(band), low=low, high=high - 1,
             n=int(counts.sum()))
+
+
+def save_report(curve, path, title="Shared curve", inputs=(), folders=()):
+    """Write the page of ``curve`` to ``path`` (replaced whole, never
+    half-written); OutputError where ``path`` must not be written (as
+    curve.save)."""
+    check_output_path(path, inputs, folders, "report", ".html")
+    write_text(path, curve_html(curve, title))
 
 
 def curve_html(curve, title="Shared curve"):
