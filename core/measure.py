@@ -38,7 +38,8 @@ def measurement(plan, counters, sample_fraction, seed, log=None,
     for band, counter in zip(plan.unique_bands, counters):
         if strict:
             check_counted(band, counter.valid_pixels,
-                          counter.sampled_pixels, sample_fraction)
+                          counter.sampled_pixels, sample_fraction,
+                          counter.saturated_pixels, counter.pixels)
         if log:
             log("{}: {} of {} valid pixels sampled".format(
                 band, counter.sampled_pixels, counter.valid_pixels))
@@ -73,18 +74,34 @@ def add_grid_measure(result, grid, log=None):
                 grid.layout.size, grid.layout.cols, grid.layout.rows))
 
 
-def check_counted(band, valid_pixels, sampled_pixels, sample_fraction):
-    """Raise DataError unless a sampled pixel of ``band`` was counted."""
+def check_counted(band, valid_pixels, sampled_pixels, sample_fraction,
+                  saturated_pixels=0, pixels=None):
+    """Raise DataError unless a sampled pixel of ``band`` was counted.
+    ``saturated_pixels`` of its ``pixels`` (None: unknown) were
+    saturated."""
     if valid_pixels == 0:
-        raise DataError(
-            "Band {} holds no valid pixel: it is all no-data, so the "
-            "image would be empty. Choose another band or product."
-            .format(band))
+        raise no_valid_pixel(band, saturated_pixels > 0,
+                             pixels is None or pixels > saturated_pixels)
     if sampled_pixels == 0:
         raise DataError(
             "A sample of {:g} % drew no valid pixel of band {} (it has "
             "{}). Raise the sample share; 100 % uses every pixel.".format(
                 sample_fraction * 100.0, band, valid_pixels))
+
+
+def no_valid_pixel(band, saturated, nodata=True):
+    """The DataError of a band without a valid pixel; ``saturated``,
+    ``nodata``: whether it holds saturated, no-data pixels."""
+    if saturated and not nodata:
+        what = ("it is all saturated (brighter than its sensor measures), "
+                "so the image would be white")
+    elif saturated:
+        what = ("its pixels are all no-data or saturated, so the image "
+                "would show no measured value")
+    else:
+        what = "it is all no-data, so the image would be empty"
+    return DataError("Band {} holds no valid pixel: {}. Choose another "
+                     "band or product.".format(band, what))
 
 
 #: Share of the progress of a measure that the grid measure takes.

@@ -14,13 +14,15 @@ method also draw a grid measure from the spools between the two stages.
 import functools
 from dataclasses import dataclass
 
+import numpy as np
+
 from .curves import curve as curves
 from .curves.equalize import dn_table, map_planes
 from .curves.mapping import check_curve, check_on_grid, grid_measure
 from .curves.mapping import mapper as method_mapper
 from .gdal.decode_warnings import DecodeWarnings
 from .gdal.env import BoundedGdalCache
-from .measure import band_counters, measurement
+from .measure import band_counters, measurement, no_valid_pixel
 # Options: what callers pass to run(), by its long-standing name here.
 from .options import ENCODING_TAG, OPTIONS_TAG, Options, options_tag  # noqa
 from .output.atomic import check_output_path
@@ -92,7 +94,8 @@ def run(options, report=None, is_cancelled=None, log=None, warn=None):
     with BoundedGdalCache(), DecodeWarnings(progress.warn):
         plan = make_plan(options.product, options.bands, options.resolution,
                          options.utm_zone, progress.log, options.area)
-        check_output_path(options.output, plan.product.files())
+        check_output_path(options.output, plan.product.files(),
+                          plan.product.folders())
         check_on_grid(options.how(), plan.grid)
         if curve is not None:
             curves.check_fits(curve, plan.unique_bands, plan.product.level)
@@ -162,9 +165,10 @@ def _write_with(plan, curve, options, progress, verification):
     strips = band_strips(plan.product, plan.granules, unique, plan.grid,
                          verification.stopping(progress.cancelled),
                          progress.span(0.0, ONE_PASS_SHARE), plan.mask)
+    seen = _Seen(unique, plan.product.nodata, plan.product.saturated)
     blocks = _checked(verification, progress, _strip_blocks(
         strips, plan.grid.height, [unique.index(b) for b in plan.bands],
-        None, None, mapped))
+        None, None, mapped, seen))
     with verification.explaining(progress.cancelled):
         _write(plan, options, curve, blocks, progress)
     return Result(options.output, layer_name(plan.product, plan.granules,
@@ -238,17 +242,62 @@ def _equalize_spooled(spools, mapped, block):
                           for spool in spools))
 
 
-def _strip_blocks(strips, height, order, luts, invalid, mapped=None):
+def _strip_blocks(strips, height, order, luts, invalid, mapped=None,
+                  seen=None):
     """Each strip of decoded planes mapped through ``luts`` (or
     ``mapped``, as for spooled_blocks) as one block; ``order``: which
-    plane goes to red, green and blue."""
+    plane goes to red, green and blue. ``seen`` (a _Seen) looks at the
+    planes, and after the last one raises for a band without a valid
+    pixel."""
     if mapped is None:
         mapped = _through(luts, invalid)
 
     def blocks():
         for top, planes in strips:
+            if seen is not None:
+                seen.add(planes)
             rows, cols = planes[0].shape
             block = (top, rows, 0, cols)
             rgb, mask = mapped(block, [planes[i] for i in order])
             yield block, rgb, mask
+        if seen is not None:
+            seen.check()
     return _Sized(blocks(), -(-height // STRIP_ROWS))
+
+
+class _Seen:
+    """Whether each band of a run given a curve holds a valid pixel (not
+    no-data, not saturated), so that it refuses what a run that measures
+    its own histograms refuses (measure.check_counted). A band is looked
+    at until its first valid pixel: most need one strip."""
+
+    def __init__(self, bands, nodata, saturated):
+        self.bands = list(bands)
+        self.nodata = sorted({0, nodata})
+        self.saturated = saturated
+        #: band -> what it was seen to hold: "valid", "saturated", "no-data"
+        self.found = {band: set() for band in self.bands}
+
+    def add(self, planes):
+        """Look at the decoded ``planes``, one per band."""
+        for band, plane in zip(self.bands, planes):
+            found = self.found[band]
+            if "valid" in found:
+                continue
+            nodata = np.isin(plane, self.nodata)
+            saturated = (plane == self.saturated if self.saturated is not None
+                         else np.zeros(plane.shape, bool))
+            if nodata.any():
+                found.add("no-data")
+            if saturated.any():
+                found.add("saturated")
+            if not (nodata | saturated).all():
+                found.add("valid")
+
+    def check(self):
+        """Raise DataError for the first band without a valid pixel."""
+        for band in self.bands:
+            found = self.found[band]
+            if "valid" not in found:
+                raise no_valid_pixel(band, "saturated" in found,
+                                     "no-data" in found)

@@ -237,14 +237,21 @@ class BandHistogram:
         self.saturated = saturated
         self.counts = np.zeros(LEVELS_IN, dtype=np.int64)
         self.valid_pixels = 0    # every valid pixel seen, sampled or not
+        self.saturated_pixels = 0
+        self.pixels = 0          # every pixel seen
 
     def add(self, block):
         """Count the sampled valid pixels of a uint16 ``block``."""
         block = np.asarray(block, dtype=np.uint16)
         self.counts += histogram(self.sampler.take(block), self.excluded)
-        invalid = sum(int(np.count_nonzero(block == dn))
-                      for dn in self.excluded)
+        invalid = 0
+        for dn in self.excluded:
+            found = int(np.count_nonzero(block == dn))
+            invalid += found
+            if dn == self.saturated:
+                self.saturated_pixels += found
         self.valid_pixels += block.size - invalid
+        self.pixels += block.size
 
     @property
     def sampled_pixels(self):
