@@ -72,6 +72,7 @@ class CurveAlgorithm(S2EqAlgorithm):
             "file keeps for the adaptive method (equalize with this curve "
             "and method adaptive takes the same tile size). At least 16 "
             "pixels."))
+        self.add_verify_parameter()
         output = QgsProcessingParameterFileDestination(
             self.OUTPUT, self.tr("Curve file"),
             fileFilter=self.tr("Curve files (*.json)"))
@@ -108,8 +109,10 @@ class CurveAlgorithm(S2EqAlgorithm):
         resolution = self.resolution(parameters, context)
         tile_size = self.parameterAsDouble(parameters, self.TILE_SIZE,
                                            context)
+        verify = self.parameterAsBoolean(parameters, self.VERIFY, context)
         measurements = []
         try:
+            curves.check_outputs([("curve file", output)], products)
             area = self.area(parameters, context, feedback)
             for number, product in enumerate(products):
                 if feedback.isCanceled():
@@ -122,7 +125,7 @@ class CurveAlgorithm(S2EqAlgorithm):
                     report=lambda p, n=number: feedback.setProgress(
                         share * (n + p / 100.0)),
                     is_cancelled=feedback.isCanceled, log=feedback.pushInfo,
-                    tile_size=tile_size, area=area,
+                    tile_size=tile_size, area=area, verify=verify,
                     scratch_dir=QgsProcessingUtils.tempFolder()))
             if feedback.isCanceled():
                 raise QgsProcessingException(self.tr(

@@ -1,9 +1,10 @@
 """What the s2eq algorithms say beside their results: a core error's
-message, led by the parameter it is about where the core names a setting,
-and the method a run maps values with, in the log."""
+message, led by the parameter it is about where the core names a setting
+(or naming the parameter or option that gets round it), and the method a
+run maps values with, in the log."""
 
 from ..core.curves.modes import ADAPTIVE, EQUALIZE
-from ..core.errors import SettingError
+from ..core.errors import ScratchError, SettingError, UnverifiedError
 from .encoding import COMPRESSION, JPEG_QUALITY
 from .shared_parameters import ParameterNames
 
@@ -22,6 +23,13 @@ class Messages:
         """The message of a core error, for a QgsProcessingException."""
         if isinstance(exc, SettingError):
             return self.setting_message(exc)
+        if isinstance(exc, UnverifiedError):
+            return exc.worded(self.tr("switch {} off").format(
+                ParameterNames.VERIFY))
+        if isinstance(exc, ScratchError):
+            return exc.worded(self.tr(
+                "choose another in Settings > Options > Processing > "
+                "General > Override temporary output folder path"))
         return str(exc)
 
     def setting_message(self, exc):

@@ -8,7 +8,8 @@ from .. import api
 from ..core.errors import BandError, EqualizerError, SettingError
 from ..core.product.bands import BAND_NAMES, check_band
 from .feedback import cancel_on_interrupt
-from .flags import FLAGS, run_arguments
+from .flags import run_arguments
+from .messages import worded
 from .tasks import measuring
 
 
@@ -50,6 +51,7 @@ def geotiff_path(output, product=None):
     if product and os.path.realpath(output) == os.path.realpath(product):
         raise UsageError("--output is the input product itself. Choose "
                          "another file for the GeoTIFF.")
+    not_a_folder(output, "--output", ".tif")
     extension = os.path.splitext(output)[1].lower()
     if extension in (".tif", ".tiff"):
         return output
@@ -58,6 +60,14 @@ def geotiff_path(output, product=None):
             "--output '{}' ends in '{}', but the image is a GeoTIFF. Give a "
             "file name ending in .tif.".format(output, extension))
     return output + ".tif"
+
+
+def not_a_folder(path, flag, extension):
+    """UsageError if ``path`` is a folder: an output is a file, not put
+    in a folder by the name given."""
+    if os.path.isdir(path):
+        raise UsageError("{} '{}' is a folder. Give a file name ending in "
+                         "{}.".format(flag, path, extension))
 
 
 def say_bands(args, feedback):
@@ -80,14 +90,6 @@ def _grid(grid):
             "resolution": grid.resolution, "epsg": grid.epsg}
 
 
-def _flag_message(exc):
-    """A core SettingError's message led by the flag of its setting."""
-    for flag in FLAGS:
-        if flag.keyword.replace("_", " ") == getattr(exc, "setting", None):
-            return "{}: {}".format(flag.flag, exc)
-    return str(exc)
-
-
 def equalize(args, feedback):
     if not args.product.strip():
         raise UsageError(
@@ -103,7 +105,7 @@ def equalize(args, feedback):
                 is_cancelled=feedback.is_cancelled, log=feedback.log,
                 warn=feedback.warn, **_arguments(args))
     except SettingError as exc:
-        raise UsageError(_flag_message(exc))
+        raise UsageError(worded(exc))
     return {"ok": True, "output": output, "product": result.product.name,
             "layer_name": result.layer_name, "bands": list(result.bands),
             "grid": _grid(result.grid), "sampled": result.sampled,
@@ -111,11 +113,31 @@ def equalize(args, feedback):
             "summary": "Wrote {} ({})".format(output, result.layer_name)}, 0
 
 
+def report_path(report):
+    """``report`` with .html added when it has no extension; UsageError
+    for another extension: the report is an HTML page."""
+    not_a_folder(report, "--report", ".html")
+    extension = os.path.splitext(report)[1].lower()
+    if extension in (".html", ".htm"):
+        return report
+    if extension:
+        raise UsageError(
+            "--report '{}' ends in '{}', but the report is an HTML page. "
+            "Give a file name ending in .html.".format(report, extension))
+    return report + ".html"
+
+
 def curve(args, feedback):
     check_run_flags(args)
     output = args.output
+    not_a_folder(output, "--output", ".json")
     if not output.lower().endswith(".json"):
         output += ".json"
+    report = report_path(args.report) if args.report else None
+    # Both files may be written, before the products are measured.
+    from ..core.curves.curve import check_outputs
+    check_outputs([("curve file", output)] + (
+        [("report", report)] if report else []), args.products)
     say_bands(args, feedback)
     arguments = measuring(_arguments(args))
     measured = []
@@ -130,11 +152,10 @@ def curve(args, feedback):
                 is_cancelled=feedback.is_cancelled, log=feedback.log,
                 **arguments))
     made = api.build_curve(measured, output)
-    if args.report:
-        from ..core.curves.report import curve_html
-        with open(args.report, "w", encoding="utf-8") as page:
-            page.write(curve_html(made, "Shared curve"))
-    return {"ok": True, "output": output, "report": args.report,
+    if report:
+        from ..core.curves.report import save_report
+        save_report(made, report, "Shared curve")
+    return {"ok": True, "output": output, "report": report,
             "products": [p["name"] for p in made.products],
             "bands": list(made.tables),
             "sampled": {b: c.sampled_pixels for b, c in made.counts.items()},

@@ -16,6 +16,7 @@ from ..core.errors import Cancelled, EqualizerError
 from .commands import COMMANDS, UsageError
 from .feedback import Feedback
 from .flags import add_flags
+from .messages import worded
 
 FAILED, USAGE, INTERRUPTED = 1, 2, 130
 #: Modules the commands need beyond the standard library, and where they
@@ -180,7 +181,7 @@ def main(argv=None):
 
 
 def _failed(args, feedback, exc):
-    message = str(exc)
+    message = worded(exc)
     feedback.error("s2eq {}: {}".format(args.command, message))
     return {"ok": False, "error": message,
             "error_type": type(exc).__name__ if not isinstance(exc, str)
