@@ -25,6 +25,7 @@ import functools
 import itertools
 import math
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
@@ -104,8 +105,9 @@ def decode_into(targets, check_cancelled=None, advance=None):
     to its target's ``put``, in order.
 
     All reads form one stream with DECODE_WORKERS in flight, so the cores
-    stay busy from one band to the next. ``advance(share)`` is called with
-    the share (0..1) of the pixels decoded so far.
+    stay busy from one band to the next. The targets' open files are
+    closed at the end, also on an error or a cancel. ``advance(share)`` is
+    called with the share (0..1) of the pixels decoded so far.
     """
     reads = [(target, window) for target in targets
              for window in target.windows]
@@ -116,15 +118,81 @@ def decode_into(targets, check_cancelled=None, advance=None):
             for target, window in reads]
     # Blocks decode in worker threads, several at a time, while this
     # thread feeds the previous ones to the histograms and the spools.
-    for (target, window), cost, block in zip(
-            reads, costs, prefetched(jobs, DECODE_WORKERS,
-                                     check_cancelled)):
-        if check_cancelled and check_cancelled():
-            raise Cancelled()
-        target.put(window, block)
-        done += cost
-        if advance:
-            advance(done / total)
+    try:
+        for (target, window), cost, block in zip(
+                reads, costs, prefetched(jobs, DECODE_WORKERS,
+                                         check_cancelled)):
+            if check_cancelled and check_cancelled():
+                raise Cancelled()
+            target.put(window, block)
+            done += cost
+            if advance:
+                advance(done / total)
+    finally:
+        close_all(targets)
+
+
+def close_all(targets):
+    """Close the open files of ``targets`` (those that keep any)."""
+    for target in targets:
+        close = getattr(target, "close", None)
+        if close is not None:
+            close()
+
+
+class ThreadDatasets:
+    """One file opened once per thread that decodes it, for a whole run.
+
+    Opening a JPEG2000 file parses its header and holds Python's lock for
+    8-25 ms, so a dataset per block cost more than some blocks' decode;
+    a dataset is not safe to share between threads, so each thread keeps
+    its own. ``close()`` may come from another thread while one decodes
+    (a cancelled run leaves its running reads unwaited): it closes the
+    datasets not in use, and a thread in the middle of a read closes its
+    own when the read ends. Tiles left in GDAL's block cache by the open
+    datasets are bounded by env.BoundedGdalCache during a run.
+    """
+
+    def __init__(self, path, band):
+        self.path, self.band = path, band
+        self.local = threading.local()
+        self.guard = threading.Lock()
+        self.opened = []              # [(dataset, lock)]
+        self.closed = False
+
+    def read(self, how):
+        """``how(dataset)`` on this thread's dataset of the file."""
+        entry = getattr(self.local, "entry", None)
+        if entry is None:
+            entry = (self.open(), threading.Lock())
+            with self.guard:
+                self.opened.append(entry)
+            self.local.entry = entry
+        dataset, lock = entry
+        with lock:
+            if dataset.closed:
+                raise Cancelled()
+            try:
+                return how(dataset)
+            finally:
+                if self.closed:
+                    dataset.close()
+
+    def open(self):
+        """A new dataset of the file."""
+        return rasterio.open(self.path)
+
+    def close(self):
+        """Close the datasets; see the class's help."""
+        with self.guard:
+            self.closed = True
+            entries, self.opened = self.opened, []
+        for dataset, lock in entries:
+            if lock.acquire(blocking=False):
+                try:
+                    dataset.close()
+                finally:
+                    lock.release()
 
 
 class GranuleBand:
@@ -162,6 +230,11 @@ class GranuleBand:
         self.counter = counter
         self.merge = merge
         self.mask = mask
+        self.datasets = ThreadDatasets(self.path, band)
+
+    def close(self):
+        """Close the file's datasets the decoding threads keep open."""
+        self.datasets.close()
 
     def _within(self, grid):
         """The Window of the file's pixels that fall on ``grid``."""
@@ -184,20 +257,20 @@ class GranuleBand:
     def decode(self, window):
         """The band's pixels in ``window``, on the grid's resolution if
         coarser (a worker thread's job)."""
+        def read(src):
+            if self.shrink == 1:
+                return src.read(1, window=window)
+            # A smaller buffer than the window makes GDAL decode a reduced
+            # JPEG2000 resolution level instead of the full one.
+            return src.read(
+                1, window=window, resampling=Resampling.nearest,
+                out_shape=(-(-window.height // self.shrink),
+                           -(-window.width // self.shrink)))
         try:
-            # Opened for every block: closing the file drops its decoded
-            # tiles from GDAL's block cache, where they would pile up. The
-            # Env puts rasterio's error handler in this thread, so GDAL's
-            # warnings reach the run's log (see gdal_warnings).
-            with rasterio.Env(), rasterio.open(self.path) as src:
-                if self.shrink == 1:
-                    return src.read(1, window=window)
-                # A smaller buffer than the window makes GDAL decode a
-                # reduced JPEG2000 resolution level instead of the full one.
-                return src.read(
-                    1, window=window, resampling=Resampling.nearest,
-                    out_shape=(-(-window.height // self.shrink),
-                               -(-window.width // self.shrink)))
+            # The Env puts rasterio's error handler in this thread, so
+            # GDAL's warnings reach the run's log (see gdal_warnings).
+            with rasterio.Env():
+                return self.datasets.read(read)
         except GDAL_ERRORS as exc:
             raise DecodeError(
                 "Band {} file {} could not be decoded ({}). The file is "

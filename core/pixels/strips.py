@@ -20,7 +20,7 @@ import numpy as np
 
 from ..errors import Cancelled
 from .ahead import Reader, ahead
-from .reading import DECODE_WORKERS, GranuleBand, prefetched
+from .reading import DECODE_WORKERS, GranuleBand, close_all, prefetched
 
 #: Output rows per strip: a whole number of output tiles.
 STRIP_ROWS = 512
@@ -249,3 +249,4 @@ def _strips(product, granules, bands, grid, check_cancelled, advance,
                 advance(done / total)
     finally:
         results.close()
+        close_all([s.target for s in sources])

@@ -144,6 +144,10 @@ class WarpedBand:
                   self.src_height)
         return start, end
 
+    def close(self):
+        """Close the granule's open files."""
+        self.source.close()
+
     def put(self, window, block):
         """Count ``block`` (decoded from ``window``), keep it, and warp the
         output strips whose source rows are all decoded."""
