@@ -15,6 +15,7 @@ import time
 
 from .. import api
 from ..core.errors import EqualizerError
+from .messages import worded
 
 CURRENT, WRITTEN, FAILED = "current", "written", "failed"
 
@@ -28,7 +29,7 @@ def identify(product):
     try:
         return record(product, "ok", name=api.product_name(product))
     except EqualizerError as exc:
-        return record(product, FAILED, message=str(exc))
+        return record(product, FAILED, message=worded(exc))
 
 
 def prepare(out_dir):
@@ -54,7 +55,7 @@ def equalize(product, output, arguments, curve=None):
             return record(product, CURRENT, output=output)
         api.equalize(product, output, **arguments)
     except EqualizerError as exc:
-        return record(product, FAILED, output=output, message=str(exc))
+        return record(product, FAILED, output=output, message=worded(exc))
     return record(product, WRITTEN, output=output,
                    seconds=round(time.time() - started, 2))
 
@@ -64,7 +65,7 @@ def measure(product, arguments):
     try:
         return api.measure(product, **measuring(arguments))
     except EqualizerError as exc:
-        return record(product, FAILED, message=str(exc))
+        return record(product, FAILED, message=worded(exc))
 
 
 def taken_by(arguments, function, stage):
@@ -111,10 +112,10 @@ def shared_curve(path, names, arguments, measurements=None):
         return record(path, FAILED, message="No product could be measured.")
     try:
         made = curves.combine(measured, api.software())
+        if existing is None or not _same_counts(existing, made):
+            curves.save(made, path)
     except EqualizerError as exc:
-        return record(path, FAILED, message=str(exc))
-    if existing is None or not _same_counts(existing, made):
-        curves.save(made, path)
+        return record(path, FAILED, message=worded(exc))
     return path
 
 
@@ -157,7 +158,7 @@ def mosaic(products, names, output, arguments, curve):
             return record(output, CURRENT, output=output)
         api.mosaic(products, output, **arguments)
     except EqualizerError as exc:
-        return record(output, FAILED, output=output, message=str(exc))
+        return record(output, FAILED, output=output, message=worded(exc))
     return record(output, WRITTEN, output=output,
                    seconds=round(time.time() - started, 2))
 

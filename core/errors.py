@@ -6,9 +6,24 @@ Processing algorithm can show it as it is.
 
 import re
 
+#: GDAL's name for a file inside a zip, /vsizip/ then the zip's path:
+#: users know the zip's path alone.
+GDAL_ZIP_PREFIX = re.compile(r"/vsizip/(?=/|[A-Za-z]:)")
+
+
+def as_users_know(text):
+    """``text`` with GDAL's names of files in a zip as users know them:
+    the zip's path, then the file's inside it."""
+    return GDAL_ZIP_PREFIX.sub("", str(text))
+
 
 class EqualizerError(Exception):
-    """Base class of every error the core raises on purpose."""
+    """Base class of every error the core raises on purpose. Its message
+    names files as users know them (as_users_know), wherever it was put
+    together."""
+
+    def __init__(self, message="", *args):
+        super().__init__(as_users_know(message), *args)
 
 
 class ProductError(EqualizerError):
@@ -38,11 +53,15 @@ class UnverifiedError(ChecksumError):
         self.problem = problem
         super().__init__(self.worded("turn verification off"))
 
+    def __reduce__(self):               # made again from its problem
+        return type(self), (self.problem,)
+
     def worded(self, how_to_skip):
         """The message, with ``how_to_skip`` ("turn verification off")
         as the way to go on unchecked."""
-        return ("{} Download the product again, or {} to run without the "
-                "check.".format(self.problem, how_to_skip))
+        return as_users_know(
+            "{} Download the product again, or {} to run without the "
+            "check.".format(self.problem, how_to_skip))
 
 
 class DecodeError(BandError):
@@ -70,14 +89,17 @@ class ScratchError(OutputError):
         self.problem, self.full = problem, full
         super().__init__(self.worded("choose another scratch folder"))
 
+    def __reduce__(self):               # made again from its problem
+        return type(self), (self.problem, self.full)
+
     def worded(self, how_to_choose):
         """The message, with ``how_to_choose`` ("choose another scratch
         folder") as the way out (after freeing space, for a full one)."""
         if self.full:
-            return "{} Free space there, or {}.".format(self.problem,
-                                                        how_to_choose)
-        return "{} {}{}.".format(self.problem, how_to_choose[:1].upper(),
-                                 how_to_choose[1:])
+            return as_users_know("{} Free space there, or {}.".format(
+                self.problem, how_to_choose))
+        return as_users_know("{} {}{}.".format(
+            self.problem, how_to_choose[:1].upper(), how_to_choose[1:]))
 
 
 class Cancelled(EqualizerError):
@@ -87,16 +109,10 @@ class Cancelled(EqualizerError):
         super().__init__(message)
 
 
-#: GDAL's name for a file inside a zip, /vsizip/ then the zip's path:
-#: users know the zip's path alone.
-GDAL_ZIP_PREFIX = re.compile(r"/vsizip/(?=/|[A-Za-z]:)")
-
-
 def first_line(exc):
     """The first line of an exception's message (GDAL's can run long),
-    with GDAL's /vsizip/ names of files in a zip as users know them: the
-    zip's path, then the file's inside it."""
-    text = GDAL_ZIP_PREFIX.sub("", str(exc).strip())
+    with files named as users know them (as_users_know)."""
+    text = as_users_know(str(exc).strip())
     return text.splitlines()[0] if text else "no reason given"
 
 
