@@ -38,6 +38,10 @@ percent from run to run), and prints medians:
   qlum, qcl, qad, qadlum, otb, skimage   the methods and colour modes
            through qgis_process, Orfeo ToolBox's local luminance
            equalization and scikit-image's CLAHE (scripts/bench_modes.py)
+  carea, qarea, perblock, dfloor   a 10 km area through the command line
+           and qgis_process, the core opening a dataset for every block,
+           and the decode floor with a dataset per band and thread
+           (scripts/bench_area.py)
 
 then the ratios core/floor, core/numpy, q20|q60/core, qgis|qcurve/decode
 (of the medians; the median of each round's own ratio, whose two runs were
@@ -66,6 +70,7 @@ import json
 import os
 import statistics
 
+import bench_area
 import bench_batch  # beside this file, as are the others
 import bench_before
 import bench_checks
@@ -75,9 +80,11 @@ from bench_common import CACHE, Ratios, interleaved, product
 
 CASES = ("core", "floor", "numpy", "q20", "q60", "qgis", "decode", "curve",
          "qcurve", "mosaic", "seq", "batch", "cli", "qlum", "qcl", "qad",
-         "qadlum", "otb", "skimage", "noverify", "q60nv", "before")
+         "qadlum", "otb", "skimage", "noverify", "q60nv", "before", "carea",
+         "qarea", "perblock", "dfloor")
 #: The modules that run the cases, in the order they prepare a size.
-CASE_MODULES = (bench_batch, bench_modes, bench_before, bench_core)
+CASE_MODULES = (bench_batch, bench_modes, bench_before, bench_area,
+                bench_core)
 
 
 def run_case(name, path, out, tables):
@@ -113,6 +120,7 @@ def bench_size(size, all_cases, runs):
     bench_batch.report(size, row, path)
     bench_modes.report(size, row, ratios)
     bench_before.report(size, row, ratios)
+    bench_area.report(size, row, ratios, path)
     bench_checks.report(size, row, path)
     return row
 
