@@ -9,6 +9,12 @@ into DIR/shared-curve.json (a map and a reduce, the histograms going from
 worker to worker); write each product's output; write the mosaic; remove
 what killed runs left.
 
+A shared curve is made of every product given, or not at all: where one
+fails to be named or measured, the curve (which would differ from the one
+the whole set makes, and so would every picture made with it) is not
+written, nor anything with it, and the failed products are named. Fixed or
+left out, the same command then writes everything.
+
 Faults: a worker that dies mid-task loses the task to the scheduler, which
 runs it again on another worker (up to distributed.scheduler.allowed-
 failures times); a task that raises is retried RETRIES times. Outputs are
@@ -33,8 +39,7 @@ SKIPPED = "skipped"
 
 
 class BatchError(EqualizerError):
-    """The batch cannot go on: a curve that serves no product, workers that
-    cannot run the tasks."""
+    """The batch cannot go on: a curve that serves no product."""
 
 
 def run_batch(args, arguments, feedback):
@@ -43,8 +48,8 @@ def run_batch(args, arguments, feedback):
     started = time.time()
     driver = None
     try:
-        with connect(args.scheduler, args.workers, feedback.log) as (
-                client, embedded):
+        with connect(args.scheduler, args.workers, feedback.log,
+                     args.dashboard, tls_files(args)) as (client, embedded):
             driver = Driver(client, args, arguments, feedback)
             try:
                 driver.run()
@@ -62,6 +67,13 @@ def run_batch(args, arguments, feedback):
     return driver.summary(time.time() - started)
 
 
+def tls_files(args):
+    """The certificate files of the --tls-* flags, as cluster.security()
+    takes them."""
+    return {"ca_file": args.tls_ca_file, "cert": args.tls_cert,
+            "key": args.tls_key}
+
+
 class Driver:
     """One batch on one Dask client."""
 
@@ -74,6 +86,7 @@ class Driver:
         self.mosaic = os.path.abspath(args.mosaic) if args.mosaic else None
         self.curve = os.path.abspath(args.curve) if args.curve else None
         self.shared = None              # the shared curve made, if any
+        self.refused = None             # why the shared curve was not made
         # Workers resolve paths from where they run: give them whole ones.
         self.arguments = dict(arguments, curve=self.curve, scratch_dir=(
             os.path.abspath(args.scratch_dir) if args.scratch_dir else None))
@@ -127,10 +140,11 @@ class Driver:
             raise BatchError(prepared.result())
         if self.args.shared_curve or (self.mosaic and not self.curve):
             self.shared = self.shared_curve()
-        self.write(self.shared if self.args.shared_curve
-                   else self.check_curve())
-        if self.mosaic and self.names:
-            self.write_mosaic(self.shared or self.curve)
+        if self.refused is None:
+            self.write(self.shared if self.args.shared_curve
+                       else self.check_curve())
+            if self.mosaic and self.names:
+                self.write_mosaic(self.shared or self.curve)
         self.client.submit(tasks.remove_partials, self.outputs(),
                            pure=False).result()
         self.peaks = self.client.run(tasks.peak_memory)
@@ -181,9 +195,13 @@ class Driver:
         return self.curve
 
     def shared_curve(self):
-        """DIR/shared-curve.json made of every product that measures (kept
-        as it is when it already holds those products' histograms)."""
+        """DIR/shared-curve.json made of every product (kept as it is when
+        it already holds their histograms). With --shared-curve, None
+        where a product failed (see refuse); for a mosaic alone, the curve
+        of the products that measured, which the mosaic shows."""
         path = os.path.join(self.out_dir, SHARED_CURVE)
+        if self.refuse():
+            return None
         names = list(self.names.values())
         if self.client.submit(tasks.shared_curve, path, names,
                               self.arguments, pure=False).result():
@@ -202,17 +220,36 @@ class Driver:
             if verdict is not None:
                 self.fail(verdict)
                 del self.names[product]
+        done = {future for future, _ in measured}
+        if self.refuse():
+            self.futures = [f for f in self.futures if f not in done]
+            return None
         made = self.client.submit(
             tasks.shared_curve, path, [self.names[p] for p in self.names],
             self.arguments, [f for f, p in measured if p in self.names],
             pure=False).result()
         # Let the workers drop the measurements.
-        done = {future for future, _ in measured}
         self.futures = [f for f in self.futures if f not in done]
         if isinstance(made, dict):
             raise BatchError(made["message"])
         self.feedback.log("Shared curve: {}".format(path))
         return path
+
+    def refuse(self):
+        """With --shared-curve and a product failed so far: say why the
+        curve is not written, and return True."""
+        failed = [r["product"] for r in self.records
+                  if r["status"] == tasks.FAILED]
+        if not (self.args.shared_curve and failed):
+            return False
+        self.refused = (
+            "The shared curve was not written, nor any output with it: it is "
+            "made of every product given, and {} failed ({}). Fix {} or "
+            "leave {} out, and run the command again.".format(
+                _count(len(failed), "product"), ", ".join(failed),
+                "it" if len(failed) == 1 else "them",
+                "it" if len(failed) == 1 else "them"))
+        return True
 
     def write(self, curve):
         jobs = [(self.submit(tasks.equalize, p, self.output(p),
@@ -246,10 +283,12 @@ class Driver:
         for record in failed:
             self.feedback.error("FAILED {}: {}".format(record["product"],
                                                       record["message"]))
+        if self.refused:
+            self.feedback.error(self.refused)
         counts = {status: sum(r["status"] == status for r in records)
                   for status in (tasks.WRITTEN, tasks.CURRENT, tasks.FAILED,
                                  SKIPPED)}
-        return {
+        result = {
             "ok": not failed, "out_dir": self.out_dir,
             "curve": self.shared if self.args.shared_curve else self.curve,
             "shared_curve": self.shared, "mosaic": self.mosaic,
@@ -258,10 +297,18 @@ class Driver:
                 address: round(mib, 1) for address, mib in self.peaks.items()
             }},
             "seconds": round(seconds, 2),
-            "summary": "{} written, {} already current, {} failed{}; "
+            "summary": "{} written, {} already current, {} failed{}{}; "
                        "outputs in {}".format(
                            counts[tasks.WRITTEN], counts[tasks.CURRENT],
                            counts[tasks.FAILED], ", {} given twice".format(
                                counts[SKIPPED]) if counts[SKIPPED] else "",
-                           self.out_dir),
-            **counts}, (0 if not failed else 1)
+                           ", shared curve not written" if self.refused
+                           else "", self.out_dir),
+            **counts}
+        if self.refused:
+            result["error"] = self.refused
+        return result, (0 if not failed else 1)
+
+
+def _count(number, noun):
+    return "{} {}{}".format(number, noun, "" if number == 1 else "s")

@@ -2,6 +2,13 @@
 run and stopped after it (embedded), or a running scheduler and its
 workers (``--scheduler``).
 
+The embedded cluster is private to the run: its scheduler and workers
+listen on the loopback interface (127.0.0.1) only, and serve no dashboard
+unless asked (``--dashboard``, on 127.0.0.1 too). Whoever can reach a Dask
+scheduler can run code on its workers, so a cluster that other machines
+reach belongs behind TLS: a ``tls://`` address, with the certificate files
+given as flags or in Dask's own configuration (``distributed.comm.tls``).
+
 How many workers the embedded cluster gets: one per core (a worker runs
 one product at a time; each run already decodes with a thread per core,
 and a second product keeps the cores busy while the first compresses or
@@ -13,9 +20,13 @@ cgroup limit). ``--workers`` overrides the count.
 
 import contextlib
 import logging
+import os
 import signal
+import socket
+import sys
 
 from ..core.errors import EqualizerError
+from . import worker_python
 
 #: Peak resident memory of one run, in MiB: the core's peak on a full
 #: 10980-pixel tile is about 215 MiB (make bench), rounded up.
@@ -28,10 +39,15 @@ WORKER_MIB = 450
 MEMORY_SHARE = 0.8
 #: How long to wait for a running scheduler to answer, in seconds.
 CONNECT_TIMEOUT = 20
+#: The one interface the embedded cluster listens on.
+LOOPBACK = "127.0.0.1"
+#: The dashboard's usual port; with it taken, the system picks another.
+DASHBOARD_PORT = 8787
 
 
 class ClusterError(EqualizerError):
-    """The Dask scheduler cannot be reached."""
+    """The Dask scheduler cannot be reached, or its workers cannot run the
+    tasks."""
 
 
 def embedded_size(available_bytes, cpus, asked=None):
@@ -70,17 +86,41 @@ def workers_ignore_ctrl_c():
         signal.signal(signal.SIGINT, previous)
 
 
+def security(ca_file=None, cert=None, key=None):
+    """The distributed.security.Security of a connection to a running
+    scheduler: TLS with the given certificate files (PEM: the authority
+    that signed the cluster's certificates, this client's certificate and
+    its key), or where none is given, what Dask's configuration says
+    (``distributed.comm.tls.*``; none: plain TCP)."""
+    from distributed.security import Security
+    if not (ca_file or cert or key):
+        return Security()
+    return Security(tls_ca_file=ca_file, tls_client_cert=cert,
+                    tls_client_key=key, require_encryption=True)
+
+
 @contextlib.contextmanager
-def connect(scheduler=None, workers=None, log=None):
-    """A distributed.Client on the scheduler at ``scheduler``, or on an
-    embedded cluster of ``workers`` (None: sized to the machine), closed
-    on leaving. Yields (client, embedded: bool)."""
-    from distributed import Client, LocalCluster
+def connect(scheduler=None, workers=None, log=None, dashboard=False,
+            tls=None):
+    """A distributed.Client on the scheduler at ``scheduler`` (``tls``:
+    security()'s keywords), or on an embedded cluster of ``workers``
+    (None: sized to the machine; ``dashboard``: serve Dask's dashboard),
+    closed on leaving. Yields (client, embedded: bool) once the workers
+    there are known to run the tasks."""
+    from distributed import Client
     log = log or (lambda message: None)
     if scheduler:
+        secure = security(**(tls or {}))
+        if scheduler.startswith("tls://") and not secure.tls_client_cert:
+            raise ClusterError(
+                "The Dask scheduler at {} takes TLS, and no certificate is "
+                "given: give --tls-ca-file, --tls-cert and --tls-key, or set "
+                "them in Dask's configuration (distributed.comm.tls).".format(
+                    scheduler))
         try:
-            client = Client(scheduler, timeout=CONNECT_TIMEOUT)
-        except (OSError, TimeoutError, ValueError) as exc:
+            client = Client(scheduler, timeout=CONNECT_TIMEOUT,
+                            security=secure)
+        except (OSError, TimeoutError, ValueError, TypeError) as exc:
             raise ClusterError(
                 "Cannot reach the Dask scheduler at {} ({}). Start one "
                 "(dask scheduler) and its workers (dask worker {}), or "
@@ -90,6 +130,7 @@ def connect(scheduler=None, workers=None, log=None):
             count = len(client.scheduler_info()["workers"])
             log("Dask scheduler {}: {} worker{} now".format(
                 scheduler, count, "" if count == 1 else "s"))
+            check_workers(client, scheduler)
             yield client, False
         return
     available, cpus = machine()
@@ -99,12 +140,82 @@ def connect(scheduler=None, workers=None, log=None):
             count, "" if count == 1 else "s", cpus, available / 2.0 ** 30,
             WORKER_MIB))
     with workers_ignore_ctrl_c():
-        cluster = LocalCluster(
-            n_workers=count, threads_per_worker=1, processes=True,
-            memory_limit=limit, host="127.0.0.1", dashboard_address=None,
-            silence_logs=logging.ERROR)
+        cluster = embedded_cluster(count, limit, dashboard)
     try:
         with Client(cluster) as client:
+            if dashboard:
+                log(dashboard_note(client.dashboard_link))
+            check_workers(client, cluster.scheduler_address)
             yield client, True
     finally:
         cluster.close()
+
+
+def embedded_cluster(count, limit, dashboard=False):
+    """A distributed.SpecCluster of ``count`` worker processes of one
+    thread and ``limit`` bytes each, and its scheduler, all on LOOPBACK.
+    Each serves HTTP (Dask's health and metrics pages, and the scheduler
+    its dashboard when ``dashboard``), on LOOPBACK too: on a port of the
+    system's choosing, the dashboard on DASHBOARD_PORT where it is free."""
+    from distributed import Nanny, Scheduler, SpecCluster
+    worker = {"cls": Nanny, "options": {
+        "host": LOOPBACK, "nthreads": 1, "memory_limit": limit,
+        "dashboard": False, "dashboard_address": LOOPBACK + ":0",
+        "silence_logs": logging.ERROR}}
+    scheduler = {"cls": Scheduler, "options": {
+        "host": LOOPBACK, "port": 0, "dashboard": dashboard,
+        "dashboard_address": "{}:{}".format(
+            LOOPBACK, DASHBOARD_PORT if dashboard and _free(DASHBOARD_PORT)
+            else 0)}}
+    return SpecCluster(scheduler=scheduler,
+                       workers={number: worker for number in range(count)},
+                       silence_logs=logging.ERROR)
+
+
+def _free(port):
+    """Whether ``port`` of LOOPBACK can be listened on: Dask warns at
+    length when it finds a port taken, and this asks first."""
+    with socket.socket() as probe:
+        try:
+            probe.bind((LOOPBACK, port))
+        except OSError:
+            return False
+    return True
+
+
+def dashboard_note(link):
+    """Where the dashboard is, for the log; its pages need bokeh."""
+    try:
+        import bokeh  # noqa: F401
+    except ImportError:
+        return ("Dask dashboard: {} (its pages need the Python module "
+                "bokeh; Debian/Ubuntu: sudo apt install python3-bokeh)"
+                .format(link))
+    return "Dask dashboard: {}".format(link)
+
+
+def check_workers(client, address):
+    """Raise ClusterError, once, where a worker's Python cannot run the
+    tasks (it lacks this package, numpy or rasterio): naming that Python
+    and the one to start the workers with, this command's."""
+    import cloudpickle
+    if not hasattr(cloudpickle, "register_pickle_by_value"):
+        return                        # cloudpickle before 2.0: not asked
+    # By value: a worker without the package can still run the question.
+    cloudpickle.register_pickle_by_value(worker_python)
+    unable = {}
+    for worker, (python, problem) in client.run(
+            worker_python.python).items():
+        if problem:
+            unable.setdefault((python, problem), []).append(worker)
+    if not unable:
+        return
+    (python, problem), found = sorted(unable.items())[0]
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    raise ClusterError(
+        "The Dask worker{} {} run{} {}, which cannot run the batch's tasks "
+        "({}). Start the workers with the Python this command runs, which "
+        "has the package (in {}): {} -m dask worker {}".format(
+            "s" if len(found) > 1 else "", ", ".join(sorted(found)),
+            "" if len(found) > 1 else "s", python, problem,
+            os.path.dirname(package), sys.executable, address))

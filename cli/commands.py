@@ -194,9 +194,32 @@ def batch(args, feedback):
         raise UsageError("--workers sizes the cluster started here; with "
                          "--scheduler, the running cluster's workers do the "
                          "work. Give one or the other.")
+    check_cluster_flags(args)
     from .batch import run_batch  # Dask is imported for batch only
     say_bands(args, feedback)
     return run_batch(args, _arguments(args), feedback)
+
+
+def check_cluster_flags(args):
+    """UsageError for a dashboard asked of a running cluster, TLS flags
+    without a tls:// scheduler, or a certificate file that is not
+    there."""
+    if args.dashboard and args.scheduler:
+        raise UsageError("--dashboard serves the cluster started here; a "
+                         "running cluster's scheduler serves its own.")
+    given = [(flag, path) for flag, path in (
+        ("--tls-ca-file", args.tls_ca_file), ("--tls-cert", args.tls_cert),
+        ("--tls-key", args.tls_key)) if path]
+    if given and not (args.scheduler or "").startswith("tls://"):
+        raise UsageError(
+            "{} {} for --scheduler tls://ADDRESS; the cluster started here "
+            "listens on 127.0.0.1 only.".format(
+                " and ".join(flag for flag, _ in given),
+                "is" if len(given) == 1 else "are"))
+    for flag, path in given:
+        if not os.path.isfile(path):
+            raise UsageError("{} '{}' is not a file. Give the PEM file of "
+                             "the certificate or key.".format(flag, path))
 
 
 COMMANDS = {"equalize": equalize, "curve": curve, "mosaic": mosaic,

@@ -39,7 +39,8 @@ examples:
   s2eq equalize dates/one.zip -o one.tif --curve shared.json
   s2eq mosaic tiles/*.zip -o mosaic.tif
   s2eq batch products/*.zip --out-dir out/ --shared-curve
-  s2eq batch products/*.zip --out-dir out/ --scheduler tcp://host:8786
+  s2eq batch products/*.zip --out-dir out/ --scheduler tls://host:8786 \
+      --tls-ca-file ca.pem --tls-cert client.pem --tls-key client-key.pem
 
 A product is a .SAFE folder, its .zip, its MTD_MSIL1C.xml / MTD_MSIL2A.xml,
 or a folder holding exactly one product. Progress goes to standard error (a
@@ -52,24 +53,31 @@ PRODUCT_HELP = ("a Sentinel-2 L1C or L2A product: its .SAFE folder, its "
 
 
 def build_parser():
+    # No abbreviations: --band must not pass for --bands, and a flag added
+    # later must not change what an abbreviation meant.
     parser = argparse.ArgumentParser(
         prog="s2eq", description=DESCRIPTION, epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False)
     parser.add_argument("--version", action="version",
                         version=api.software())
-    common = argparse.ArgumentParser(add_help=False)
+    common = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
     output = common.add_argument_group("output")
     output.add_argument("-q", "--quiet", action="store_true",
-                        help="no progress and no notes, only errors")
+                        help="no progress and no notes: only errors, and "
+                        "the result on standard output")
     output.add_argument("--json", action="store_true",
                         help="print the result as JSON on standard output "
                         "(errors too: {\"ok\": false, \"error\": ...})")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
+    #: Each sub-command's parser, by name: it reports its own mistakes.
+    parser.commands = commands.choices
 
     def command(name, summary, description):
         sub = commands.add_parser(name, parents=[common], help=summary,
-                                  description=description)
+                                  description=description,
+                                  allow_abbrev=False)
         sub.add_argument("--scratch-dir", metavar="DIR", help=(
             "where the temporary band files go (default: the system's "
             "temporary folder; a full tile needs about 700 MB)"))
@@ -131,18 +139,38 @@ def build_parser():
         "also write one mosaic of all products, with the shared curve "
         "(made as for --shared-curve unless --curve is given)"))
     sub.add_argument("--scheduler", metavar="ADDRESS", help=(
-        "a running Dask scheduler, e.g. tcp://10.0.0.5:8786; its workers "
+        "a running Dask scheduler, e.g. tls://10.0.0.5:8786 (with the TLS "
+        "flags below), or tcp:// on a network only you reach; its workers "
         "must see the products, the curve and DIR at the same paths"))
     sub.add_argument("--workers", type=int, metavar="N", help=(
         "workers of the cluster started for the run (default: as many as "
-        "the cores, fewer if memory is short)"))
+        "the cores, fewer if memory is short); it listens on 127.0.0.1 "
+        "only"))
+    sub.add_argument("--dashboard", action="store_true", help=(
+        "serve Dask's dashboard of the cluster started for the run, on "
+        "127.0.0.1 (port 8787 where it is free; the log gives the link)"))
+    tls = sub.add_argument_group(
+        "TLS, for --scheduler tls://ADDRESS (default: Dask's configuration, "
+        "distributed.comm.tls)")
+    tls.add_argument("--tls-ca-file", metavar="CA.pem", help=(
+        "the certificate authority that signed the scheduler's and the "
+        "workers' certificates"))
+    tls.add_argument("--tls-cert", metavar="CERT.pem",
+                     help="this client's certificate")
+    tls.add_argument("--tls-key", metavar="KEY.pem", help=(
+        "this client's private key (where --tls-cert does not hold it)"))
     add_flags(sub, "batch")
     return parser
 
 
 def main(argv=None):
     """Run the command line on ``argv``; return the exit status."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        # The sub-command's usage, not the top level's, goes with the error.
+        parser.commands[args.command].error(
+            "unrecognized arguments: {}".format(" ".join(unknown)))
     feedback = Feedback(quiet=args.quiet)
     try:
         result, status = COMMANDS[args.command](args, feedback)
@@ -175,7 +203,8 @@ def main(argv=None):
     if args.json:
         result = dict(result, command=args.command)
         print(json.dumps(result, indent=1, default=str))
-    elif status == 0 and result.get("summary") and not args.quiet:
+    elif result.get("summary"):
+        # The result, even with --quiet, which silences progress and notes.
         print(result["summary"])
     return status
 

@@ -31,14 +31,16 @@ class DaskProcesses:
         self.processes = []
         self.address = "tcp://127.0.0.1:{}".format(free_port())
 
-    def start_process(self, name, *args):
+    def start_process(self, name, *args, env=None):
+        """Start ``dask args`` (``env``: its environment, by default one
+        with this checkout's package)."""
         log = open(str(self.folder / (name + ".log")), "w")
         # A session of its own: stop() ends a worker's nanny and the worker
         # process under it together.
         self.processes.append(subprocess.Popen(
             [sys.executable, "-m", "dask"] + list(args),
             stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-            env=environment(), start_new_session=True))
+            env=env or environment(), start_new_session=True))
         log.close()
 
     def start(self):
