@@ -151,8 +151,9 @@ def mosaic(product_paths, output, bands=("B04", "B03", "B02"),
     bands = plans[0].bands
     sampled = {band: counts.sampled_pixels
                for band, counts in curve.counts.items()} if measured else {}
-    return MosaicResult(output, mosaic_layer_name(products, bands),
-                        products, grid, bands, warped, sampled, tables, curve)
+    return MosaicResult(output, mosaic_layer_name(
+        products, bands, how.words(), None if measured else curve),
+        products, grid, bands, warped, sampled, tables, curve)
 
 
 def _over_area(plans, grid, area, log):

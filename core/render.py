@@ -155,7 +155,7 @@ def _measure_and_write(plan, options, progress, verification):
             spool.close()
     sampled = {band: curve.counts[band].sampled_pixels for band in unique}
     return Result(options.output, layer_name(plan.product, plan.granules,
-                                             plan.bands),
+                                             plan.bands, how.words()),
                   plan.product, grid, plan.bands, sampled, tables, curve)
 
 
@@ -171,9 +171,9 @@ def _write_with(plan, curve, options, progress, verification):
         None, None, mapped, seen))
     with verification.explaining(progress.cancelled):
         _write(plan, options, curve, blocks, progress)
-    return Result(options.output, layer_name(plan.product, plan.granules,
-                                             plan.bands),
-                  plan.product, plan.grid, plan.bands, {}, tables, curve)
+    return Result(options.output, layer_name(
+        plan.product, plan.granules, plan.bands, options.how().words(),
+        curve), plan.product, plan.grid, plan.bands, {}, tables, curve)
 
 
 def _checked(verification, progress, blocks):

@@ -121,6 +121,12 @@ class Method:
             tags["S2EQ_TILE_SIZE"] = "{:g}".format(float(self.tile_size))
         return tags
 
+    def words(self):
+        """How a layer name tells this method from the default: the method
+        where it is not equalize, and luminance; none for the default."""
+        words = () if self.name == EQUALIZE else (self.name,)
+        return words + ((self.colour,) if self.luminance else ())
+
     def describe(self):
         """A few words for the file's description."""
         words = {EQUALIZE: "histogram-equalized",

@@ -8,23 +8,49 @@ import os
 NAMED_TILES = 4
 
 
-def layer_name(product, granules, bands):
-    """A name that says what the image is: tiles, sensing date, bands."""
-    return "{} {} {} equalized".format(
+def layer_name(product, granules, bands, how=(), curve=None):
+    """A name that says what the image is: tiles, sensing date, the level
+    where it is L2A, bands, and how the values were mapped where not as by
+    default, so that runs that differ get names that do. ``how``: words
+    for the method and colour mode (modes.Method.words(), none for the
+    defaults); ``curve``: the curve.Curve the run was given, or None where
+    it made its own. The name of a run with the defaults on an L1C product
+    is as it always was: "T31UFQ 2023-06-14 B04-B03-B02 equalized"."""
+    return "{} {} {}{} {}".format(
         "+".join("T" + t for t in dict.fromkeys(g.tile for g in granules)),
-        product.sensing_date, "-".join(bands))
+        product.sensing_date, _level(product.level), "-".join(bands),
+        _mapped("equalized", how, curve))
 
 
-def mosaic_layer_name(products, bands):
-    """A name that says what the mosaic shows: tiles, dates, bands."""
+def mosaic_layer_name(products, bands, how=(), curve=None):
+    """A name that says what the mosaic shows: tiles, dates, the level
+    where it is L2A, bands, and how (as layer_name says it)."""
     tiles = list(dict.fromkeys(t for p in products for t in p.tiles))
     dates = sorted({p.sensing_date for p in products})
-    return "{} {} {} mosaic".format(
+    return "{} {} {}{} {}".format(
         "+".join("T" + t for t in tiles) if len(tiles) <= NAMED_TILES
         else "{} tiles".format(len(tiles)),
         dates[0] if len(dates) == 1 else "{} to {}".format(dates[0],
                                                            dates[-1]),
-        "-".join(bands))
+        _level(products[0].level), "-".join(bands),
+        _mapped("mosaic", how, curve))
+
+
+def _level(level):
+    """The level in a layer name: L2A is said, L1C (the level the names
+    were first made for) is not."""
+    return "" if level == "L1C" else level + " "
+
+
+def _mapped(first, how, curve):
+    """``first``, then the method's words and the shared curve's file name
+    (without .json), comma-separated."""
+    words = [first] + list(how)
+    if curve is not None:
+        source = getattr(curve, "source", "") or ""
+        words.append("shared curve {}".format(os.path.splitext(
+            os.path.basename(source))[0]).strip())
+    return ", ".join(words)
 
 
 def provenance(products, bands, resolution, curve, software, description):
