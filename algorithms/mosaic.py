@@ -54,6 +54,10 @@ class MosaicAlgorithm(S2EqAlgorithm):
             "mosaic covers the area alone, its curve is made of the pixels "
             "inside it, and products that do not touch it are skipped (the "
             "log names them).</p>"
+            "<p><b>Verify band files</b> (advanced, on by default). Each "
+            "product's band files are checked against the checksums in its "
+            "manifest.safe while they decode; a damaged one stops the run "
+            "with nothing written, and the message names the product.</p>"
             "<p><b>Output.</b> Tiled, JPEG-compressed GeoTIFF with a no-data "
             "mask and overviews, written only once complete. Models and "
             "scripts may leave out any parameter but the products and the "
@@ -75,6 +79,7 @@ class MosaicAlgorithm(S2EqAlgorithm):
         self.add_resolution_parameter()
         self.add_method_parameters()
         self.add_curve_parameter()
+        self.add_verify_parameter()
         add_encoding_parameters(self)
         self.parameterDefinition(self.CURVE).setHelp(self.tr(
             "A curve file made by 'Build a shared curve' (s2eq:curve): every "
@@ -116,6 +121,8 @@ class MosaicAlgorithm(S2EqAlgorithm):
                 method=method.name, colour=method.colour,
                 clip_limit=method.clip_limit, tile_size=method.tile_size,
                 area=self.area(parameters, context, feedback),
+                verify=self.parameterAsBoolean(parameters, self.VERIFY,
+                                               context),
                 **encoding_values(self, parameters, context))
         except EqualizerError as exc:
             raise QgsProcessingException(self.error_message(exc))

@@ -143,7 +143,7 @@ FLAGS = (
          "CRS): pixels outside them, or in their holes, are no-data and "
          "left out of the histogram; without --extent the area is their "
          "bounding box", metavar="FILE"),
-    Flag("--verify", "verify", "VERIFY", PER_PRODUCT + ("curve",),
+    Flag("--verify", "verify", "VERIFY", PER_PRODUCT + ("curve", "mosaic"),
          "check each band file against the checksum the product's "
          "manifest.safe lists for it; --no-verify skips the check (default: "
          "verify)", default=True, switch=True),

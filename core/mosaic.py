@@ -31,6 +31,7 @@ own grid instead, so for these two a mosaic with its own curve and one
 with a curve file of the same products differ by their samples).
 """
 
+import contextlib
 from dataclasses import dataclass
 
 from rasterio.crs import CRS
@@ -55,8 +56,9 @@ from .pixels.grid import Grid, granule_box, mosaic_grid
 from .pixels.reading import GranuleBand, decode_into
 from .pixels.spool import Spool
 from .pixels.warp import WarpedBand
-from .errors import AreaError
+from .errors import AreaError, BandError, UnverifiedError
 from .plan import Plan, check_sample, make_plans
+from .product.checksums import start_verification
 from .progress import Progress
 from .render import READ_SHARE, WRITE_SHARE, spooled_blocks
 
@@ -82,7 +84,7 @@ def mosaic(product_paths, output, bands=("B04", "B03", "B02"),
            is_cancelled=None, log=None, method="equalize",
            colour="per band", clip_limit=DEFAULT_CLIP_LIMIT,
            tile_size=DEFAULT_TILE_SIZE, compression="JPEG",
-           jpeg_quality=AUTO_QUALITY, area=None):
+           jpeg_quality=AUTO_QUALITY, area=None, verify=True):
     """Write ``bands`` of every product in ``product_paths`` as one
     equalized RGB GeoTIFF at ``output``.
 
@@ -96,7 +98,9 @@ def mosaic(product_paths, output, bands=("B04", "B03", "B02"),
     ``colour``, ``clip_limit``, ``tile_size``, ``compression``,
     ``jpeg_quality``: as render.Options has them. ``area``: a
     pixels.area.Area to cover instead of all the products (the products
-    that do not touch it are skipped), or None.
+    that do not touch it are skipped), or None. ``verify``: check each
+    product's band files against its manifest while they decode
+    (ChecksumError, naming the product, for one that differs).
 
     The mosaic is written in the UTM zone holding most granules of all the
     products (the lower zone on a tie), on a grid that holds every granule
@@ -146,7 +150,7 @@ def mosaic(product_paths, output, bands=("B04", "B03", "B02"),
                                    grid.resolution)
         curve, tables = _measure_and_write(
             plans, output, curve, sample_fraction, seed, scratch_dir,
-            software, progress, how, encoding, area)
+            software, progress, how, encoding, area, verify)
     progress.at(1.0)
     bands = plans[0].bands
     sampled = {band: counts.sampled_pixels
@@ -194,10 +198,11 @@ def _footprint(granule, grid):
 
 def _measure_and_write(plans, output, curve, sample_fraction, seed,
                        scratch_dir, software, progress, how, encoding,
-                       area=None):
+                       area=None, verify=True):
     """Decode every product into the spools (measuring it unless ``curve``
-    is given) and write them through the curve; returns the curve and the
-    band -> table the spools went through."""
+    is given, verifying its band files if ``verify``) and write them
+    through the curve; returns the curve and the band -> table the spools
+    went through."""
     grid = plans[0].grid
     unique = plans[0].unique_bands
     scales = [spool_scale(plans, band) for band in unique]
@@ -207,7 +212,10 @@ def _measure_and_write(plans, output, curve, sample_fraction, seed,
                   for _ in unique]
         # Every band file of every product is opened and checked before the
         # first is decoded, so a damaged one is reported at once.
-        targets = [_targets(plan, spools, scales, area) for plan in plans]
+        targets = []
+        for plan in plans:
+            with _named(plan.product):
+                targets.append(_targets(plan, spools, scales, area))
         costs = [sum(w.width * w.height / float(t.shrink ** 2)
                      for t in ts for w in t.windows) for ts in targets]
         done, total = 0.0, max(sum(costs), 1.0)
@@ -219,8 +227,14 @@ def _measure_and_write(plans, output, curve, sample_fraction, seed,
                 for target in own:
                     target.counter = counters[
                         plan.unique_bands.index(target.band)]
-            decode_into(own, progress.cancelled, progress.span(
-                READ_SHARE * done / total, READ_SHARE * cost / total))
+            with _named(plan.product), start_verification(
+                    plan, verify, progress.log) as verification:
+                with verification.explaining(progress.cancelled):
+                    decode_into(own, verification.stopping(
+                        progress.cancelled), progress.span(
+                            READ_SHARE * done / total,
+                            READ_SHARE * cost / total))
+                verification.check(progress.cancelled)
             done += cost
             if summed:
                 summed.add(measurement(plan, counters, sample_fraction, seed,
@@ -256,6 +270,19 @@ def _measure_and_write(plans, output, curve, sample_fraction, seed,
         for spool in spools:
             spool.close()
     return curve, tables
+
+
+@contextlib.contextmanager
+def _named(product):
+    """A problem with one product's band files (damaged, missing, not to be
+    checked), led by the product's name: a mosaic reads several."""
+    try:
+        yield
+    except UnverifiedError as exc:
+        raise UnverifiedError("{}: {}".format(product.name,
+                                              exc.problem)) from exc
+    except BandError as exc:
+        raise type(exc)("{}: {}".format(product.name, exc)) from exc
 
 
 class _Sum:

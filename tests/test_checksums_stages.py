@@ -86,3 +86,40 @@ def test_the_algorithm_takes_verify_and_shows_gdal_warnings(current,
                                      "OUTPUT": str(out)}, feedback=feedback)
     assert out.exists()
     assert any("MCT" in w for w in feedback.warnings), feedback.warnings
+
+
+@pytest.mark.usefixtures("qgis_app")
+def test_the_mosaic_verifies_each_product_and_names_a_damaged_one(
+        current, older, tmp_path):
+    import processing
+    from qgis.core import QgsProcessingException, QgsProcessingFeedback
+
+    class Feedback(QgsProcessingFeedback):
+        def __init__(self):
+            super().__init__()
+            self.infos = []
+
+        def pushInfo(self, text):  # noqa: N802 (QGIS API)
+            self.infos.append(text)
+            super().pushInfo(text)
+
+    damaged = copy_of(older, tmp_path)
+    damage(band_file(damaged, "B03"), "bit flips")
+    out = tmp_path / "mosaic.tif"
+    feedback = Feedback()
+    processing.run("s2eq:mosaic", {"INPUTS": [str(current), str(older)],
+                                   "OUTPUT": str(out)}, feedback=feedback)
+    verified = [i for i in feedback.infos
+                if i.startswith("Band files verified against manifest.safe")]
+    assert len(verified) == 2, feedback.infos
+    out.unlink()
+    with pytest.raises(QgsProcessingException) as raised:
+        processing.run("s2eq:mosaic", {
+            "INPUTS": [str(current), str(damaged)], "OUTPUT": str(out)})
+    assert str(raised.value).startswith(
+        "{}: Band B03 file ".format(damaged.stem))
+    assert "does not match its MD5 checksum" in str(raised.value)
+    assert not out.exists()
+    processing.run("s2eq:mosaic", {"INPUTS": [str(current), str(damaged)],
+                                   "VERIFY": False, "OUTPUT": str(out)})
+    assert out.exists()

@@ -74,13 +74,18 @@ def test_help_and_parameters_match_equalize():
     assert "one curve" in mosaic_alg.shortHelpString()
     names = [p.name() for p in mosaic_alg.parameterDefinitions()]
     assert names == ["INPUTS", "COMBINATION", "RED", "GREEN", "BLUE",
-                     "SAMPLE_PERCENT", "RESOLUTION", "METHOD", "COLOUR",
-                     "CLIP_LIMIT", "TILE_SIZE", "CURVE", "COMPRESSION",
-                     "JPEG_QUALITY", "OUTPUT"]
+                     "SAMPLE_PERCENT", "EXTENT", "MASK", "RESOLUTION",
+                     "METHOD", "COLOUR", "CLIP_LIMIT", "TILE_SIZE", "CURVE",
+                     "VERIFY", "COMPRESSION", "JPEG_QUALITY", "OUTPUT"]
     for name in ("COMBINATION", "RED", "RESOLUTION", "METHOD", "COLOUR",
                  "COMPRESSION"):
         assert mosaic_alg.parameterDefinition(name).options() == \
             equalize_alg.parameterDefinition(name).options()
+    for name in ("VERIFY", "CURVE", "EXTENT", "MASK"):
+        mine = mosaic_alg.parameterDefinition(name)
+        theirs = equalize_alg.parameterDefinition(name)
+        assert (mine.defaultValue(), mine.flags()) == (
+            theirs.defaultValue(), theirs.flags()), name
     for parameter in mosaic_alg.parameterDefinitions():
         assert len(parameter.help()) > 20, parameter.name()
 

@@ -137,8 +137,12 @@ class Product:
         return self.source.gdal_path(relpath)
 
     def describe(self):
-        return "{} {} {} (baseline {}, {} granule{})".format(
-            self.spacecraft or "Sentinel-2", self.level, self.sensing_date,
+        """Spacecraft, level, tiles, date, baseline and granules: enough to
+        tell the products of a mosaic apart in its log."""
+        return "{} {} {} {} (baseline {}, {} granule{})".format(
+            self.spacecraft or "Sentinel-2", self.level,
+            "+".join("T" + t for t in dict.fromkeys(self.tiles)),
+            self.sensing_date,
             "{}, made by its user with Sen2Cor".format(self.baseline)
             if self.baseline == USER_BASELINE else self.baseline or "?",
             len(self.granules),
