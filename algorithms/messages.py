@@ -17,7 +17,8 @@ class Messages:
                 "colour": ParameterNames.COLOUR,
                 "clip limit": ParameterNames.CLIP_LIMIT,
                 "tile size": ParameterNames.TILE_SIZE,
-                "compression": COMPRESSION, "jpeg quality": JPEG_QUALITY}
+                "compression": COMPRESSION, "jpeg quality": JPEG_QUALITY,
+                "utm zone": "UTM_ZONE"}
 
     def error_message(self, exc):
         """The message of a core error, for a QgsProcessingException."""

@@ -6,7 +6,7 @@ import os
 
 from .. import api
 from ..core.errors import BandError, EqualizerError, SettingError
-from ..core.product.bands import BAND_NAMES, check_band
+from ..core.product.bands import BAND_NAMES, check_band, combination
 from .feedback import cancel_on_interrupt
 from .flags import run_arguments
 from .messages import worded
@@ -18,9 +18,14 @@ class UsageError(EqualizerError):
 
 
 def check_run_flags(args):
-    """Raise UsageError for a band, sample or zone out of range, worded as
-    s2eq:equalize words it, with the flag's name."""
-    if getattr(args, "combination", None) is None:
+    """Raise UsageError for a band, combination, sample or zone out of
+    range, worded as s2eq:equalize words it, with the flag's name."""
+    if getattr(args, "combination", None) is not None:
+        try:
+            combination(args.combination)
+        except BandError as exc:
+            raise UsageError("--combination: {}".format(exc))
+    else:
         names = [b for b in args.bands.split(",") if b.strip()]
         for name in names:
             try:
@@ -71,10 +76,11 @@ def not_a_folder(path, flag, extension):
 
 
 def say_bands(args, feedback):
-    """Name the bands in the log, as the algorithm does."""
+    """Name the bands in the log, as the algorithm does, once the product
+    has been read."""
     bands = api.choose_bands(args.bands, args.combination)
     note = "Bands: {} (red), {} (green), {} (blue)".format(*bands)
-    feedback.log(note + (", from the band combination '{}'.".format(
+    feedback.later(note + (", from the band combination '{}'.".format(
         args.combination) if args.combination else "."))
     return bands
 
@@ -143,7 +149,7 @@ def curve(args, feedback):
     measured = []
     with cancel_on_interrupt(feedback):
         for number, product in enumerate(args.products):
-            feedback.log("Measuring {} ({} of {})".format(
+            feedback.later("Measuring {} ({} of {})".format(
                 product, number + 1, len(args.products)))
             share = 100.0 / len(args.products)
             measured.append(api.measure(

@@ -31,6 +31,14 @@ class Feedback:
         self.bar = None
         self.total, self.unit = 100, "%"
         self.shown = None
+        self.pending = []
+
+    def later(self, message):
+        """Say ``message`` with the next note: a note on the run (its
+        bands) that is worth saying once the product has been read, which
+        the core's first note tells. A run stopped by its product says
+        nothing but why."""
+        self.pending.append(message)
 
     def start(self, total=100, unit="%"):
         """Begin a new progress scale: ``total`` items of ``unit``."""
@@ -51,7 +59,9 @@ class Feedback:
 
     def log(self, message):
         if not self.quiet:
-            self._line(message)
+            for line in self.pending + [message]:
+                self._line(line)
+        self.pending = []
 
     def warn(self, message):
         self.log("Warning: {}".format(message))

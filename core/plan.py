@@ -58,8 +58,8 @@ def make_plan(product_path, bands, resolution=None, utm_zone=None,
     epsg = choose_zone(product, utm_zone)
     grid, granules = output_grid(product, resolution, epsg)
     if len(product.epsg_codes) > 1:
-        log("The product spans UTM zones {}; writing zone {} (set UTM_ZONE "
-            "to choose).".format(
+        log("The product spans UTM zones {}; writing zone {}, the zone of "
+            "most granules unless another was chosen.".format(
                 ", ".join(str(c % 100) for c in product.epsg_codes),
                 epsg % 100))
     mask = None
@@ -96,7 +96,8 @@ def make_plans(product_paths, bands, resolution=None, log=None):
     """A Plan per distinct product of ``product_paths``, in order (each on
     its own grid), for a run over many products. Raises EqualizerError
     subclasses naming the product that fails, and ProductError for no
-    products or a mix of L1C and L2A."""
+    products or a mix of L1C and L2A. The log describes the products once
+    all have been read: nothing is said of a run that one of them stops."""
     log = log or (lambda message: None)
     paths = [str(p) for p in (product_paths or []) if str(p).strip()]
     if not paths:
@@ -104,7 +105,7 @@ def make_plans(product_paths, bands, resolution=None, log=None):
             "No products given. Give one or more Sentinel-2 products: .SAFE "
             "folders, their .zip files or their MTD_MSIL1C.xml / "
             "MTD_MSIL2A.xml.")
-    plans, seen = [], set()
+    plans, seen, notes = [], set(), []
     for number, path in enumerate(paths, 1):
         try:
             plan = make_plan(path, bands, resolution)
@@ -113,13 +114,15 @@ def make_plans(product_paths, bands, resolution=None, log=None):
                 number, len(paths), path, exc))
         name = plan.product.name
         if name in seen:
-            log("Product {} of {} ({}) was given before; it is used once."
-                .format(number, len(paths), name))
+            notes.append("Product {} of {} ({}) was given before; it is "
+                         "used once.".format(number, len(paths), name))
             continue
         seen.add(name)
-        log("Product {} of {}: {}".format(number, len(paths),
-                                          plan.product.describe()))
+        notes.append("Product {} of {}: {}".format(
+            number, len(paths), plan.product.describe()))
         plans.append(plan)
+    for note in notes:
+        log(note)
     levels = {}
     for plan in plans:
         levels.setdefault(plan.product.level, []).append(plan.product.name)

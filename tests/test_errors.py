@@ -18,7 +18,7 @@ from s2files import refresh_manifest
 
 pytestmark = pytest.mark.usefixtures("qgis_app")
 
-HOW_TO_POINT = "Point .* to a Sentinel-2 .SAFE folder, its .zip, or its " \
+HOW_TO_POINT = "Give a Sentinel-2 product.s .SAFE folder, its .zip, or its " \
                "MTD_MSIL1C.xml / MTD_MSIL2A.xml"
 REDOWNLOAD = "download the product again"
 

@@ -369,8 +369,8 @@ def check_fits(curve, bands, level):
     missing = [b for b in bands if b not in curve.tables]
     if missing:
         raise CurveError(
-            "{} has no curve for band {} (it has {}). Make a curve with the "
-            "bands you show.".format(name, ", ".join(missing),
-                                     ", ".join(sorted(
-                                         b for b in curve.tables
-                                         if b != LUMINANCE))))
+            "{} has no curve for band{} {} (it has {}). Make a curve with "
+            "the bands you show.".format(
+                name, "s" if len(missing) > 1 else "", ", ".join(missing),
+                ", ".join(sorted(b for b in curve.tables
+                                 if b != LUMINANCE))))

@@ -6,7 +6,7 @@ from rasterio.crs import CRS
 from rasterio.transform import Affine
 from rasterio.warp import transform_bounds
 
-from ..errors import ProductError
+from ..errors import ProductError, SettingError
 
 
 class Grid:
@@ -45,11 +45,12 @@ def choose_zone(product, utm_zone=None):
     if utm_zone:
         matching = [c for c in codes if c % 100 == int(utm_zone)]
         if not matching:
-            raise ProductError(
+            raise SettingError(
                 "The product has no granule in UTM zone {}; its zones are {}. "
-                "Set UTM_ZONE to one of them, or to 0 for the zone with most "
+                "Choose one of them, or 0 for the zone with most "
                 "granules.".format(utm_zone,
-                                   ", ".join(str(c % 100) for c in codes)))
+                                   ", ".join(str(c % 100) for c in codes)),
+                setting="utm zone")
         codes = matching
     return most_granules(product.granules, codes)
 

@@ -79,9 +79,11 @@ COMBINATIONS = (
 
 
 def combination(key):
-    """The Combination with id ``key``, or BandError naming the valid ids."""
+    """The Combination with id or label ``key``, in any case (as band names
+    are taken), or BandError naming the valid ids."""
+    wanted = str(key).strip().lower()
     for combo in COMBINATIONS:
-        if key in (combo.key, combo.label):
+        if wanted in (combo.key.lower(), combo.label.lower()):
             return combo
     raise BandError("Unknown band combination '{}'. Use one of {}.".format(
         key, ", ".join(c.key for c in COMBINATIONS)))

@@ -25,7 +25,7 @@ ROOT_XML = re.compile(
     r"^(MTD_MSIL1C|MTD_MSIL2A|S2[A-D]_OPER_MTD_SAFL1C_.*)\.xml$", re.I)
 OTHER_ROOT_XML = re.compile(r"^(MTD_MSI\w+|S2[A-D]_\w+_MTD_SAF\w+)\.xml$",
                             re.I)
-HOW_TO_POINT = ("Point INPUT to a Sentinel-2 .SAFE folder, its .zip, or its "
+HOW_TO_POINT = ("Give a Sentinel-2 product's .SAFE folder, its .zip, or its "
                 "MTD_MSIL1C.xml / MTD_MSIL2A.xml file.")
 
 
@@ -79,8 +79,8 @@ def _mode(path):
 def _refuse_other_xml(path, name):
     if name.upper() == "MTD_TL.XML" or "_MTD_L1C_TL_" in name.upper():
         raise ProductError(
-            "'{}' is a granule's metadata. Point INPUT to the product's root "
-            "MTD_MSIL1C.xml / MTD_MSIL2A.xml, two folders up, or to the .SAFE "
+            "'{}' is a granule's metadata. Give the product's root "
+            "MTD_MSIL1C.xml / MTD_MSIL2A.xml, two folders up, or the .SAFE "
             "folder.".format(path))
     if OTHER_ROOT_XML.match(name):
         raise ProductError(
@@ -110,8 +110,8 @@ def _open_folder(path):
         return open_product(os.path.join(path, candidates[0]))
     if candidates:
         raise ProductError(
-            "Folder '{}' holds {} products ({}). Point INPUT to one of "
-            "them.".format(path, len(candidates), ", ".join(candidates)))
+            "Folder '{}' holds {} products ({}). Give one of them.".format(
+                path, len(candidates), ", ".join(candidates)))
     if not names:
         raise ProductError("Folder '{}' is empty. {}".format(path,
                                                              HOW_TO_POINT))
