@@ -8,7 +8,8 @@ from qgis.PyQt.QtCore import QCoreApplication
 from ..core.output.encoding import (AUTO_QUALITY, COARSE_QUALITY, COMPRESSIONS,
                                     RGB_QUALITY, YCBCR_QUALITY)
 from .compat import NUMBER_INTEGER
-from .parameters import optional
+from .parameters import optional, widget
+from .shared_parameters import CHOICE
 
 COMPRESSION = "COMPRESSION"
 JPEG_QUALITY = "JPEG_QUALITY"
@@ -28,9 +29,10 @@ def add_encoding_parameters(algorithm):
         "on average. DEFLATE or ZSTD: lossless, the exact equalized values, "
         "several times larger; for analysing the picture rather than "
         "looking at it."))
-    algorithm.addParameter(optional(compression, advanced=True))
+    algorithm.addParameter(widget(optional(compression, advanced=True),
+                                  CHOICE))
     quality = QgsProcessingParameterNumber(
-        JPEG_QUALITY, _tr("JPEG quality: 0 = automatic, or 1–100"),
+        JPEG_QUALITY, _tr("JPEG quality (0 = automatic)"),
         type=NUMBER_INTEGER, defaultValue=AUTO_QUALITY, minValue=0,
         maxValue=100)
     quality.setHelp(_tr(
@@ -38,8 +40,8 @@ def add_encoding_parameters(algorithm):
         "at 10 m, natural colour (B04/B03/B02) as JPEG in YCbCr at quality "
         "{}, any other combination as JPEG in RGB at quality {}, each band "
         "compressed on its own so that none blurs into its neighbours; at "
-        "20 m and 60 m, JPEG in RGB at quality {} and {}. 1 gives the "
-        "smallest file, 100 the best picture.").format(
+        "20 m and 60 m, JPEG in RGB at quality {} and {}. 1 to 100 sets "
+        "it: 1 gives the smallest file, 100 the best picture.").format(
             YCBCR_QUALITY, RGB_QUALITY, COARSE_QUALITY[20],
             COARSE_QUALITY[60]))
     algorithm.addParameter(optional(quality, advanced=True))

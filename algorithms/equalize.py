@@ -64,18 +64,21 @@ class EqualizeAlgorithm(S2EqAlgorithm):
             "each band on its own: most contrast, but colours shift. "
             "luminance equalizes the brightness of the picture and keeps "
             "each pixel's colour.</p>"
-            "<p><b>Clip limit</b> and <b>Tile size</b> (advanced). How tall "
-            "a histogram bin may be, in mean heights (contrast-limited and "
-            "adaptive), and the side of the adaptive tiles in metres.</p>"
+            "<p><b>Clip limit</b> and <b>Tile size</b> (advanced). How many "
+            "times steeper than the band's broad curve the curve may get "
+            "(contrast-limited and adaptive; 0 chooses per method), and the "
+            "side of the adaptive tiles in metres.</p>"
             "<p><b>Output pixel size</b> (advanced). 'finest' keeps the "
             "finest resolution of the chosen bands (10 m with B02, B03, B04 "
             "or B08), repeating the pixels of coarser ones. 20 or 60 reads "
             "reduced JPEG2000 levels: a quick-look in seconds.</p>"
-            "<p><b>Shared curve</b> (optional). A curve file made by 'Build "
-            "a shared curve' from one or more products: the bands go through "
-            "it instead of their own histograms, so products given the same "
-            "curve get the same colours (dates of a tile, tiles of a "
-            "region). The run then decodes and writes in one pass.</p>"
+            "<p><b>Shared curve</b> (advanced, optional). A curve file made "
+            "by 'Build a shared curve' from one or more products: the bands "
+            "go through it instead of their own histograms, so products "
+            "given the same curve get the same colours (dates of a tile, "
+            "tiles of a region). The run then decodes and writes in one "
+            "pass. In the batch panel its column shows once the gear button "
+            "(Toggle advanced mode) above the table is pressed.</p>"
             "<p><b>UTM zone</b> (advanced). For a product whose granules lie "
             "in two UTM zones: 0 writes the zone with most granules, 1-60 "
             "that zone (one of the product's).</p>"
@@ -84,10 +87,19 @@ class EqualizeAlgorithm(S2EqAlgorithm):
             "product's manifest.safe; a damaged download stops the run "
             "with nothing written. Products without checksums run "
             "unchecked, and the log says so.</p>"
+            "<p><b>Compression</b> (advanced). JPEG (the default): small "
+            "files, each band within 4 levels of the exact picture on "
+            "average. DEFLATE or ZSTD: lossless, the exact equalized values, "
+            "several times larger; for analysing the picture rather than "
+            "looking at it.</p>"
+            "<p><b>JPEG quality</b> (advanced). 0 chooses per combination "
+            "and pixel size (natural colour at 10 m in YCbCr, every other "
+            "output in RGB, so that no band blurs into its neighbours); 1 "
+            "to 100 sets it, 1 the smallest file, 100 the best picture.</p>"
             "<p><b>No-data.</b> Pixels outside the swath (value 0) stay out "
             "of the histogram and are masked, which QGIS shows as "
             "transparent. Saturated pixels are drawn white.</p>"
-            "<p><b>Output.</b> Tiled, JPEG-compressed GeoTIFF with overviews "
+            "<p><b>Output.</b> A tiled Cloud Optimized GeoTIFF with overviews "
             "in the product's UTM zone, written only once complete. Models "
             "and scripts may leave out any parameter but the product and "
             "the output: it then takes the default shown here.</p>")
@@ -112,13 +124,12 @@ class EqualizeAlgorithm(S2EqAlgorithm):
         self.add_resolution_parameter()
 
         zone = QgsProcessingParameterNumber(
-            self.UTM_ZONE, self.tr("UTM zone: 0 = automatic (the zone with "
-                                   "most granules), or 1–60"),
+            self.UTM_ZONE, self.tr("UTM zone (0 = automatic)"),
             type=NUMBER_INTEGER, defaultValue=0, minValue=0, maxValue=60)
         zone.setHelp(self.tr(
             "Only for a product whose granules lie in two UTM zones: the "
-            "zone to mosaic and write, one of the product's. 0 takes the "
-            "zone with most granules."))
+            "zone to mosaic and write, 1 to 60, one of the product's. 0 "
+            "takes the zone with most granules."))
         self.addParameter(widget(optional(zone, advanced=True),
                                  "zone.ZoneWrapper"))
         self.add_verify_parameter()

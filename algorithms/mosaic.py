@@ -46,7 +46,8 @@ class MosaicAlgorithm(S2EqAlgorithm):
             "zone are reprojected by GDAL with nearest neighbour, so every "
             "output pixel is still a measured pixel.</p>"
             "<p><b>Band combination, bands, histogram sample, output pixel "
-            "size, method, colour, clip limit, tile size</b>: as in "
+            "size, method, colour, clip limit, tile size, compression, JPEG "
+            "quality</b>: as in "
             "'Equalize Sentinel-2 bands to RGB'; the sample share applies to "
             "each product. Luminance and the adaptive tiles are measured on "
             "the mosaic, from the pixels it shows.</p>"
@@ -85,7 +86,9 @@ class MosaicAlgorithm(S2EqAlgorithm):
             "A curve file made by 'Build a shared curve' (s2eq:curve): every "
             "product is mapped through it and nothing is measured, so "
             "mosaics and images made with the same curve match. Leave empty "
-            "to build the curve from these products."))
+            "to build the curve from these products. In the batch panel its "
+            "column shows once the gear button (Toggle advanced mode) above "
+            "the table is pressed."))
         output = QgsProcessingParameterRasterDestination(
             self.OUTPUT, self.tr("Mosaic"))
         output.setHelp(self.tr(

@@ -26,6 +26,8 @@ from .compat import FILE_BEHAVIOR, NUMBER_DOUBLE, SOURCE_FILE, SOURCE_POLYGONS
 from .parameters import optional, widget
 
 CUSTOM = "Custom bands"  # no comma: Processing splits enum strings on commas
+#: The dialog widget of the enum parameters: their options, no blank entry.
+CHOICE = "choice.ChoiceWrapper"
 FINEST = "finest"
 
 
@@ -56,15 +58,16 @@ class SharedParameters(ParameterNames):
 
     def add_products_parameter(self, help_text):
         """INPUTS: a list of products. A multiple-layer parameter of type
-        file is Processing's own way to take a list of files: the dialog
-        adds them with "Add File(s)...", scripts pass a list, qgis_process
-        takes the parameter once per product (--INPUTS=a --INPUTS=b) and a
-        model feeds it from a "Multiple input" of files."""
+        file is Processing's own way to take a list of files: scripts pass
+        a list, qgis_process takes the parameter once per product
+        (--INPUTS=a --INPUTS=b) and a model feeds it from a "Multiple
+        input" of files. The dialog and the batch panel show it with
+        widgets/products.py, which names each product."""
         products = QgsProcessingParameterMultipleLayers(
             self.INPUTS, self.tr("Sentinel-2 products"),
             layerType=SOURCE_FILE)
         products.setHelp(help_text)
-        self.addParameter(products)
+        self.addParameter(widget(products, "products.ProductsWrapper"))
 
     def add_band_parameters(self):
         combo = QgsProcessingParameterEnum(
@@ -77,7 +80,7 @@ class SharedParameters(ParameterNames):
             "fields.") + " " + "; ".join(
                 "{}: {}".format(c.label, c.purpose)
                 for c in COMBINATIONS) + ".")
-        self.addParameter(optional(combo))
+        self.addParameter(widget(optional(combo), CHOICE))
         colours = (self.RED, self.GREEN, self.BLUE)
         for channel, (name, label, caption) in enumerate((
                 (self.RED, self.tr("Red band"), self.tr("Red")),
@@ -115,7 +118,8 @@ class SharedParameters(ParameterNames):
             "'finest' keeps the finest resolution of the chosen bands. 20 or "
             "60 reads the bands at a reduced JPEG2000 resolution level: a "
             "quick-look in seconds."))
-        self.addParameter(optional(resolution, advanced=True))
+        self.addParameter(widget(optional(resolution, advanced=True),
+                                 CHOICE))
 
     def add_curve_parameter(self):
         curve = QgsProcessingParameterFile(
@@ -127,13 +131,18 @@ class SharedParameters(ParameterNames):
             "so every product given the same curve gets the same colours: "
             "tiles of a mosaic, dates of a time series. The run then decodes "
             "and writes in one pass. Leave empty to equalize the product by "
-            "its own histogram."))
+            "its own histogram. In the batch panel its column shows once "
+            "the gear button (Toggle advanced mode) above the table is "
+            "pressed: fill the first row's cell, then Fill Down."))
+        # Advanced, as the other settings of a single product's run that
+        # most runs leave alone: with it in the main section the output
+        # field would fall below the fold of the dialog at its default
+        # size. The help says where its batch column is.
         self.addParameter(optional(curve, advanced=True))
 
     def add_verify_parameter(self):
         verify = QgsProcessingParameterBoolean(
-            self.VERIFY, self.tr("Verify band files against the product's "
-                                 "checksums"), defaultValue=True)
+            self.VERIFY, self.tr("Verify band files"), defaultValue=True)
         verify.setHelp(self.tr(
             "Check each band file read against the checksum the product's "
             "manifest.safe lists for it, while the bands decode: a file "
@@ -157,7 +166,7 @@ class SharedParameters(ParameterNames):
             "curve per tile of the tile size, blended between tiles, so a "
             "bright snowfield and a dark valley of one product each get "
             "their contrast."))
-        self.addParameter(optional(method, advanced=True))
+        self.addParameter(widget(optional(method, advanced=True), CHOICE))
         colour = QgsProcessingParameterEnum(
             self.COLOUR, self.tr("Colour"), options=list(COLOURS),
             defaultValue=PER_BAND, usesStaticStrings=True)
@@ -167,7 +176,7 @@ class SharedParameters(ParameterNames):
             "curve from the brightness of the three bands (Rec. 709 weights "
             "of the red, green and blue channels), applied to all three as "
             "one gain, so the colours stay as they are."))
-        self.addParameter(optional(colour, advanced=True))
+        self.addParameter(widget(optional(colour, advanced=True), CHOICE))
         limit = QgsProcessingParameterNumber(
             self.CLIP_LIMIT, self.tr("Clip limit (0 = automatic)"),
             type=NUMBER_DOUBLE, defaultValue=DEFAULT_CLIP_LIMIT,

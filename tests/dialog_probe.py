@@ -124,7 +124,7 @@ def standard_dialog(app, product, screenshot=None):
     files.lineEdit().setText(str(product))
     facts["input"]["typed"] = product_wrapper.parameterValue()
 
-    combination = wrappers["COMBINATION"].wrappedWidget()
+    combination = wrappers["COMBINATION"].combo
     facts["colours_at_start"] = colours(wrappers)
     rows = facts["colours_by_combination"] = {}
     passed = facts["parameters_by_combination"] = {}
@@ -167,7 +167,7 @@ def batch_dialog(app):
     column = panel.parameter_to_column
     rows = [{name: row[column[name]] for name in column}
             for row in panel.wrappers]
-    rows[0]["COMBINATION"].wrappedWidget().setCurrentText(
+    rows[0]["COMBINATION"].combo.setCurrentText(
         "False colour infrared 8-4-3")
     settle(app)
     facts = {
@@ -200,12 +200,156 @@ def model_designer(app):
     return facts
 
 
+#: The algorithms whose dialogs are measured with everything shown.
+ALGORITHMS = ("s2eq:equalize", "s2eq:curve", "s2eq:mosaic")
+
+
+def scroll_area(widget):
+    """The QScrollArea ``widget`` is shown in."""
+    from qgis.PyQt.QtWidgets import QScrollArea
+    while not isinstance(widget, QScrollArea):
+        widget = widget.parentWidget()
+    return widget
+
+
+def advanced_open(app, algorithm):
+    """The dialog of ``algorithm`` at its default size with Advanced
+    Parameters expanded: its size, whether a horizontal scroll bar shows,
+    and each visible widget whose right edge lies beyond the view (class,
+    text, right edge, view width)."""
+    from processing.gui.AlgorithmDialog import AlgorithmDialog
+    from qgis.core import QgsApplication
+    from qgis.gui import QgsCollapsibleGroupBox
+    from qgis.PyQt import sip
+    from qgis.PyQt.QtWidgets import QGroupBox, QWidget
+    dialog = AlgorithmDialog(
+        QgsApplication.processingRegistry().createAlgorithmById(algorithm))
+    dialog.show()
+    settle(app)
+    # A QgsCollapsibleGroupBox that Python sees as the QGroupBox it is.
+    advanced = sip.cast(dialog.mainWidget().findChild(
+        QGroupBox, "grpAdvanced"), QgsCollapsibleGroupBox)
+    advanced.setCollapsed(False)
+    settle(app)
+    area = scroll_area(advanced)
+    viewport = area.viewport()
+    outside = []
+    for widget in area.widget().findChildren(QWidget):
+        if not widget.isVisible() or not viewport.isAncestorOf(widget):
+            continue
+        right = widget.mapTo(viewport, widget.rect().topRight()).x()
+        if right >= viewport.width():
+            text = getattr(widget, "text", None)
+            outside.append([type(widget).__name__,
+                            text() if callable(text) else "", right,
+                            viewport.width()])
+    facts = {"size": [dialog.width(), dialog.height()],
+             "advanced_expanded": not advanced.isCollapsed(),
+             "horizontal_scroll_bar": area.horizontalScrollBar().isVisible(),
+             "outside": outside}
+    return dialog, facts
+
+
+def advanced_dialogs(app, screenshot=None):
+    """advanced_open's facts for each of ALGORITHMS; ``screenshot``: where
+    to save the picture of s2eq:equalize's."""
+    facts = {}
+    for algorithm in ALGORITHMS:
+        dialog, facts[algorithm] = advanced_open(app, algorithm)
+        if screenshot and algorithm == ALGORITHMS[0]:
+            dialog.grab().save(screenshot)
+        dialog.close()
+    return facts
+
+
+def batch_columns(app):
+    """For each of ALGORITHMS, its batch panel's column headers, and those
+    shown before and after the advanced toggle (the gear button) is
+    pressed."""
+    from processing.gui.BatchAlgorithmDialog import BatchAlgorithmDialog
+    from qgis.core import QgsApplication
+    facts = {}
+    for algorithm in ALGORITHMS:
+        dialog = BatchAlgorithmDialog(QgsApplication.processingRegistry()
+                                      .createAlgorithmById(algorithm))
+        dialog.show()
+        settle(app)
+        panel = dialog.mainWidget()
+        table = panel.tblParameters
+        names = panel.column_to_parameter_definition
+
+        def shown():
+            return [names[c] for c in range(table.columnCount())
+                    if not table.isColumnHidden(c)]
+        before = shown()
+        panel.btnAdvanced.setChecked(True)
+        settle(app)
+        facts[algorithm] = {
+            "headers": {names[c]: table.horizontalHeaderItem(c).text()
+                        for c in range(table.columnCount())},
+            "shown": before, "shown_advanced": shown(),
+            "toggle": [panel.btnAdvanced.isVisible(),
+                       panel.btnAdvanced.toolTip()]}
+        dialog.close()
+    return facts
+
+
+def products_field(app, product):
+    """s2eq:mosaic's products field given ``product`` by its metadata file,
+    a zip and a .SAFE folder: the line, the list it opens (labels and
+    tooltips), its file filter, the order after the last is dragged
+    first, and the widget of a batch row."""
+    from processing.gui.AlgorithmDialog import AlgorithmDialog
+    from processing.gui.BatchAlgorithmDialog import BatchAlgorithmDialog
+    from qgis.core import QgsApplication
+    registry = QgsApplication.processingRegistry()
+    folder = os.path.dirname(str(product))
+    paths = [os.path.join(str(product), "MTD_MSIL1C.xml"),
+             os.path.join(folder, "S2A_MSIL2A_20230704T105631_N0509_R094_"
+                                  "T31UGQ_20230704T150000.zip"),
+             os.path.join(folder, "S2B_MSIL1C_20230614T105629_N0509_R094_"
+                                  "T32ULV_20230614T130000.SAFE")]
+    dialog = AlgorithmDialog(registry.createAlgorithmById("s2eq:mosaic"))
+    dialog.show()
+    settle(app)
+    wrapper = dialog.mainWidget().wrappers["INPUTS"]
+    wrapper.setValue(paths)
+    facts = {"summary": wrapper.field.summary.text(),
+             "passed": dialog.createProcessingParameters()["INPUTS"],
+             "filter": wrapper.texts["filter"]}
+    wrapper.field.button.click()
+    settle(app)
+    shown = wrapper.list_dialog
+    facts["list_shown"] = shown.isVisible()
+    facts["labels"] = [shown.list.item(r).text()
+                       for r in range(shown.list.count())]
+    facts["tooltips"] = [shown.list.item(r).toolTip()
+                         for r in range(shown.list.count())]
+    shown.list.insertItem(0, shown.list.takeItem(shown.list.count() - 1))
+    shown.accept()
+    settle(app)
+    facts["reordered"] = dialog.createProcessingParameters()["INPUTS"]
+    dialog.close()
+    batch = BatchAlgorithmDialog(registry.createAlgorithmById("s2eq:mosaic"))
+    batch.show()
+    settle(app)
+    panel = batch.mainWidget()
+    facts["batch_widget"] = type(
+        panel.wrappers[0][panel.parameter_to_column["INPUTS"]].widget
+    ).__name__
+    batch.close()
+    return facts
+
+
 def main(product, report, screenshot=None):
     # The profile goes beside the report, so it goes with it.
     app, plugin = start_qgis(os.path.dirname(os.path.abspath(report)))
     facts = {"standard": standard_dialog(app, product, screenshot),
              "batch": batch_dialog(app),
-             "modeler": model_designer(app)}
+             "modeler": model_designer(app),
+             "advanced": advanced_dialogs(app),
+             "batch_columns": batch_columns(app),
+             "products": products_field(app, product)}
     with open(report, "w", encoding="utf-8") as handle:
         json.dump(facts, handle, indent=1, default=str)
     plugin.unload()

@@ -99,7 +99,8 @@ def test_progress_is_reported(l1c, tmp_path):
 
 def test_result_is_loaded_as_a_styled_layer(l1c, tmp_path):
     import processing
-    from qgis.core import QgsProject
+    from qgis.core import (QgsContrastEnhancement, QgsProject,
+                           QgsRasterMinMaxOrigin, QgsRectangle)
     project = QgsProject.instance()
     project.removeAllMapLayers()
     processing.runAndLoadResults(
@@ -112,9 +113,35 @@ def test_result_is_loaded_as_a_styled_layer(l1c, tmp_path):
     assert renderer.type() == "multibandcolor"
     assert (renderer.redBand(), renderer.greenBand(), renderer.blueBand()) \
         == (1, 2, 3)
-    assert renderer.redContrastEnhancement() is None
+    # no enhancement, over 0-255: the Symbology page's minimum and maximum
+    for enhancement in (renderer.redContrastEnhancement(),
+                        renderer.greenContrastEnhancement(),
+                        renderer.blueContrastEnhancement()):
+        assert (enhancement.minimumValue(), enhancement.maximumValue()) == \
+            (0, 255)
+        assert enhancement.contrastEnhancementAlgorithm() == \
+            QgsContrastEnhancement.ContrastEnhancementAlgorithm.NoEnhancement
+    assert renderer.minMaxOrigin().limits() == \
+        QgsRasterMinMaxOrigin.Limits.None_
     # QGIS shows the file's no-data mask as a fourth, alpha band
     assert layer.bandCount() == 4 and renderer.alphaBand() == 4
+    # drawn as the values are: a corner of the image, pixel for pixel
+    extent, size = layer.extent(), 64
+    corner = QgsRectangle(
+        extent.xMinimum(), extent.yMaximum() -
+        size * layer.rasterUnitsPerPixelY(),
+        extent.xMinimum() + size * layer.rasterUnitsPerPixelX(),
+        extent.yMaximum())
+    drawn = renderer.block(1, corner, size, size).image()
+    with rasterio.open(str(tmp_path / "m.tif")) as image:
+        values = image.read(window=((0, size), (0, size)))
+        mask = image.dataset_mask(window=((0, size), (0, size)))
+    rows, cols = np.nonzero(mask)
+    assert len(rows) > 100
+    for row, col in list(zip(rows, cols))[::37]:
+        colour = drawn.pixelColor(int(col), int(row))
+        assert [colour.red(), colour.green(), colour.blue()] == \
+            values[:, row, col].tolist()
     project.removeAllMapLayers()
 
 

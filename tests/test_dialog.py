@@ -55,8 +55,8 @@ def test_custom_bands_enables_the_colour_fields(seen):
     defaults = [[True, "B04"], [True, "B03"], [True, "B02"]]
     assert seen["standard"]["colours_at_start"] == defaults
     assert shown["Custom bands"] == defaults
-    # no combination chosen at all means the default: the colour fields
-    assert shown["[Not selected]"] == defaults
+    # no blank entry: it would be a second name for 'Custom bands'
+    assert list(shown) == ["Custom bands"] + list(combinations())
 
 
 def test_the_users_own_bands_come_back_with_custom_bands(seen):
@@ -96,7 +96,7 @@ def test_sample_percent_shows_two_decimals(seen):
 
 
 def test_utm_zone_says_what_zero_means(seen):
-    wording = "UTM zone: 0 = automatic (the zone with most granules), or 1–60"
+    wording = "UTM zone (0 = automatic)"
     labels = seen["standard"]["wrapped_labels"]
     assert any(label.startswith(wording) for label in labels), labels
     assert seen["standard"]["zone"] == {"minimum": 0, "maximum": 60,
@@ -161,8 +161,72 @@ def test_qgis_process_with_empty_product_gets_the_plugins_message(tmp_path):
 def test_help_panel_explains_pixel_size_and_utm_zone(seen):
     text = seen["standard"]["help_panel"]
     for topic in ("Output pixel size", "finest", "UTM zone",
-                  "zone with most granules", "greyed out"):
+                  "zone with most granules", "greyed out", "Compression",
+                  "DEFLATE", "JPEG quality", "0 chooses"):
         assert topic in text, topic
+
+
+# -- Advanced parameters and the batch panel ---------------------------------
+
+@pytest.mark.parametrize("algorithm", ["s2eq:equalize", "s2eq:curve",
+                                       "s2eq:mosaic"])
+def test_advanced_parameters_open_fit_the_default_size(seen, algorithm):
+    """Every field, its buttons included, in view at the dialog's default
+    size with Advanced Parameters expanded: no horizontal scroll bar."""
+    shown = seen["advanced"][algorithm]
+    assert shown["advanced_expanded"]
+    assert not shown["horizontal_scroll_bar"], shown
+    assert shown["outside"] == [], shown["outside"]
+
+
+#: A batch column's header longer than this is cut off.
+HEADER = 40
+
+
+@pytest.mark.parametrize("algorithm", ["s2eq:equalize", "s2eq:curve",
+                                       "s2eq:mosaic"])
+def test_batch_headers_are_short_enough_to_read(seen, algorithm):
+    headers = seen["batch_columns"][algorithm]["headers"]
+    assert {n: h for n, h in headers.items() if len(h) > HEADER} == {}
+
+
+@pytest.mark.parametrize("algorithm", ["s2eq:equalize", "s2eq:mosaic"])
+def test_the_curve_column_shows_with_the_advanced_toggle_as_help_says(
+        seen, algorithm, qgis_app):
+    from qgis.core import QgsApplication
+    columns = seen["batch_columns"][algorithm]
+    assert columns["headers"]["CURVE"] == "Shared curve"
+    assert "CURVE" not in columns["shown"]
+    assert "CURVE" in columns["shown_advanced"]
+    assert columns["toggle"] == [True, "Toggle advanced mode"]
+    registry = QgsApplication.processingRegistry()
+    help_text = registry.algorithmById(algorithm).parameterDefinition(
+        "CURVE").help()
+    assert "gear button (Toggle advanced mode)" in help_text
+    assert "gear button (Toggle advanced mode)" in registry.algorithmById(
+        "s2eq:curve").shortHelpString()
+
+
+def test_products_are_picked_with_a_filter_and_shown_by_name(seen, l1c):
+    field = seen["products"]
+    passed = field["passed"]
+    assert len(passed) == 3
+    assert field["summary"] == ("3 products: T31UFQ 2023-06-14 L1C; "
+                                "T31UGQ 2023-07-04 L2A; T32ULV 2023-06-14 "
+                                "L1C")
+    assert field["list_shown"]
+    # each entry by its product, not by the metadata file inside
+    assert [label.split()[:3] for label in field["labels"]] == [
+        ["T31UFQ", "2023-06-14", "L1C"], ["T31UGQ", "2023-07-04", "L2A"],
+        ["T32ULV", "2023-06-14", "L1C"]]
+    assert not any("MTD_" in label for label in field["labels"])
+    assert field["labels"][0].endswith(l1c.name)
+    assert field["tooltips"] == passed
+    first = field["filter"].split(";;")[0]
+    for pattern in ("*.zip", "MTD_MSIL1C.xml", "MTD_MSIL2A.xml"):
+        assert pattern in first
+    assert field["reordered"] == passed[2:] + passed[:2]
+    assert field["batch_widget"] == "ProductsField"
 
 
 class Page(HTMLParser):
