@@ -254,3 +254,27 @@ def test_curve_page_draws_each_curve_rising_inside_its_chart(dates):
         assert all(0.0 <= h <= HEIGHT for h in heights)
         assert all(b <= a for a, b in zip(heights, heights[1:]))
         assert heights[0] > HEIGHT / 2 > heights[-1]
+
+
+def test_curve_page_charts_have_axes_with_ticks_and_titles(dates):
+    """The values counted below (round ticks within the caption's range),
+    the output level on the left, the pixels per bar on the right."""
+    import re
+    from sentinel2_equalizer.core.curves.report import curve_html
+    page = curve_html(curves.combine([measure(str(p), BANDS)
+                                      for p in dates]))
+    figures = re.findall(r"<figure>(.*?)</figure>", page)
+    assert len(figures) == 4
+    for figure in figures:
+        texts = re.findall(r">([^<>]+)</text>", figure)
+        for title in ("reflectance x 10000", "output level",
+                      "pixels per bar"):
+            assert title in texts, figure
+        assert {"0", "64", "128", "192", "255"} <= set(texts)
+        low, high = map(int, re.search(r"from (\d+) to (\d+)",
+                                       figure).groups())
+        ticks = [int(t) for t in re.findall(
+            r'text-anchor="middle" font-size="10" fill="#333">(\d+)<',
+            figure)]
+        assert len(ticks) >= 3 and all(low <= t <= high for t in ticks)
+        assert len({b - a for a, b in zip(ticks, ticks[1:])}) == 1
