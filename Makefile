@@ -22,8 +22,9 @@ help:
 deps:
 	@sh scripts/install-deps
 
-# The s2eq command: Debian packages without QGIS, this checkout installed
-# into .venv, linked into /usr/local/bin (root) or ~/.local/bin.
+# The s2eq command: Debian packages without QGIS, a copy of this checkout
+# installed into a virtual environment of its own, /opt/s2eq (root) or
+# ~/.local/share/s2eq, linked into /usr/local/bin (root) or ~/.local/bin.
 cli:
 	@sh scripts/install-cli
 
