@@ -310,3 +310,34 @@ def test_log_names_the_bands_the_run_uses(choice, l1c, tmp_path):
     if choice:
         assert any(choice in text and "do not apply" in text
                    for text in logged), logged
+
+
+#: How the help page's note on Advanced Parameters names each parameter.
+IN_THE_NOTE = {"EXTENT": "extent", "MASK": "mask polygons",
+               "METHOD": "method", "COLOUR": "colour mode",
+               "CLIP_LIMIT": "clip limit", "TILE_SIZE": "tile size",
+               "CURVE": "shared curve", "RESOLUTION": "output pixel size",
+               "UTM_ZONE": "UTM zone", "VERIFY": "band files",
+               "COMPRESSION": "compression", "JPEG_QUALITY": "JPEG quality"}
+
+
+@pytest.mark.usefixtures("qgis_app")
+def test_help_page_names_every_advanced_parameter_and_algorithm():
+    import re
+    from qgis.core import QgsApplication
+    from qgis.PyQt.QtCore import QUrl
+    from sentinel2_equalizer.algorithms.compat import FLAG_ADVANCED
+    registry = QgsApplication.processingRegistry()
+    path = QUrl(registry.algorithmById(ALGORITHM).helpUrl()).toLocalFile()
+    with open(path, encoding="utf-8") as handle:
+        page = handle.read()
+    note = " ".join(re.search(r'<p class="note">(.*?)</p>', page,
+                              re.S).group(1).split())
+    subtitle = re.search(r"</h1>\s*<p>(.*?)</p>", page, re.S).group(1)
+    for algorithm in ("s2eq:equalize", "s2eq:curve", "s2eq:mosaic"):
+        assert "<code>{}</code>".format(algorithm) in subtitle
+        for parameter in registry.algorithmById(
+                algorithm).parameterDefinitions():
+            if parameter.flags() & FLAG_ADVANCED:
+                assert IN_THE_NOTE[parameter.name()] in note, \
+                    parameter.name()
