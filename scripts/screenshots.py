@@ -7,6 +7,8 @@ on the command line (default ``docs``):
 * ``dialog.png``: the Toolbox dialog of s2eq:equalize at its default size,
   filled in as a user would: a product, a named band combination, and the
   output left as a temporary file;
+* ``dialog-advanced.png``: the same with Advanced Parameters open, at its
+  default width (every field fits it) and as tall as its fields;
 * ``result.png``: the layer the run loads, styled by the plugin, in a map
   canvas beside the layer panel.
 
@@ -70,6 +72,37 @@ def sample_product():
         return made[0]
     folder.mkdir(parents=True, exist_ok=True)
     return s2products.make_product(folder, size=SIZE)
+
+
+def advanced_picture(app, product, png):
+    """The dialog filled in as for dialog_picture, Advanced Parameters
+    open, at its default width and tall enough for every field."""
+    from processing.gui.AlgorithmDialog import AlgorithmDialog
+    from qgis.core import QgsApplication
+    from qgis.gui import QgsCollapsibleGroupBox
+    from qgis.PyQt import sip
+    from qgis.PyQt.QtWidgets import QGroupBox, QScrollArea
+    alg = QgsApplication.processingRegistry().createAlgorithmById(
+        "s2eq:equalize")
+    dialog = AlgorithmDialog(alg)
+    dialog.show()
+    dialog.setParameters({"INPUT": str(product),
+                          "COMBINATION": COMBINATION})
+    group = dialog.mainWidget().findChild(QGroupBox, "grpAdvanced")
+    # A QgsCollapsibleGroupBox that Python sees as the QGroupBox it is.
+    sip.cast(group, QgsCollapsibleGroupBox).setCollapsed(False)
+    for _ in range(10):
+        app.processEvents()
+    area = group
+    while not isinstance(area, QScrollArea):
+        area = area.parentWidget()
+    hidden = area.widget().sizeHint().height() - area.viewport().height()
+    dialog.resize(dialog.width(), dialog.height() + max(hidden, 0))
+    for _ in range(10):
+        app.processEvents()
+    dialog.grab().save(png)
+    print("Dialog, advanced parameters open: {}".format(png))
+    dialog.close()
 
 
 def dialog_picture(app, product, png):
@@ -150,6 +183,9 @@ def main(folder):
     dialog = dialog_picture(app, product, os.path.join(folder, "dialog.png"))
     result_picture(app, os.path.join(folder, "result.png"))
     dialog.close()
+    # Last: QGIS keeps the size of the dialog closed last for the next.
+    advanced_picture(app, product, os.path.join(folder,
+                                                "dialog-advanced.png"))
     plugin.unload()
     app.exitQgis()
 
