@@ -74,20 +74,29 @@ def sample_product():
     return s2products.make_product(folder, size=SIZE)
 
 
-def advanced_picture(app, product, png):
-    """The dialog filled in as for dialog_picture, Advanced Parameters
-    open, at its default width and tall enough for every field."""
+def filled_dialog(app, product):
+    """The dialog of s2eq:equalize, shown at its default size and filled
+    in as a user would: a product and a named band combination."""
     from processing.gui.AlgorithmDialog import AlgorithmDialog
     from qgis.core import QgsApplication
-    from qgis.gui import QgsCollapsibleGroupBox
-    from qgis.PyQt import sip
-    from qgis.PyQt.QtWidgets import QGroupBox, QScrollArea
     alg = QgsApplication.processingRegistry().createAlgorithmById(
         "s2eq:equalize")
     dialog = AlgorithmDialog(alg)
     dialog.show()
     dialog.setParameters({"INPUT": str(product),
                           "COMBINATION": COMBINATION})
+    for _ in range(10):
+        app.processEvents()
+    return dialog
+
+
+def advanced_picture(app, product, png):
+    """The dialog filled in as for dialog_picture, Advanced Parameters
+    open, at its default width and tall enough for every field."""
+    from qgis.gui import QgsCollapsibleGroupBox
+    from qgis.PyQt import sip
+    from qgis.PyQt.QtWidgets import QGroupBox, QLineEdit, QScrollArea
+    dialog = filled_dialog(app, product)
     group = dialog.mainWidget().findChild(QGroupBox, "grpAdvanced")
     # A QgsCollapsibleGroupBox that Python sees as the QGroupBox it is.
     sip.cast(group, QgsCollapsibleGroupBox).setCollapsed(False)
@@ -98,6 +107,8 @@ def advanced_picture(app, product, png):
         area = area.parentWidget()
     hidden = area.widget().sizeHint().height() - area.viewport().height()
     dialog.resize(dialog.width(), dialog.height() + max(hidden, 0))
+    for field in dialog.findChildren(QLineEdit):   # none drawn as selected
+        field.deselect()
     for _ in range(10):
         app.processEvents()
     dialog.grab().save(png)
@@ -108,16 +119,7 @@ def advanced_picture(app, product, png):
 def dialog_picture(app, product, png):
     """Fill in the dialog, take its picture, press Run; returns the
     dialog once the run has finished."""
-    from processing.gui.AlgorithmDialog import AlgorithmDialog
-    from qgis.core import QgsApplication
-    alg = QgsApplication.processingRegistry().createAlgorithmById(
-        "s2eq:equalize")
-    dialog = AlgorithmDialog(alg)
-    dialog.show()
-    dialog.setParameters({"INPUT": str(product),
-                          "COMBINATION": COMBINATION})
-    for _ in range(10):
-        app.processEvents()
+    dialog = filled_dialog(app, product)
     dialog.grab().save(png)
     print("Dialog: {}".format(png))
 

@@ -12,29 +12,12 @@ import time
 import psutil
 import pytest
 
-import s2products
 from dask_processes import DaskProcesses, free_port
 from s2eq_runner import TIMEOUT, command, environment, run_json, run_s2eq
-from sentinel2_equalizer.core.product.bands import DEFAULT_BANDS
 
 #: How often the tests look at the sockets of a run, in seconds.
 POLL = 0.02
 LOOPBACK = ("127.0.0.1", "::1")
-
-
-@pytest.fixture(scope="module")
-def two(tmp_path_factory):
-    """Two small products: one tile on two dates."""
-    base = tmp_path_factory.mktemp("cluster-products")
-    made = []
-    for number in range(2):
-        folder = base / str(number)
-        folder.mkdir()
-        made.append(s2products.make_product(
-            folder, size=366, jp2_block=128, bands=DEFAULT_BANDS,
-            sky_seed=number + 1, sensing="202306{:02d}T105629".format(
-                number + 10)))
-    return made
 
 
 def listening(pid):
@@ -58,10 +41,10 @@ def listening(pid):
 
 @pytest.mark.parametrize("flags", [[], ["--dashboard"]],
                          ids=["plain", "dashboard"])
-def test_the_embedded_cluster_listens_on_loopback_only(two, tmp_path,
-                                                       flags):
+def test_the_embedded_cluster_listens_on_loopback_only(dates, tmp_path,
+                                                         flags):
     batch = subprocess.Popen(
-        command("batch", *two, "--out-dir", tmp_path / "out", "--workers",
+        command("batch", *dates, "--out-dir", tmp_path / "out", "--workers",
                 "2", *flags), stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         universal_newlines=True, env=environment())
@@ -146,34 +129,34 @@ def tls_cluster(tmp_path):
 
 
 def test_a_scheduler_behind_tls_takes_the_certificate_flags(
-        tls_cluster, two, tmp_path):
-    result = run_json("batch", *two, "--out-dir", tmp_path / "out",
+        tls_cluster, dates, tmp_path):
+    result = run_json("batch", *dates, "--out-dir", tmp_path / "out",
                       "--scheduler", tls_cluster.address, *tls_cluster.tls)
     assert result["ok"] and result["written"] == 2
     assert result["workers"]["count"] == 1
-    done = run_s2eq("batch", *two, "--out-dir", tmp_path / "out",
+    done = run_s2eq("batch", *dates, "--out-dir", tmp_path / "out",
                     "--scheduler", tls_cluster.address)
     assert done.returncode == 1
     assert "takes TLS, and no certificate is given: give --tls-ca-file, " \
         "--tls-cert and --tls-key" in done.stderr
 
 
-def test_tls_flags_go_with_a_tls_scheduler(two, tmp_path):
+def test_tls_flags_go_with_a_tls_scheduler(dates, tmp_path):
     certificate, key = make_certificate(tmp_path)
-    done = run_s2eq("batch", *two, "--out-dir", tmp_path / "out",
+    done = run_s2eq("batch", *dates, "--out-dir", tmp_path / "out",
                     "--tls-cert", certificate, "--tls-key", key)
     assert done.returncode == 2
     assert done.stderr.strip().splitlines()[-1] == (
         "s2eq batch: --tls-cert and --tls-key are for --scheduler "
         "tls://ADDRESS; the cluster started here listens on 127.0.0.1 "
         "only.")
-    done = run_s2eq("batch", *two, "--out-dir", tmp_path / "out",
+    done = run_s2eq("batch", *dates, "--out-dir", tmp_path / "out",
                     "--scheduler", "tcp://127.0.0.1:1", "--dashboard")
     assert done.returncode == 2 and "--dashboard serves the cluster " \
         "started here" in done.stderr
 
 
-def test_a_worker_without_the_package_stops_the_batch_once(two, tmp_path):
+def test_a_worker_without_the_package_stops_the_batch_once(dates, tmp_path):
     """A worker started with a Python that cannot import the package (here
     without the PYTHONPATH that gives it the checkout) fails no task: the
     batch asks the workers first and says which Python to start them
@@ -191,7 +174,7 @@ def test_a_worker_without_the_package_stops_the_batch_once(two, tmp_path):
         from distributed import Client
         with Client(cluster.address, timeout=TIMEOUT) as client:
             client.wait_for_workers(1, timeout=TIMEOUT)
-        done = run_s2eq("batch", *two, "--out-dir", tmp_path / "out",
+        done = run_s2eq("batch", *dates, "--out-dir", tmp_path / "out",
                         "--scheduler", cluster.address)
     finally:
         cluster.stop()
@@ -222,15 +205,15 @@ def damaged_copy(product, folder):
     return copy
 
 
-def test_a_shared_curve_is_not_made_without_a_failed_product(two,
-                                                             tmp_path):
+def test_a_shared_curve_is_not_made_without_a_failed_product(dates,
+                                                               tmp_path):
     """A curve of the products that measured would differ from the curve
     of all of them, and so would every picture made with it: none is
     written, the failed product is named, and the summary says so."""
     (tmp_path / "bad").mkdir()
-    bad = damaged_copy(two[1], tmp_path / "bad")
+    bad = damaged_copy(dates[1], tmp_path / "bad")
     out = tmp_path / "out"
-    done = run_s2eq("batch", two[0], bad, "--out-dir", out,
+    done = run_s2eq("batch", dates[0], bad, "--out-dir", out,
                     "--shared-curve")
     assert done.returncode == 1
     assert done.stdout.strip() == (
@@ -243,27 +226,27 @@ def test_a_shared_curve_is_not_made_without_a_failed_product(two,
         "made of every product given, and 1 product failed ({}). Fix it "
         "or leave it out, and run the command again.".format(bad))
     assert not out.exists() or os.listdir(out) == []
-    result = run_json("batch", two[0], bad, "--out-dir", out,
+    result = run_json("batch", dates[0], bad, "--out-dir", out,
                       "--shared-curve", status=1)
     assert not result["ok"] and result["shared_curve"] is None
     assert result["error"] == errors[-1]
     # left out, the rest get their shared curve
-    result = run_json("batch", two[0], "--out-dir", out, "--shared-curve")
+    result = run_json("batch", dates[0], "--out-dir", out, "--shared-curve")
     assert result["ok"] and os.path.isfile(result["shared_curve"])
 
 
 def test_a_failed_batch_prints_its_summary_and_quiet_keeps_results(
-        two, tmp_path):
+        dates, tmp_path):
     photos = tmp_path / "photos"
     photos.mkdir()
     (photos / "notes.txt").write_text("hello")
     out = tmp_path / "out"
-    done = run_s2eq("batch", two[0], photos, "--out-dir", out, "-q")
+    done = run_s2eq("batch", dates[0], photos, "--out-dir", out, "-q")
     assert done.returncode == 1
     assert done.stdout.strip() == (
         "1 written, 0 already current, 1 failed; outputs in {}".format(out))
     assert done.stderr.strip().startswith("FAILED {}: ".format(photos))
-    done = run_s2eq("equalize", two[0], "-o", tmp_path / "one.tif", "-q")
+    done = run_s2eq("equalize", dates[0], "-o", tmp_path / "one.tif", "-q")
     assert done.returncode == 0 and done.stderr == ""
     assert done.stdout.startswith("Wrote {} (".format(tmp_path / "one.tif"))
 

@@ -58,21 +58,31 @@ def test_gdal_messages_while_decoding_reach_the_warnings(current, tmp_path):
     assert any("MCT" in w for w in warnings), warnings
 
 
-@pytest.mark.usefixtures("qgis_app")
-def test_the_algorithm_takes_verify_and_shows_gdal_warnings(current,
-                                                            tmp_path):
-    import processing
-    from qgis.core import QgsProcessingException, QgsProcessingFeedback
+def recording_feedback():
+    """A QgsProcessingFeedback that keeps the notes (``infos``) and the
+    warnings it is given."""
+    from qgis.core import QgsProcessingFeedback
 
     class Feedback(QgsProcessingFeedback):
         def __init__(self):
             super().__init__()
-            self.warnings = []
+            self.infos, self.warnings = [], []
+
+        def pushInfo(self, text):  # noqa: N802 (QGIS API)
+            self.infos.append(text)
+            super().pushInfo(text)
 
         def pushWarning(self, text):  # noqa: N802 (QGIS API)
             self.warnings.append(text)
             super().pushWarning(text)
+    return Feedback()
 
+
+@pytest.mark.usefixtures("qgis_app")
+def test_the_algorithm_takes_verify_and_shows_gdal_warnings(current,
+                                                            tmp_path):
+    import processing
+    from qgis.core import QgsProcessingException
     product = copy_of(current, tmp_path)
     mct_flag_set(band_file(product, "B04"))
     out = tmp_path / "rgb.tif"
@@ -81,7 +91,7 @@ def test_the_algorithm_takes_verify_and_shows_gdal_warnings(current,
         processing.run("s2eq:equalize", {"INPUT": str(product),
                                          "OUTPUT": str(out)})
     assert not out.exists()
-    feedback = Feedback()
+    feedback = recording_feedback()
     processing.run("s2eq:equalize", {"INPUT": str(product), "VERIFY": False,
                                      "OUTPUT": str(out)}, feedback=feedback)
     assert out.exists()
@@ -92,21 +102,11 @@ def test_the_algorithm_takes_verify_and_shows_gdal_warnings(current,
 def test_the_mosaic_verifies_each_product_and_names_a_damaged_one(
         current, older, tmp_path):
     import processing
-    from qgis.core import QgsProcessingException, QgsProcessingFeedback
-
-    class Feedback(QgsProcessingFeedback):
-        def __init__(self):
-            super().__init__()
-            self.infos = []
-
-        def pushInfo(self, text):  # noqa: N802 (QGIS API)
-            self.infos.append(text)
-            super().pushInfo(text)
-
+    from qgis.core import QgsProcessingException
     damaged = copy_of(older, tmp_path)
     damage(band_file(damaged, "B03"), "bit flips")
     out = tmp_path / "mosaic.tif"
-    feedback = Feedback()
+    feedback = recording_feedback()
     processing.run("s2eq:mosaic", {"INPUTS": [str(current), str(older)],
                                    "OUTPUT": str(out)}, feedback=feedback)
     verified = [i for i in feedback.infos
