@@ -127,14 +127,18 @@ def build_parser():
         "already complete and were made from the same product with the "
         "same options are kept, so a stopped batch resumes where it was. "
         "A product that fails is reported by name; the others still "
-        "finish, and the exit status is 1."))
+        "finish, and the exit status is 1 (with --shared-curve, the curve "
+        "is made of every product or not at all: a failed product stops "
+        "it and every output made with it)."))
     sub.add_argument("products", nargs="+", metavar="PRODUCT",
                      help=PRODUCT_HELP)
     sub.add_argument("--out-dir", required=True, metavar="DIR",
                      help="the folder for the outputs (made if missing)")
     sub.add_argument("--shared-curve", action="store_true", help=(
         "measure all products, add their histograms up and write every "
-        "product with that one curve (kept as DIR/shared-curve.json)"))
+        "product with that one curve (kept as DIR/shared-curve.json); "
+        "where a product fails, neither the curve nor any output is "
+        "written, and the message names it"))
     sub.add_argument("--mosaic", metavar="OUT.tif", help=(
         "also write one mosaic of all products, with the shared curve "
         "(made as for --shared-curve unless --curve is given)"))
