@@ -49,7 +49,8 @@ def run_batch(args, arguments, feedback):
     driver = None
     try:
         with connect(args.scheduler, args.workers, feedback.log,
-                     args.dashboard, tls_files(args)) as (client, embedded):
+                     args.dashboard, tls_files(args),
+                     args.scratch_dir) as (client, embedded):
             driver = Driver(client, args, arguments, feedback)
             try:
                 driver.run()

@@ -21,11 +21,14 @@ cgroup limit). ``--workers`` overrides the count.
 import contextlib
 import logging
 import os
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 
 from ..core.errors import EqualizerError
+from ..core.output.atomic import scratch_failed
 from . import worker_python
 
 #: Peak resident memory of one run, in MiB: the core's peak on a full
@@ -101,12 +104,14 @@ def security(ca_file=None, cert=None, key=None):
 
 @contextlib.contextmanager
 def connect(scheduler=None, workers=None, log=None, dashboard=False,
-            tls=None):
+            tls=None, scratch_dir=None):
     """A distributed.Client on the scheduler at ``scheduler`` (``tls``:
     security()'s keywords), or on an embedded cluster of ``workers``
-    (None: sized to the machine; ``dashboard``: serve Dask's dashboard),
-    closed on leaving. Yields (client, embedded: bool) once the workers
-    there are known to run the tasks."""
+    (None: sized to the machine; ``dashboard``: serve Dask's dashboard;
+    its workers' folders in a private folder of ``scratch_dir``, None:
+    the system's temporary folder, removed on leaving), closed on
+    leaving. Yields (client, embedded: bool) once the workers there are
+    known to run the tasks."""
     from distributed import Client
     log = log or (lambda message: None)
     if scheduler:
@@ -139,21 +144,40 @@ def connect(scheduler=None, workers=None, log=None, dashboard=False,
         "available, {} MiB planned per worker)".format(
             count, "" if count == 1 else "s", cpus, available / 2.0 ** 30,
             WORKER_MIB))
-    with workers_ignore_ctrl_c():
-        cluster = embedded_cluster(count, limit, dashboard)
+    with private_folder(scratch_dir) as local:
+        with workers_ignore_ctrl_c():
+            cluster = embedded_cluster(count, limit, dashboard, local)
+        try:
+            with Client(cluster) as client:
+                if dashboard:
+                    log(dashboard_note(client.dashboard_link))
+                check_workers(client, cluster.scheduler_address)
+                yield client, True
+        finally:
+            cluster.close()
+
+
+@contextlib.contextmanager
+def private_folder(scratch_dir=None):
+    """A new folder of this run in ``scratch_dir`` (None: the system's
+    temporary folder) for the workers' own folders and Dask's lock files,
+    removed with all they hold on leaving, however the run ends (the
+    workers have stopped by then): nothing of Dask stays in the user's
+    folders."""
     try:
-        with Client(cluster) as client:
-            if dashboard:
-                log(dashboard_note(client.dashboard_link))
-            check_workers(client, cluster.scheduler_address)
-            yield client, True
+        folder = tempfile.mkdtemp(prefix="s2eq-dask-", dir=scratch_dir)
+    except OSError as exc:
+        raise scratch_failed(scratch_dir, exc)
+    try:
+        yield folder
     finally:
-        cluster.close()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
-def embedded_cluster(count, limit, dashboard=False):
+def embedded_cluster(count, limit, dashboard=False, local_directory=None):
     """A distributed.SpecCluster of ``count`` worker processes of one
-    thread and ``limit`` bytes each, and its scheduler, all on LOOPBACK.
+    thread and ``limit`` bytes each, their folders in ``local_directory``
+    (None: Dask's default), and its scheduler, all on LOOPBACK.
     Each serves HTTP (Dask's health and metrics pages, and the scheduler
     its dashboard when ``dashboard``), on LOOPBACK too: on a port of the
     system's choosing, the dashboard on DASHBOARD_PORT where it is free."""
@@ -161,7 +185,7 @@ def embedded_cluster(count, limit, dashboard=False):
     worker = {"cls": Nanny, "options": {
         "host": LOOPBACK, "nthreads": 1, "memory_limit": limit,
         "dashboard": False, "dashboard_address": LOOPBACK + ":0",
-        "silence_logs": logging.ERROR}}
+        "silence_logs": logging.ERROR, "local_directory": local_directory}}
     scheduler = {"cls": Scheduler, "options": {
         "host": LOOPBACK, "port": 0, "dashboard": dashboard,
         "dashboard_address": "{}:{}".format(

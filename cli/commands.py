@@ -7,7 +7,7 @@ import os
 from .. import api
 from ..core.errors import BandError, EqualizerError, SettingError
 from ..core.product.bands import BAND_NAMES, check_band, combination
-from .feedback import cancel_on_interrupt
+from .feedback import cancel_on_interrupt, interrupt_on_sigterm
 from .flags import run_arguments
 from .messages import worded
 from .tasks import measuring
@@ -203,7 +203,8 @@ def batch(args, feedback):
     check_cluster_flags(args)
     from .batch import run_batch  # Dask is imported for batch only
     say_bands(args, feedback)
-    return run_batch(args, _arguments(args), feedback)
+    with interrupt_on_sigterm(feedback):
+        return run_batch(args, _arguments(args), feedback)
 
 
 def check_cluster_flags(args):

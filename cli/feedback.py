@@ -145,3 +145,26 @@ def cancel_on_interrupt(feedback):
     finally:
         for number, handler in previous:
             signal.signal(number, handler)
+
+
+@contextlib.contextmanager
+def interrupt_on_sigterm(feedback):
+    """SIGTERM stops the command as Ctrl-C does, with KeyboardInterrupt:
+    for a command that waits on others (the batch on its Dask cluster),
+    which stops them and tidies up on its way out. ``stop_signal`` says
+    it was SIGTERM. A second SIGTERM while it tidies up ends the process
+    at once."""
+    def stop(signum, frame):
+        feedback.stop_signal = signal.SIGTERM
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, stop)
+    except ValueError:               # not the main thread: leave it alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

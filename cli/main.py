@@ -8,17 +8,24 @@ by SIGTERM.
 
 import argparse
 import json
+import os
 import signal
 import sys
 
 from .. import api
-from ..core.errors import Cancelled, EqualizerError
+from ..core.errors import Cancelled, EqualizerError, first_line
 from .commands import COMMANDS, UsageError
 from .feedback import Feedback
 from .flags import add_flags
 from .messages import worded
 
 FAILED, USAGE, INTERRUPTED = 1, 2, 130
+#: Set in the environment, a failure s2eq did not foresee shows its
+#: traceback rather than one line.
+DEBUG = "S2EQ_DEBUG"
+UNEXPECTED = ("An unexpected failure stopped it ({}). This is a fault of "
+              "s2eq: please report it, with the output of the same command "
+              "run with " + DEBUG + "=1.")
 #: Modules the commands need beyond the standard library, and where they
 #: come from.
 NEEDED = {"numpy": "python3-numpy", "rasterio": "python3-rasterio",
@@ -189,7 +196,9 @@ def main(argv=None):
     except EqualizerError as exc:
         result, status = _failed(args, feedback, exc), FAILED
     except KeyboardInterrupt:
-        result = _failed(args, feedback, "Stopped." + (
+        result = _failed(args, feedback, "Stopped{}.".format(
+            " by SIGTERM" if feedback.stop_signal == signal.SIGTERM
+            else "") + (
             " The outputs complete so far are kept: the same command "
             "writes the rest." if args.command == "batch" else ""))
         status = feedback.exit_status(INTERRUPTED)
@@ -202,6 +211,11 @@ def main(argv=None):
             "install {}; elsewhere: pip install {}.").format(
                 name, NEEDED[name], name))
         status = FAILED
+    except Exception as exc:        # a fault of s2eq, not of what it was given
+        if os.environ.get(DEBUG):
+            raise
+        result, status = _failed(args, feedback, UNEXPECTED.format(
+            first_line(exc))), FAILED
     finally:
         feedback.close()
     if args.json:
