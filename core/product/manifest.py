@@ -62,11 +62,11 @@ def read_checksums(source):
     there is nothing to check against (the product has no manifest).
     Raises UnverifiedError for a manifest that is there but cannot be
     read."""
-    if not source.exists(MANIFEST):
-        return {}, "the product has no {}".format(MANIFEST)
     try:
+        if not source.exists(MANIFEST):
+            return {}, "the product has no {}".format(MANIFEST)
         data = source.read(MANIFEST)
-    except ProductError as exc:
+    except ProductError as exc:             # a link out, a pipe, unreadable
         raise UnverifiedError("{} Its band files cannot be checked without "
                               "it.".format(exc))
     try:
