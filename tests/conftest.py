@@ -30,10 +30,10 @@ os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp/runtime-{}".format(os.getuid()))
 os.makedirs(os.environ["XDG_RUNTIME_DIR"], mode=0o700, exist_ok=True)
 
 #: Fixtures that a family of test files shares, each module with the
-#: helpers those files import: test_checksums*, test_errors*, test_mosaic*
-#: and the generator's test_s2products_*.
-pytest_plugins = ("checksum_damage", "error_checks", "mosaic_products",
-                  "s2products_checks")
+#: helpers those files import: test_checksums*, test_errors*, test_hostile*,
+#: test_mosaic* and the generator's test_s2products_*.
+pytest_plugins = ("checksum_damage", "error_checks", "hostile",
+                  "mosaic_products", "s2products_checks")
 
 
 @pytest.fixture(scope="session")
