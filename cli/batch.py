@@ -139,6 +139,7 @@ class Driver:
             self.take_name(record)
         if prepared.result():
             raise BatchError(prepared.result())
+        self.check_apart()
         if self.args.shared_curve or (self.mosaic and not self.curve):
             self.shared = self.shared_curve()
         if self.refused is None:
@@ -149,6 +150,14 @@ class Driver:
         self.client.submit(tasks.remove_partials, self.outputs(),
                            pure=False).result()
         self.peaks = self.client.run(tasks.peak_memory)
+
+    def check_apart(self):
+        """OutputError where the mosaic would be written over a product's
+        output or over the curve file the batch reads."""
+        from ..core.output.atomic import check_apart
+        check_apart([("curve file", self.curve)] * bool(self.curve)
+                    + [("mosaic", self.mosaic)] * bool(self.mosaic)
+                    + [("output", self.output(p)) for p in self.names])
 
     def take_name(self, record):
         product = record["product"]

@@ -157,6 +157,19 @@ def test_a_folder_a_pipe_or_a_device_at_the_output_is_refused(product,
     assert fingerprint(product, out) == before
 
 
+def test_a_batch_writes_no_output_over_another(product, out):
+    (out / "curve.tif").write_bytes(KEPT)
+    before = fingerprint(product, out)
+    mine = out / (product.name[:-len(".SAFE")] + ".tif")
+    refused("batch", product, "--out-dir", out, "--mosaic", mine,
+            message="^The mosaic '{}' and the output '{}' are the same "
+            "file. Give each its own name.$".format(mine, mine))
+    refused("batch", product, "--out-dir", out, "--curve", out / "curve.tif",
+            "--mosaic", out / "curve.tif", message="^The curve file .* and "
+            "the mosaic .* are the same file")
+    assert fingerprint(product, out) == before
+
+
 # ---------------------------------------------------------------------------
 # The same in QGIS.
 
