@@ -59,10 +59,32 @@ PRODUCT_HELP = ("a Sentinel-2 L1C or L2A product: its .SAFE folder, its "
                 ".zip, or its MTD_MSIL1C.xml / MTD_MSIL2A.xml")
 
 
+class Mistake(Exception):
+    """A flag or argument argparse cannot take: ``line`` as argparse says
+    it, ``message`` the mistake alone, ``command`` the sub-command's name
+    where known."""
+
+    def __init__(self, prog, message):
+        super().__init__(message)
+        self.line = "{}: error: {}".format(prog, message)
+        self.message = message
+        self.command = prog.split()[-1] if " " in prog else None
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse's parser (its sub-commands' too), whose mistakes raise
+    Mistake after the usage, so that main() answers them in JSON too where
+    --json was given."""
+
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        raise Mistake(self.prog, message)
+
+
 def build_parser():
     # No abbreviations: --band must not pass for --bands, and a flag added
     # later must not change what an abbreviation meant.
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="s2eq", description=DESCRIPTION, epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         allow_abbrev=False)
@@ -177,11 +199,20 @@ def build_parser():
 def main(argv=None):
     """Run the command line on ``argv``; return the exit status."""
     parser = build_parser()
-    args, unknown = parser.parse_known_args(argv)
-    if unknown:
-        # The sub-command's usage, not the top level's, goes with the error.
-        parser.commands[args.command].error(
-            "unrecognized arguments: {}".format(" ".join(unknown)))
+    try:
+        args, unknown = parser.parse_known_args(argv)
+        if unknown:
+            # The sub-command's usage, not the top level's, goes with the
+            # error.
+            parser.commands[args.command].error(
+                "unrecognized arguments: {}".format(" ".join(unknown)))
+    except Mistake as mistake:
+        print(mistake.line, file=sys.stderr)
+        if "--json" in (sys.argv[1:] if argv is None else argv):
+            print(json.dumps({"ok": False, "error": mistake.message,
+                              "error_type": "UsageError",
+                              "command": mistake.command}, indent=1))
+        return USAGE
     feedback = Feedback(quiet=args.quiet)
     try:
         result, status = COMMANDS[args.command](args, feedback)

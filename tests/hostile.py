@@ -125,19 +125,24 @@ def s2eq(*args, env=None, user=None, cwd=None):
                           env=env or environment(), cwd=cwd)
 
 
-def refused(*args, status=1, message="", env=None, user=None, cwd=None):
+def refused(*args, status=1, message="", env=None, user=None, cwd=None,
+            usage=False):
     """Run s2eq ``args`` expecting a failure: exit ``status``, one line on
-    standard error matching ``message`` and naming the command, no
-    traceback, nothing of the secret, and the JSON object on standard
-    output saying the same. Returns the message."""
+    standard error matching ``message`` and naming the command (after the
+    command's usage, for a wrong flag: ``usage``), no traceback, nothing
+    of the secret, and the JSON object on standard output saying the
+    same. Returns the message."""
     done = s2eq(*args, env=env, user=user, cwd=cwd)
     said = done.stderr + done.stdout
     assert done.returncode == status, (done.returncode, said)
     assert "Traceback" not in said, said
     assert not [leak for leak in LEAKS if leak in said], said
     lines = done.stderr.strip().splitlines()
+    if usage:
+        assert lines[0].startswith("usage: s2eq {} ".format(args[0]))
+        lines = lines[-1:]
     assert len(lines) == 1, lines
-    prefix = "s2eq {}: ".format(args[0])
+    prefix = "s2eq {}: {}".format(args[0], "error: " if usage else "")
     assert lines[0].startswith(prefix), lines
     text = lines[0][len(prefix):]
     assert re.search(message, text), text

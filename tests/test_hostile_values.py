@@ -8,6 +8,7 @@ before. Metadata values are checked where they are read and named with
 their file; a band without a valid pixel is refused, with a curve too,
 and says whether it is all no-data or all saturated."""
 
+import json
 import os
 import re
 
@@ -205,3 +206,30 @@ def test_messages_name_a_zip_s_files_as_users_know_them(product, tmp_path,
             message="^Band B03 file {} cannot be read".format(
                 re.escape("{}/{}".format(archive, member))))
     assert os.listdir(out) == []
+
+
+def test_a_wrong_flag_is_answered_in_json_too(product, out):
+    refused("equalize", product, "-o", out / "rgb.tif", "--sample", "abc",
+            status=2, usage=True, message="^argument --sample: 'abc' is not "
+            "a number")
+    assert os.listdir(out) == []
+
+
+def test_an_unforeseen_failure_is_one_line_and_json_too(monkeypatch, capsys):
+    from sentinel2_equalizer.cli import main as cli
+
+    def broken(args, feedback):
+        raise RuntimeError("the disk went away\nand more")
+    monkeypatch.setitem(cli.COMMANDS, "equalize", broken)
+    monkeypatch.delenv(cli.DEBUG, raising=False)
+    assert cli.main(["equalize", "p.zip", "-o", "rgb.tif", "-q",
+                     "--json"]) == 1
+    printed, said = capsys.readouterr()
+    assert said.splitlines() == [
+        "s2eq equalize: An unexpected failure stopped it (the disk went "
+        "away). This is a fault of s2eq: please report it, with the output "
+        "of the same command run with S2EQ_DEBUG=1."]
+    assert json.loads(printed)["ok"] is False
+    monkeypatch.setenv(cli.DEBUG, "1")
+    with pytest.raises(RuntimeError):
+        cli.main(["equalize", "p.zip", "-o", "rgb.tif", "-q"])
