@@ -56,15 +56,23 @@ def geotiff_path(output, product=None):
     if product and os.path.realpath(output) == os.path.realpath(product):
         raise UsageError("--output is the input product itself. Choose "
                          "another file for the GeoTIFF.")
-    not_a_folder(output, "--output", ".tif")
-    extension = os.path.splitext(output)[1].lower()
-    if extension in (".tif", ".tiff"):
-        return output
+    return file_named(output, "--output", (".tif", ".tiff"),
+                      "the image is a GeoTIFF")
+
+
+def file_named(path, flag, extensions, kind):
+    """``path`` (given with ``flag``) with the first of ``extensions``
+    added when it has none; UsageError for a folder or another extension,
+    which ``kind`` explains ("the image is a GeoTIFF")."""
+    not_a_folder(path, flag, extensions[0])
+    extension = os.path.splitext(path)[1].lower()
+    if extension in extensions:
+        return path
     if extension:
         raise UsageError(
-            "--output '{}' ends in '{}', but the image is a GeoTIFF. Give a "
-            "file name ending in .tif.".format(output, extension))
-    return output + ".tif"
+            "{} '{}' ends in '{}', but {}. Give a file name ending in {}."
+            .format(flag, path, extension, kind, extensions[0]))
+    return path + extensions[0]
 
 
 def not_a_folder(path, flag, extension):
@@ -119,27 +127,14 @@ def equalize(args, feedback):
             "summary": "Wrote {} ({})".format(output, result.layer_name)}, 0
 
 
-def report_path(report):
-    """``report`` with .html added when it has no extension; UsageError
-    for another extension: the report is an HTML page."""
-    not_a_folder(report, "--report", ".html")
-    extension = os.path.splitext(report)[1].lower()
-    if extension in (".html", ".htm"):
-        return report
-    if extension:
-        raise UsageError(
-            "--report '{}' ends in '{}', but the report is an HTML page. "
-            "Give a file name ending in .html.".format(report, extension))
-    return report + ".html"
-
-
 def curve(args, feedback):
     check_run_flags(args)
     output = args.output
     not_a_folder(output, "--output", ".json")
     if not output.lower().endswith(".json"):
         output += ".json"
-    report = report_path(args.report) if args.report else None
+    report = file_named(args.report, "--report", (".html", ".htm"),
+                        "the report is an HTML page") if args.report else None
     # Both files may be written, before the products are measured.
     from ..core.curves.curve import check_outputs
     check_outputs([("curve file", output)] + (

@@ -135,16 +135,8 @@ def cancel_on_interrupt(feedback):
         for number in STOP_SIGNALS:
             signal.signal(number, second)
 
-    try:
-        previous = [(n, signal.signal(n, first)) for n in STOP_SIGNALS]
-    except ValueError:               # not the main thread: leave it alone
+    with _handled({number: first for number in STOP_SIGNALS}):
         yield
-        return
-    try:
-        yield
-    finally:
-        for number, handler in previous:
-            signal.signal(number, handler)
 
 
 @contextlib.contextmanager
@@ -159,12 +151,23 @@ def interrupt_on_sigterm(feedback):
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         raise KeyboardInterrupt
 
+    with _handled({signal.SIGTERM: stop}):
+        yield
+
+
+@contextlib.contextmanager
+def _handled(handlers):
+    """Within, each signal of ``handlers`` (signal -> handler) goes to its
+    handler; the handlers before are put back on leaving. Off the main
+    thread, where Python takes no handler, nothing changes."""
     try:
-        previous = signal.signal(signal.SIGTERM, stop)
+        previous = [(number, signal.signal(number, handler))
+                    for number, handler in handlers.items()]
     except ValueError:               # not the main thread: leave it alone
         yield
         return
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for number, handler in previous:
+            signal.signal(number, handler)

@@ -13,8 +13,7 @@ import time
 
 import pytest
 
-import s2products
-from hostile import fingerprint, refused
+from hostile import BANDS, fingerprint, refused
 from s2eq_runner import TIMEOUT, command, environment
 from test_partials import small_disk
 
@@ -27,19 +26,12 @@ FULL = ("^The scratch folder '{}' is full: it has no room left for the "
 
 
 @pytest.fixture(scope="module")
-def two(tmp_path_factory):
-    """Two products of a full 1098-pixel tile on two dates: long enough
-    to stop a batch while it writes."""
-    base = tmp_path_factory.mktemp("hostile-batch")
-    made = []
-    for number in range(2):
-        folder = base / str(number)
-        folder.mkdir()
-        made.append(s2products.make_product(
-            folder, size=1098, bands=("B04", "B03", "B02"),
-            sky_seed=number + 1, sensing="202306{:02d}T105629".format(
-                number + 10)))
-    return made
+def two(products):
+    """Two products of a 1098-pixel tile on two dates: long enough to stop
+    a batch while it writes."""
+    return [products("hostile_batch_{}".format(day), size=1098, bands=BANDS,
+                     sky_seed=day, sensing="202306{:02d}T105629".format(day))
+            for day in (1, 2)]
 
 
 def folders(tmp_path):
