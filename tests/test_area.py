@@ -341,10 +341,15 @@ def test_a_missing_or_unreadable_mask_file_is_explained(l1c, tmp_path):
 # ---------------------------------------------------------------------------
 # The cost follows the area: JPEG2000 tiles decoded are counted.
 
-@pytest.fixture(scope="module")
-def many_tiles(products):
-    """A product of 1098 x 1098 10 m pixels in 64-pixel JPEG2000 tiles:
-    18 x 18 tiles per 10 m band."""
+@pytest.fixture(scope="module", params=["JPEG2000", "GeoTIFF"])
+def many_tiles(products, request):
+    """A product of 1098 x 1098 10 m pixels in 64-pixel tiles: 18 x 18
+    tiles per 10 m band, JPEG2000 (L1C) or Cloud Optimized GeoTIFF
+    (L2A)."""
+    if request.param == "GeoTIFF":
+        return products("area-many-tiles-tif", size=1098, jp2_block=64,
+                        level="L2A", band_format="GeoTIFF",
+                        bands=("B04", "B03", "B02"))
     return products("area-many-tiles", size=1098, jp2_block=64,
                     bands=("B04", "B03", "B02"))
 

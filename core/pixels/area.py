@@ -130,7 +130,9 @@ def _crs(text):
 
 
 def _bounds_text(bounds):
-    return "({:.6g}, {:.6g}, {:.6g}, {:.6g})".format(*bounds)
+    """Corners as people write them: metres whole, degrees to 1e-6."""
+    return "({})".format(", ".join(
+        "{:.6f}".format(v).rstrip("0").rstrip(".") for v in bounds))
 
 
 def mask_file(mask):
