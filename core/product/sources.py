@@ -88,7 +88,7 @@ class FolderSource:
         path = self._path(relpath)
         try:
             mode = os.stat(path).st_mode
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             return False
         except OSError as exc:
             raise _unreadable(path, exc)
