@@ -34,11 +34,6 @@ def other_zone(tile):
 
 
 @pytest.fixture(scope="module")
-def far(tile):
-    return tile("far", "34UCF")
-
-
-@pytest.fixture(scope="module")
 def whole(west, east, other_zone, tmp_path_factory):
     """The mosaic of all three, its curve file, and the mosaic made with
     that curve."""
@@ -53,7 +48,8 @@ def whole(west, east, other_zone, tmp_path_factory):
 
 
 def test_an_extent_across_two_tiles_is_one_seamless_image(
-        whole, far, tmp_path):
+        whole, tile, tmp_path):
+    far = tile("far", "34UCF")
     notes = []
     out = tmp_path / "across.tif"
     # 31UFQ ends and 31UGQ begins within this extent.
