@@ -152,10 +152,12 @@ def curve(args, feedback):
                     share * (n + p / 100.0)),
                 is_cancelled=feedback.is_cancelled, log=feedback.log,
                 **arguments))
-    made = api.build_curve(measured, output)
     if report:
-        from ..core.curves.report import save_report
-        save_report(made, report, "Shared curve")
+        from ..core.curves.report import save_with_report
+        made = api.build_curve(measured)
+        save_with_report(made, output, report, "Shared curve")
+    else:
+        made = api.build_curve(measured, output)
     return {"ok": True, "output": output, "report": report,
             "products": [p["name"] for p in made.products],
             "bands": list(made.tables),

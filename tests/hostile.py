@@ -114,15 +114,27 @@ def fingerprint(*paths):
 
 def s2eq(*args, env=None, user=None, cwd=None):
     """Run ``s2eq args -q --json`` as a user does (as ``user``, a name,
-    where given); the CompletedProcess."""
+    where given); the CompletedProcess. Without ``env``, its TMPDIR is a
+    folder of its own, found empty afterwards."""
     run = command(*args, "-q", "--json")
     if user:
         run = ["setpriv", "--reuid", user, "--regid", user_group(user),
                "--clear-groups", "--"] + run
-    return subprocess.run(run, stdin=subprocess.DEVNULL,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          universal_newlines=True, timeout=TIMEOUT,
-                          env=env or environment(), cwd=cwd)
+    scratch = None
+    if env is None:
+        scratch = tempfile.mkdtemp(prefix="s2eq-tmpdir-")
+        os.chmod(scratch, 0o1777)           # another user's too
+        env = environment(TMPDIR=scratch)
+    try:
+        return subprocess.run(run, stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              universal_newlines=True, timeout=TIMEOUT,
+                              env=env, cwd=cwd)
+    finally:
+        if scratch is not None:
+            left = os.listdir(scratch)
+            shutil.rmtree(scratch, ignore_errors=True)
+            assert left == [], left
 
 
 def refused(*args, status=1, message="", env=None, user=None, cwd=None,
@@ -131,8 +143,14 @@ def refused(*args, status=1, message="", env=None, user=None, cwd=None,
     standard error matching ``message`` and naming the command (after the
     command's usage, for a wrong flag: ``usage``), no traceback, nothing
     of the secret, and the JSON object on standard output saying the
-    same. Returns the message."""
+    same; every file and folder given, and the folder of each output
+    given, as they were. Returns the message."""
+    given = [path for path in args if isinstance(path, os.PathLike)]
+    kept = [path for path in given + [p.parent for p in given]
+            if os.path.lexists(path)]
+    before = fingerprint(*kept)
     done = s2eq(*args, env=env, user=user, cwd=cwd)
+    assert fingerprint(*kept) == before
     said = done.stderr + done.stdout
     assert done.returncode == status, (done.returncode, said)
     assert "Traceback" not in said, said

@@ -89,11 +89,11 @@ def test_a_full_disk_keeps_the_curve_and_report_that_were_there(
         refused("curve", product, "-o", full / "c.json",
                 message=r"^Writing .*c.json' failed \(No space left on "
                 "device\\). Check that the disk has room")
-        # The report goes last: the curve file is written, the page not.
+        # Both files or neither.
         refused("curve", product, "-o", out / "new.json", "--report",
                 full / "r.html", message=r"^Writing .*r.html' failed")
         assert fingerprint(full) == before
-    assert os.listdir(out) == ["new.json"]
+    assert os.listdir(out) == []
 
 
 def test_a_read_only_output_is_refused(product, out):

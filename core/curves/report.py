@@ -8,7 +8,8 @@ import math
 
 import numpy as np
 
-from ..output.atomic import check_output_path, write_text
+from ..output.atomic import check_apart, check_output_path, write_texts
+from .curve import to_json
 from .luminance import LUMINANCE
 
 #: Drawing size of one band's plot, in pixels, and the room around it for
@@ -121,12 +122,14 @@ def _ticks(low, high, count=TICKS):
     return list(range(first, int(high) + 1, int(step)))
 
 
-def save_report(curve, path, title="Shared curve", inputs=(), folders=()):
-    """Write the page of ``curve`` to ``path`` (replaced whole, never
-    half-written); OutputError where ``path`` must not be written (as
-    curve.save)."""
-    check_output_path(path, inputs, folders, "report", ".html")
-    write_text(path, curve_html(curve, title))
+def save_with_report(curve, path, report, title="Shared curve"):
+    """Write ``curve`` to the curve file ``path`` and its page to
+    ``report``, both or neither (replaced whole, never half-written);
+    OutputError where either must not be written (as curve.save)."""
+    check_apart([("curve file", path), ("report", report)])
+    check_output_path(path, name="curve file", extension=".json")
+    check_output_path(report, name="report", extension=".html")
+    write_texts([(path, to_json(curve)), (report, curve_html(curve, title))])
 
 
 def curve_html(curve, title="Shared curve"):

@@ -14,6 +14,7 @@ too) or another output of the same run is refused before anything is
 written.
 """
 
+import contextlib
 import errno
 import os
 import stat
@@ -144,13 +145,28 @@ def write_text(output, text):
     """Write ``text`` to ``output`` in UTF-8, whole or not at all: on a
     failure (a full disk) nothing is left and a file that was there stays
     as it was (OutputError)."""
+    write_texts([(output, text)])
+
+
+def write_texts(named):
+    """Write each text of ``named`` ((path, text) pairs) to its path in
+    UTF-8, all or none: every one is written in full beside its path before
+    any is renamed into place, so a failure (a full disk) leaves nothing
+    and every file that was there as it was (OutputError)."""
+    path = None
     try:
-        with AtomicOutput(output) as target:
-            with open(target.partial, "w", encoding="utf-8") as handle:
-                handle.write(text)
-            target.commit()
+        with contextlib.ExitStack() as stack:
+            targets = []
+            for path, text in named:
+                target = stack.enter_context(AtomicOutput(path))
+                with open(target.partial, "w", encoding="utf-8") as handle:
+                    handle.write(text)
+                targets.append(target)
+            for target in targets:
+                path = target.output
+                target.commit()
     except OSError as exc:
-        raise write_failed(output, exc.strerror or exc)
+        raise write_failed(path, exc.strerror or exc)
 
 
 class AtomicOutput:
