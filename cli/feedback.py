@@ -145,13 +145,17 @@ def interrupt_on_sigterm(feedback):
     for a command that waits on others (the batch on its Dask cluster),
     which stops them and tidies up on its way out. ``stop_signal`` says
     it was SIGTERM. A second SIGTERM while it tidies up ends the process
-    at once."""
+    at once. Ctrl-C raises KeyboardInterrupt too, even where the process
+    was started with it ignored (as a shell starts a job put in the
+    background): the command says what a Ctrl-C does, whatever it
+    inherited."""
     def stop(signum, frame):
         feedback.stop_signal = signal.SIGTERM
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         raise KeyboardInterrupt
 
-    with _handled({signal.SIGTERM: stop}):
+    with _handled({signal.SIGTERM: stop,
+                   signal.SIGINT: signal.default_int_handler}):
         yield
 
 
