@@ -144,7 +144,12 @@ def connect(scheduler=None, workers=None, log=None, dashboard=False,
         "available, {} MiB planned per worker)".format(
             count, "" if count == 1 else "s", cpus, available / 2.0 ** 30,
             WORKER_MIB))
-    with private_folder(scratch_dir) as local:
+    import dask
+    # Newer Dask also makes a dask-scratch-space folder of its own for the
+    # scheduler and the nannies in its temporary directory: that too goes
+    # in the run's private folder.
+    with private_folder(scratch_dir) as local, dask.config.set(
+            {"temporary-directory": local}):
         with workers_ignore_ctrl_c():
             cluster = embedded_cluster(count, limit, dashboard, local)
         try:
