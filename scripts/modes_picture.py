@@ -23,7 +23,6 @@ from rasterio.windows import Window
 from demo import ROOT, write_png  # the demo's picture tools
 
 sys.path.insert(0, os.path.join(ROOT, "tests"))
-sys.path.insert(0, os.path.join(ROOT, ".build", "plugins"))
 import real_scenes  # noqa: E402  (the tests' real scenes)
 
 #: The part shown, in 60 m output pixels (column, row, width, height).
@@ -56,11 +55,7 @@ def label(canvas, rows):
 
 
 def main(folder):
-    plugins = os.path.join(ROOT, ".build", "plugins")
-    os.makedirs(plugins, exist_ok=True)
-    if not os.path.exists(os.path.join(plugins, "sentinel2_equalizer")):
-        os.symlink(os.path.join("..", ".."),
-                   os.path.join(plugins, "sentinel2_equalizer"))
+    real_scenes.make_importable()
     os.makedirs(folder, exist_ok=True)
     scene = real_scenes.t29unu()
     cell = PANEL + LABEL + GAP

@@ -18,7 +18,6 @@ import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
-sys.path.insert(0, os.path.join(ROOT, ".build", "plugins"))
 
 import real_scenes  # noqa: E402  (the tests' real scenes and measures)
 
@@ -57,6 +56,7 @@ def sheet(scene, outputs, png):
 
 
 def main(folder):
+    real_scenes.make_importable()
     if not real_scenes.available():
         print("The real scenes are not at {}: set S2EQ_REALDATA.".format(
             real_scenes.REALDATA))

@@ -57,6 +57,20 @@ SCL_CLASSES = {"clear land": (4, 5, 6, 7), "cloud": (8, 9, 10),
 WINDOW = 5
 
 
+def make_importable():
+    """Link the checkout as the package sentinel2_equalizer in
+    .build/plugins (as the tests and scripts/qgis-process do) and put that
+    folder on sys.path, for the scripts that use these scenes."""
+    import sys
+    plugins = os.path.join(ROOT, ".build", "plugins")
+    os.makedirs(plugins, exist_ok=True)
+    link = os.path.join(plugins, "sentinel2_equalizer")
+    if not os.path.lexists(link):
+        os.symlink(os.path.join("..", ".."), link)
+    if plugins not in sys.path:
+        sys.path.insert(0, plugins)
+
+
 def available():
     """Whether the real scenes are there."""
     return all(os.path.isdir(os.path.join(REALDATA, name))
@@ -147,10 +161,10 @@ def _replace_band(safe, name, size):
     """Write the real preview band ``name``, resampled to ``size`` pixels,
     over the product's band file, as lossless JPEG2000 on its grid."""
     from osgeo import gdal
+    from sentinel2_equalizer.core.gdal.thread import ExceptionsOn
     path = _band_path(safe, name)
     source = os.path.join(REALDATA, L1C_PREVIEW, "{}.jp2".format(name))
-    with gdal.ExceptionMgr(useExceptions=True) if hasattr(
-            gdal, "ExceptionMgr") else _Nothing():
+    with ExceptionsOn():
         target = gdal.Open(path)
         transform, projection = (target.GetGeoTransform(),
                                  target.GetProjection())
@@ -168,14 +182,6 @@ def _replace_band(safe, name, size):
             path, pixels, options=["REVERSIBLE=YES", "QUALITY=100",
                                    "BLOCKXSIZE=1024", "BLOCKYSIZE=1024"])
         pixels = None
-
-
-class _Nothing:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        return False
 
 
 def scenes(folder):
