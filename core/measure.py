@@ -11,6 +11,7 @@ from .curves.tiles import DEFAULT_TILE_SIZE, check_tile_size
 from .errors import DataError
 from .gdal.decode_warnings import DecodeWarnings
 from .gdal.env import BoundedGdalCache
+from .pixels.area import area_record
 from .pixels.reading import spool_bands
 from .pixels.spool import Spool
 from .plan import check_sample, make_plan
@@ -159,6 +160,7 @@ def measure(product_path, bands, sample_fraction=0.01, resolution=None,
                 spool.close()
         result = measurement(plan, counters, sample_fraction, seed,
                              progress.log, grid=grid)
+        result.area = area_record(area)
     progress.at(1.0)
     return result
 

@@ -100,9 +100,11 @@ def run(options, report=None, is_cancelled=None, log=None, warn=None):
         if curve is not None:
             curves.check_fits(curve, plan.unique_bands, plan.product.level)
             check_curve(options.how(), curve, plan)
-            progress.log("Curve: {} ({} product{})".format(
+            progress.log("Curve: {} ({} product{}{})".format(
                 curve.source or "given", len(curve.products),
-                "" if len(curve.products) == 1 else "s"))
+                "" if len(curve.products) == 1 else "s",
+                ", measured over " + curves.area_text(curve.area)
+                if curve.area else ""))
         with start_verification(plan, options.verify,
                                 progress.log) as verification:
             if curve is None:

@@ -444,3 +444,61 @@ def test_a_bounding_box_is_in_degrees(l1c, full, tmp_path):
     lon, lat = transform(CRS.from_epsg(32631), CRS.from_epsg(4326),
                          [wanted[0]], [wanted[1]])
     assert west <= lon[0] and south <= lat[0]
+
+
+# ---------------------------------------------------------------------------
+# The curve file records the area it was measured over.
+
+def test_a_curve_of_an_area_records_it(l1c, full, holed, tmp_path):
+    grid = full["grid"]
+    extent = box(grid, 10, 10, 200, 150)
+    given = "{},{},{},{},EPSG:32631".format(*extent)
+    measured = api.measure(str(l1c), bands=BANDS, extent=given,
+                           sample_percent=100)
+    path = str(tmp_path / "area.json")
+    api.build_curve([measured], path)
+    with open(path) as stream:
+        recorded = json.load(stream)["area"]
+    assert recorded == {"extent": list(extent), "crs": "EPSG:32631"}
+    curve = curves.load(path)
+    assert curve.area == recorded
+    # A run with that curve says where it was measured.
+    notes = []
+    api.equalize(str(l1c), str(tmp_path / "out.tif"), bands=BANDS,
+                 curve=path, log=notes.append)
+    said = [n for n in notes if n.startswith("Curve: ")]
+    assert len(said) == 1
+    assert "measured over extent {},{},{},{} (EPSG:32631)".format(
+        *("{:.10g}".format(v) for v in extent)) in said[0]
+    # The mask's file name and digest go with it; a whole product's curve
+    # records no area.
+    masked = api.measure(str(l1c), bands=BANDS, mask=holed[0])
+    assert masked.area["mask"] == "field.geojson"
+    assert len(masked.area["mask_sha256"]) == 64
+    whole = api.measure(str(l1c), bands=BANDS)
+    assert whole.area is None
+    api.build_curve([whole], str(tmp_path / "whole.json"))
+    with open(tmp_path / "whole.json") as stream:
+        assert "area" not in json.load(stream)
+    # Measurements of different areas make no one curve.
+    with pytest.raises(curves.CurveError, match="different areas"):
+        curves.combine([measured, whole])
+
+
+@pytest.mark.parametrize("area, message", [
+    ([1, 2, 3], "area must be an object"),
+    ({"extent": [0, 0, 1]}, "four finite numbers"),
+    ({"extent": [0, 0, 1, "x"]}, "four finite numbers"),
+    ({"extent": None, "crs": 4326}, "area: crs must be text"),
+    ({"extent": None, "mask": "m.gpkg", "mask_sha256": "z" * 64},
+     "64 hexadecimal"),
+])
+def test_a_damaged_area_in_a_curve_file_is_refused(
+        l1c, full, tmp_path, area, message):
+    with open(full["curve"]) as stream:
+        doc = json.load(stream)
+    doc["area"] = area
+    path = tmp_path / "damaged.json"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(curves.CurveError, match=message):
+        curves.load(str(path))

@@ -26,7 +26,10 @@ does not know them ignores them, so the format stays ``s2eq-curve/1``):
 ``bands`` may hold a ``"LUMINANCE"`` entry, the histogram of the luminance
 of three bands, which ``"luminance": {"bands": [red, green, blue],
 "weights": [...]}`` names; ``"tiles"`` holds per-tile histograms
-(curve_tiles.py).
+(curve_tiles.py); ``"area"`` records the area of interest the products
+were measured over (``{"extent": [xmin, ymin, xmax, ymax] or null, "crs":
+..., "mask": file name, "mask_sha256": ...}``, as the output's tags record
+it), absent for whole products.
 """
 
 import datetime
@@ -84,6 +87,7 @@ class Measurement:
     resolution: int
     luminance_of: tuple = None  # (red, green, blue) of the LUMINANCE entry
     tiles: dict = None          # epsg -> tiles.TileCounts, if measured
+    area: dict = None           # pixels.area.area_record; None: whole
 
 
 @dataclass
@@ -103,15 +107,23 @@ class Curve:
     source: str = ""            # that file's path
     luminance_of: tuple = None  # (red, green, blue) of the LUMINANCE entry
     tiles: dict = None          # epsg -> tiles.TileCounts, if measured
+    area: dict = None           # the area measured (as Measurement.area)
 
 
 def combine(measurements, software=""):
     """One Curve from the sum of ``measurements`` (at least one).
 
-    Raises CurveError when they mix L1C and L2A products or cover different
-    bands.
+    Raises CurveError when they mix L1C and L2A products, cover different
+    bands or were measured over different areas.
     """
     measurements = list(measurements)
+    areas = {json.dumps(m.area, sort_keys=True): m.area
+             for m in measurements}
+    if len(areas) > 1:
+        raise CurveError(
+            "The products were measured over different areas ({}); measure "
+            "them all over the same area, or all whole.".format("; ".join(
+                area_text(a) for a in list(areas.values())[:2])))
     levels = sorted({m.product["level"] for m in measurements})
     if len(levels) > 1:
         raise CurveError(
@@ -144,7 +156,24 @@ def combine(measurements, software=""):
                  sample_fraction=first.sample_fraction, seed=first.seed,
                  resolution=first.resolution, software=software,
                  luminance_of=first.luminance_of,
-                 tiles=curve_tiles.combined([m.tiles for m in measurements]))
+                 tiles=curve_tiles.combined([m.tiles for m in measurements]),
+                 area=first.area)
+
+
+def area_text(record):
+    """An area record (Measurement.area, Curve.area) as a message shows it:
+    "extent 600500,5491000,603000,5493500 (EPSG:32631), mask fields.gpkg";
+    "whole products" for None."""
+    if not record:
+        return "whole products"
+    parts = []
+    if record.get("extent"):
+        parts.append("extent {} ({})".format(
+            ",".join("{:.10g}".format(v) for v in record["extent"]),
+            record.get("crs") or "output grid"))
+    if record.get("mask"):
+        parts.append("mask {}".format(record["mask"]))
+    return ", ".join(parts) or "an area"
 
 
 # --------------------------------------------------------------------------
@@ -187,6 +216,8 @@ def to_json(curve):
                             "weights": list(WEIGHTS)}
     if curve.tiles:
         doc["tiles"] = curve_tiles.to_doc(curve.tiles)
+    if curve.area:
+        doc["area"] = curve.area
     return json.dumps(doc, indent=1)
 
 
@@ -337,7 +368,39 @@ def _from_doc(doc):
                                    "software")[:MAX_TEXT],
                  luminance_of=shown,
                  tiles=curve_tiles.from_doc(doc["tiles"])
-                 if doc.get("tiles") else None)
+                 if doc.get("tiles") else None,
+                 area=_area(doc.get("area")))
+
+
+def _area(record):
+    """The area a curve file records (None for none), each value checked:
+    an extent of four finite numbers or null, a CRS and a mask's file name
+    of at most MAX_TEXT characters, a SHA-256 in hexadecimal."""
+    if record is None:
+        return None
+    _of_type(record, dict, "area")
+    area = {}
+    extent = record.get("extent")
+    if extent is not None:
+        _of_type(extent, list, "area: extent")
+        if len(extent) != 4 or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool)
+                and math.isfinite(v) for v in extent):
+            raise ValueError("area: extent must be four finite numbers")
+    area["extent"] = [float(v) for v in extent] if extent else None
+    crs = record.get("crs")
+    area["crs"] = None if crs is None else _of_type(
+        crs, str, "area: crs")[:MAX_TEXT]
+    if "mask" in record:
+        area["mask"] = _of_type(record["mask"], str, "area: mask")[:MAX_TEXT]
+    if "mask_sha256" in record:
+        digest = _of_type(record["mask_sha256"], str, "area: mask_sha256")
+        if len(digest) != 64 or not all(c in "0123456789abcdef"
+                                        for c in digest):
+            raise ValueError("area: mask_sha256 must be 64 hexadecimal "
+                             "digits")
+        area["mask_sha256"] = digest
+    return area
 
 
 def _products(listed):

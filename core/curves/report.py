@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from ..output.atomic import check_apart, check_output_path, write_texts
-from .curve import to_json
+from .curve import area_text, to_json
 from .luminance import LUMINANCE
 
 #: Drawing size of one band's plot, in pixels, and the room around it for
@@ -149,13 +149,15 @@ def curve_html(curve, title="Shared curve"):
         "</title><style>body{{font-family:sans-serif;margin:1em}}"
         "table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;"
         "padding:2px 6px}}figure{{margin:1em 0}}</style></head><body>"
-        "<h1>{title}</h1><p>{level} curve from {count} product{s}, "
+        "<h1>{title}</h1><p>{level} curve from {count} product{s}{area}, "
         "{sample:g} % sample of the valid pixels, seed {seed}, {res}.</p>"
         "<table><tr><th>Product</th><th>Level</th><th>Baseline</th>"
         "<th>Sensing</th></tr>{rows}</table>{charts}</body></html>").format(
             title=html.escape(title), level=curve.level,
             count=len(curve.products),
             s="" if len(curve.products) == 1 else "s",
+            area=(" over the area: " + html.escape(area_text(curve.area))
+                  if curve.area else ""),
             sample=curve.sample_fraction * 100.0, seed=curve.seed,
             res=("{} m grid".format(curve.resolution) if curve.resolution
                  else "finest grid"), rows=rows, charts=charts)
