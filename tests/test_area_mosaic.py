@@ -124,3 +124,57 @@ def test_an_extent_touching_no_product_names_both(whole, tmp_path):
         mosaic(whole["inputs"], str(tmp_path / "none.tif"), BANDS,
                area=make_area("0,45,0.1,45.1,EPSG:4326"))
     assert not list(tmp_path.iterdir())
+
+
+@pytest.fixture(scope="module")
+def across_zones(tile, other_zone, tmp_path_factory):
+    """A product of 31UGQ moved east until its east part overlaps the
+    product of 32ULV (zone 32), the zone boundary between them; their
+    mosaic, its curve file, and the whole mosaic made with that curve."""
+    met = tile("met", "31UGQ", shift=(127620, 2640))
+    folder = tmp_path_factory.mktemp("across-zones")
+    inputs = [met, other_zone]
+    made = mosaic(inputs, str(folder / "own.tif"), BANDS, **EXACT)
+    curve = str(folder / "curve.json")
+    curves.save(made.curve, curve)
+    mosaic(inputs, str(folder / "whole.tif"), BANDS, curve=curve, **EXACT)
+    return {"inputs": inputs, "curve": curve,
+            "image": read(folder / "whole.tif")}
+
+
+def test_an_extent_across_the_zone_boundary_is_one_seamless_image(
+        across_zones, tmp_path):
+    out = tmp_path / "across-zones.tif"
+    notes = []
+    # In zone 31 (the output's), from 31UGQ's product alone in the west,
+    # over both, to 32ULV's alone in the east.
+    result = mosaic(across_zones["inputs"], str(out), BANDS,
+                    curve=across_zones["curve"], log=notes.append,
+                    area=make_area("732000,5499600,736000,5501000"), **EXACT)
+    assert result.grid.epsg == 32631
+    assert len(result.products) == 2
+    assert not [n for n in notes if "does not touch the area" in n]
+    image = read(out)
+    assert image["mask"].shape == (140, 400)
+    # One image: no gap, no strip of no-data where the zones meet.
+    assert image["mask"].all()
+    # Each part is drawn from the product that covers it, as in the
+    # mosaic of the whole products: 31UGQ's own pixels in the west, the
+    # zone 32 product warped in the east (columns 264 on lie beyond the
+    # 31UGQ product's east edge at 734640 m), but for pixels where GDAL's
+    # approximate transformer, laid over another window, rounds the other
+    # way at a pixel's edge.
+    rgb, mask = crop(across_zones["image"], out)
+    assert mask.all()
+    same = (image["rgb"] == rgb).all(axis=0)
+    assert same[:, :100].all()
+    assert same.mean() > 0.99 and same[:, 300:].mean() > 0.99
+    # And the east part is the zone 32 product's, not a copy of the west.
+    west_alone = mosaic(across_zones["inputs"][:1], str(tmp_path / "w.tif"),
+                        BANDS, curve=across_zones["curve"],
+                        area=make_area("732000,5499600,736000,5501000"),
+                        **EXACT)
+    assert len(west_alone.products) == 1
+    alone = read(tmp_path / "w.tif")
+    assert not alone["mask"][:, 300:].any()
+    assert alone["mask"][:, :200].all()

@@ -46,7 +46,7 @@ def _select_bands(level, bands):
 def make_product(parent, *, level="L1C", layout="compact", size=366,
                  bands=None, baseline=None, tiles=("31UFQ",), jp2_block=None,
                  zipped=False, seed=0, sensing=None, sky_seed=None,
-                 tile_grid=None, band_format="JPEG2000"):
+                 tile_grid=None, band_format="JPEG2000", shift=(0, 0)):
     """Write a synthetic Sentinel-2 product into the existing ``parent``.
 
     level: "L1C" or "L2A" (L2A only with layout="compact").
@@ -73,6 +73,9 @@ def make_product(parent, *, level="L1C", layout="compact", size=366,
         averaged overviews, imageFormat="GeoTIFF" on each Granule of the
         metadata, as some archives redistribute Sen2Cor products. The
         pixels are those of the JPEG2000 product of the same arguments.
+    shift: (east, north) metres, whole 60 m cells, added to the fixture
+        placement of every granule: a small product away from its tile's
+        corner, where one of another UTM zone overlaps it.
     seed: scene variant; values depend only on (seed, band, map position).
     sky_seed: if given, the clouds (and their shadows) come from this seed
         instead: the same ground and sensor noise under another sky, as on
@@ -130,7 +133,11 @@ def make_product(parent, *, level="L1C", layout="compact", size=366,
                              "processing baseline 02.04 on")
         extras = [e for e in extras if e != "TCI"]
 
-    placed = granule_grid(_tile_grid(tiles, tile_grid), size)
+    east, north = (float(v) for v in shift)
+    if east % 60 or north % 60:
+        raise ValueError(f"shift must be whole 60 m cells, got {shift!r}")
+    placed = [(t, e, x + east, y + north) for t, e, x, y in
+              granule_grid(_tile_grid(tiles, tile_grid), size)]
     granules = [_Granule(t, e, x, y, size) for t, e, x, y in placed
                 if t in tiles]
     scenes = {}
