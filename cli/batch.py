@@ -35,7 +35,7 @@ from . import tasks
 from .cluster import connect
 from .inflight import Flight, in_flight_limit, one_by_one
 from .report import batch_report, product_figures, report_lines
-from .tree import GROUP, TreeSum
+from .tree import GROUP, TreeSum, per_leaf
 
 #: How many times a task that raised (not a worker that died) is retried.
 RETRIES = 2
@@ -255,8 +255,9 @@ class Driver:
                 type(summed.result.exception()).__name__,
                 first_line(summed.result.exception()))}
         self.tree = {"tasks": summed.tasks, "group": GROUP,
-                     "widest": summed.widest, "seconds": round(
-                         time.monotonic() - summed.last_leaf, 2)}
+                     "widest": summed.widest,
+                     "products_per_measure": summed.leaf,
+                     "seconds": round(time.monotonic() - summed.last_leaf, 2)}
         for note in made["notes"]:
             if note["status"] == tasks.FAILED:
                 self.fail(note)
@@ -277,9 +278,10 @@ class Driver:
         products = list(self.names)
         partial = not self.args.shared_curve
 
-        def measure(product):
-            return self.submit(tasks.measure, product, self.arguments,
-                               stage="measure", name=self.names[product])
+        def measure(group, index):
+            return self.submit(tasks.measure, group, self.arguments,
+                               stage="measure", name="{}-{}".format(
+                                   index, self.names[group[0]]))
 
         def add(level, index, parts):
             return self.submit(tasks.add_up, *parts, stage="sum",
@@ -290,21 +292,24 @@ class Driver:
                 tasks.shared_curve, path, [], self.arguments, parts, partial,
                 retries=RETRIES, key="s2eq-curve-{}".format(self.token))
 
-        def failed(future, product):
+        def failed(future, group):
             exc = future.exception()
             message = "{}: {}".format(type(exc).__name__, first_line(exc))
-            if product is None:
+            if group is None:
                 return tasks.Part(error="A sum of the shared curve failed: "
                                   + message)
             return tasks.Part(notes=[tasks.record(product, tasks.FAILED,
-                                                  message=message)])
+                                                  message=message)
+                                     for product in group])
 
-        summed = TreeSum(products, measure, add, finish, failed)
+        threads = sum(self.client.nthreads().values())
+        summed = TreeSum(products, measure, add, finish, failed,
+                         per_leaf(len(products), threads))
 
         def done(future, tag):
-            before = summed.leaves_done
+            before = summed.measured
             summed.done(future, tag)
-            return summed.leaves_done - before
+            return summed.measured - before
         self.flow(summed.next_job, done, len(products), "measured")
         return summed
 

@@ -103,15 +103,28 @@ class Part:
         self.total, self.notes, self.error = total, list(notes), error
 
 
-def measure(product, arguments):
-    """The Part of one product: its Measurement, or its failure record."""
-    started = usage()
-    try:
-        measured = api.measure(product, **measuring(arguments))
-    except EqualizerError as exc:
-        return Part(None, [record(product, FAILED, message=worded(exc),
-                                  **spent(started))])
-    return Part(measured, [record(product, MEASURED, **spent(started))])
+def measure(products, arguments):
+    """The Part of ``products`` (a few paths): their measurements added
+    up, one after the other, and a record for each (MEASURED, or FAILED
+    with why)."""
+    from ..core.curves import totals
+    total, notes, error = None, [], None
+    for product in products:
+        started = usage()
+        try:
+            measured = api.measure(product, **measuring(arguments))
+        except EqualizerError as exc:
+            notes.append(record(product, FAILED, message=worded(exc),
+                                **spent(started)))
+            continue
+        notes.append(record(product, MEASURED, **spent(started)))
+        if error is None:
+            try:
+                total = measured if total is None else totals.add(
+                    [total, measured])
+            except EqualizerError as exc:
+                total, error = None, worded(exc)
+    return Part(total, notes, error)
 
 
 def add_up(*parts):

@@ -1,13 +1,18 @@
 """The shared curve of a batch, summed as a tree on the cluster.
 
-Each product's measurement is a leaf; a task adds at most GROUP of them
-into a partial sum, a task of the next level adds at most GROUP partial
-sums, and so on, until the last GROUP or fewer go to the task that makes
-the curve and writes its file. No task holds more than GROUP
-measurements or sums, the measurements stay on the workers (the driver
-handles futures and learns only small records), and adjacent leaves are
-added together, so the curve lists the products in the order given. The
-sum is the same whatever the tree's shape (core/curves/totals.py).
+The leaves are measuring tasks, each of up to GROUP products (fewer where
+there would not be enough tasks for every worker), which add their
+products' measurements up one after the other; a task adds at most GROUP
+of the leaves' sums into a partial sum, a task of the next level adds at
+most GROUP partial sums, and so on, until the last GROUP or fewer go to
+the task that makes the curve and writes its file. No task holds more
+than GROUP measurements or sums, the sums stay on the workers (the
+driver handles futures and learns only small records), and adjacent
+leaves are added together, so the curve lists the products in the order
+given. The sum is the same whatever the tree's shape
+(core/curves/totals.py). The scheduler keeps every node of the tree
+until the curve is made (to compute again what a dead worker held): a
+node per GROUP products, and about a third as many sums.
 
 Tasks are submitted as their inputs are ready, through the stage's
 inflight.Flight, so the sums run while products are still measured.
@@ -16,6 +21,8 @@ inflight.Flight, so the sums run while products are still measured.
 import collections
 import math
 import time
+
+from .inflight import PER_THREAD
 
 #: Most measurements, or partial sums, one task adds up. A measurement
 #: with adaptive tiles takes tens of MiB on a full product, so a task of
@@ -61,31 +68,49 @@ class Tree:
                                    for i in range(first, last)]
 
 
+def per_leaf(count, threads, group=GROUP, per_thread=PER_THREAD):
+    """How many products one measuring task takes (1 to ``group``): as
+    many as leave ``per_thread`` tasks per worker thread (``threads``) to
+    run at once, so a small batch still measures on every worker, and a
+    large one hands the scheduler a task (and a node of the tree to keep)
+    per ``group`` products rather than per product."""
+    return max(1, min(group, int(count) // max(1, per_thread * threads)))
+
+
 class TreeSum:
     """The measure stage and the tree of sums over ``products`` (paths),
     as a Flight's ``next_job`` and ``done``.
 
-    ``measure(product)``, ``add(level, index, parts)`` and
+    The leaves are tasks that each measure ``leaf`` products (1 to
+    ``group``) and add them up, one after the other: the measurements of
+    a leaf never all stay in memory at once.
+    ``measure(products, index)``, ``add(level, index, parts)`` and
     ``finish(parts)`` submit a task and return its future; ``failed(future,
-    product)`` gives the part that stands for a leaf whose task raised.
-    ``measured(count)`` is told how many leaves have finished. Once run,
-    ``result`` is the future of the curve's task; ``tasks`` counts the
-    sums' tasks and the curve's, ``widest`` the most parts one was given,
-    ``last_leaf`` the time.monotonic() at which the last leaf finished.
+    products)`` gives the part that stands for a task that raised (a
+    leaf's products, or None for a sum). Once run, ``result`` is the
+    future of the curve's task; ``tasks`` counts the sums' tasks and the
+    curve's, ``widest`` the most parts one was given, ``measured`` the
+    products measured so far, ``last_leaf`` the time.monotonic() at which
+    the last leaf finished.
     """
 
-    def __init__(self, products, measure, add, finish, failed,
-                 measured=None, group=GROUP):
+    def __init__(self, products, measure, add, finish, failed, leaf=1,
+                 group=GROUP):
         self.products = list(products)
-        self.tree = Tree(len(self.products), group)
+        self.leaf = max(1, min(int(leaf), group))
+        count = -(-len(self.products) // self.leaf)
+        self.tree = Tree(count, group)
         self.measure, self.add, self.finish = measure, add, finish
-        self.failed, self.measured = failed, measured
-        self.leaves = iter(enumerate(self.products))
+        self.failed = failed
+        self.leaves = iter(range(count))
         self.ready = collections.deque()     # (level, index, parts)
         self.result = None
-        self.leaves_done = 0
+        self.measured = 0
         self.tasks = self.widest = 0
         self.last_leaf = None
+
+    def leaf_products(self, index):
+        return self.products[index * self.leaf:(index + 1) * self.leaf]
 
     def next_job(self):
         if self.ready:
@@ -96,11 +121,10 @@ class TreeSum:
                 self.result = self.finish(parts)
                 return self.result, ("curve", 0)
             return self.add(level, index, parts), (level, index)
-        leaf = next(self.leaves, None)
-        if leaf is None:
+        index = next(self.leaves, None)
+        if index is None:
             return None
-        index, product = leaf
-        return self.measure(product), (0, index)
+        return self.measure(self.leaf_products(index), index), (0, index)
 
     def done(self, future, tag):
         level, index = tag
@@ -108,14 +132,12 @@ class TreeSum:
             return
         part = future
         if future.status != "finished":
-            part = self.failed(future, self.products[index]
+            part = self.failed(future, self.leaf_products(index)
                                if level == 0 else None)
         if level == 0:
-            self.leaves_done += 1
-            if self.leaves_done == len(self.products):
+            self.measured += len(self.leaf_products(index))
+            if self.measured == len(self.products):
                 self.last_leaf = time.monotonic()
-            if self.measured:
-                self.measured(self.leaves_done)
         made = self.tree.done(level, index, part)
         if made is not None:
             self.ready.append(made)

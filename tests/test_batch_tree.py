@@ -22,12 +22,15 @@ import many_products
 import s2products
 from s2eq_runner import TIMEOUT, command, environment, partials, run_json
 from sentinel2_equalizer.cli.inflight import in_flight_limit
-from sentinel2_equalizer.cli.tree import GROUP, level_widths
+from sentinel2_equalizer.cli.tree import GROUP, level_widths, per_leaf
 from sentinel2_equalizer.core.curves import curve as curves
 from sentinel2_equalizer.core.product.bands import DEFAULT_BANDS
 
 COUNT = 200
 WORKERS = 2
+#: Products per measuring task, and the tree's leaves.
+LEAF = per_leaf(COUNT, WORKERS)
+LEAVES = -(-COUNT // LEAF)
 WATCH = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                      "scheduler_watch.py")
 #: How often the kill test looks at the scheduler's log, in seconds.
@@ -96,8 +99,12 @@ def check_tree(events):
     started = [e for e in events if "task" in e]
     widest = max(len(e["inputs"]) for e in started)
     assert 1 <= widest <= GROUP
+    assert 1 < LEAF <= GROUP
+    measures = {e["task"] for e in started
+                if e["task"].startswith("s2eq-measure-")}
+    assert len(measures) == LEAVES
     sums = {e["task"] for e in started if e["task"].startswith("s2eq-sum-")}
-    widths = level_widths(COUNT)
+    widths = level_widths(LEAVES)
     assert len(sums) == sum(widths[1:])
     final = [e for e in started if e["task"].startswith("s2eq-curve-")]
     assert final and all(len(e["inputs"]) == widths[-1] for e in final)
@@ -127,7 +134,8 @@ def test_two_hundred_products_sum_their_curve_as_a_tree(tiny, reference,
     assert report["failed"] == [] and report["current"] == 0
     tree = report["shared_curve_sum"]
     assert tree["widest"] <= GROUP and tree["group"] == GROUP
-    assert tree["tasks"] == sum(level_widths(COUNT)[1:]) + 1
+    assert tree["products_per_measure"] == LEAF
+    assert tree["tasks"] == sum(level_widths(LEAVES)[1:]) + 1
     products = [r for r in result["products"]]
     assert len(products) == COUNT and all(
         r["measure_seconds"] > 0 and r["seconds"] > r["measure_seconds"]
@@ -170,7 +178,7 @@ def test_a_worker_killed_midway_leaves_the_same_curve(tiny, reference,
             done = {e["done"] for e in events if "done" in e}
             measured = [k for k in done if k.startswith("s2eq-measure-")]
             summed = [k for k in done if k.startswith("s2eq-sum-")]
-            if len(measured) >= COUNT // 3 and len(summed) >= 3:
+            if len(measured) >= LEAVES // 3 and len(summed) >= 3:
                 assert not any(k.startswith("s2eq-curve-") for k in done)
                 workers = [e for e in events if "pid" in e]
                 killed = workers[-1]["pid"]
