@@ -32,8 +32,8 @@ def product_figures(record, measured=None):
 def batch_report(records, given, wall_seconds, tree=None):
     """The report of a batch of ``given`` products whose last records are
     ``records`` (tasks.record dicts), over ``wall_seconds``; ``tree``: the
-    shared curve's sum ({"tasks", "group", "widest", "seconds"}) or
-    None."""
+    shared curve's sum ({"tasks", "group", "widest",
+    "products_per_measure", "seconds"}) or None."""
     counts = {status: sum(r["status"] == status for r in records)
               for status in COUNTED}
     timed = [r["seconds"] for r in records if r.get("seconds") is not None]
@@ -67,10 +67,13 @@ def report_lines(report):
         report["wall_seconds"]))
     tree = report["shared_curve_sum"]
     if tree:
-        lines.append("Shared curve: summed in {} task{} of at most {} "
-                     "parts each, {:.1f} s after the last measurement"
-                     .format(tree["tasks"], "" if tree["tasks"] == 1
-                             else "s", tree["widest"], tree["seconds"]))
+        lines.append("Curve sum: {} task{} of at most {} parts, {} "
+                     "product{} per measuring task; done {:.1f} s after the "
+                     "last measurement".format(
+                         tree["tasks"], "" if tree["tasks"] == 1 else "s",
+                         tree["widest"], tree["products_per_measure"],
+                         "" if tree["products_per_measure"] == 1 else "s",
+                         tree["seconds"]))
     return lines
 
 
