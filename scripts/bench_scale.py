@@ -31,8 +31,8 @@ The products are made once into .build/bench/scale-*/.
 import argparse
 import json
 import os
+import pathlib
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -41,6 +41,7 @@ import time
 from bench_common import BANDS, CACHE, ROOT, made_once
 
 import many_products          # tests/, on the path by bench_common
+from dask_processes import DaskProcesses
 from sentinel2_equalizer.cli.cluster import TRANSITION_LOG
 
 S2EQ = os.path.join(ROOT, "scripts", "s2eq")
@@ -143,62 +144,36 @@ def batch(paths, out, extra):
     return wall, json.loads(stdout), memory.peaks["client"]
 
 
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Cluster:
+class Cluster(DaskProcesses):
     """A scheduler and ``workers`` single-threaded workers, each a process
-    of its own on 127.0.0.1, started with Dask's command line."""
+    of its own on 127.0.0.1, started with Dask's command line (the tests'
+    DaskProcesses, stopped by its stop())."""
 
     def __init__(self, workers, folder):
-        self.address = "tcp://127.0.0.1:{}".format(free_port())
-        self.folder, self.processes = folder, []
         os.makedirs(folder, exist_ok=True)
-        self._start("scheduler", "scheduler", "--host", "127.0.0.1",
-                    "--port", self.address.rsplit(":", 1)[1],
-                    "--no-dashboard")
+        super().__init__(pathlib.Path(folder))
+        # The scheduler keeps the logs the embedded one keeps, as the
+        # README advises for a running scheduler.
+        self.start_process(
+            "scheduler", "scheduler", "--host", "127.0.0.1", "--port",
+            self.address.rsplit(":", 1)[1], "--no-dashboard",
+            env=dict(environment(),
+                     DASK_DISTRIBUTED__SCHEDULER__TRANSITION_LOG_LENGTH=str(
+                         TRANSITION_LOG),
+                     DASK_DISTRIBUTED__SCHEDULER__EVENTS_LOG_LENGTH=str(
+                         TRANSITION_LOG)))
         for number in range(workers):
-            self._start("worker-{}".format(number), "worker", self.address,
-                        "--host", "127.0.0.1", "--nthreads", "1",
-                        "--no-dashboard", "--local-directory", folder)
+            self.start_process(
+                "worker-{}".format(number), "worker", self.address,
+                "--host", "127.0.0.1", "--nthreads", "1", "--no-dashboard",
+                "--local-directory", folder, env=environment())
         from distributed import Client
         with Client(self.address, timeout=60) as client:
             client.wait_for_workers(workers, timeout=120)
 
-    def _start(self, name, *arguments):
-        # The scheduler keeps the logs the embedded one keeps, as the
-        # README advises for a running scheduler.
-        env = dict(environment(),
-                   DASK_DISTRIBUTED__SCHEDULER__TRANSITION_LOG_LENGTH=str(
-                       TRANSITION_LOG),
-                   DASK_DISTRIBUTED__SCHEDULER__EVENTS_LOG_LENGTH=str(
-                       TRANSITION_LOG))
-        with open(os.path.join(self.folder, name + ".log"), "w") as log:
-            self.processes.append(subprocess.Popen(
-                [sys.executable, "-m", "dask"] + list(arguments),
-                stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                env=env, start_new_session=True))
-
     @property
     def scheduler_pid(self):
         return self.processes[0].pid
-
-    def stop(self):
-        import signal
-        for process in self.processes:
-            try:
-                os.killpg(process.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-        for process in self.processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
 
 
 def run_embedded(paths, workers):

@@ -10,7 +10,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sentinel2_equalizer.cli.tree import Tree, level_widths
+from sentinel2_equalizer.cli.inflight import in_flight_limit
+from sentinel2_equalizer.cli.tree import GROUP, Tree, level_widths, per_leaf
 from sentinel2_equalizer.core.curves import curve as curves
 from sentinel2_equalizer.core.curves import tiles, totals
 from sentinel2_equalizer.core.curves.equalize import LEVELS_IN
@@ -212,3 +213,17 @@ def test_parts_that_cannot_be_added_are_refused_with_a_message():
             "B03."
     else:
         raise AssertionError("a missing band added up")
+
+
+def test_measuring_tasks_keep_every_worker_busy():
+    """A measuring task takes up to GROUP products, fewer where there would
+    not be a few tasks in flight per worker thread."""
+    assert per_leaf(4, 2) == 1
+    assert per_leaf(12, 2) == 2
+    assert per_leaf(1000, 2) == GROUP
+    assert per_leaf(20000, 256) == GROUP
+    assert per_leaf(1, 0) == 1
+    for count, threads in ((5, 1), (200, 2), (20000, 100)):
+        leaves = -(-count // per_leaf(count, threads))
+        assert leaves >= min(count, in_flight_limit(threads))
+    assert level_widths(2000) == [2000, 500, 125, 32, 8, 2]
