@@ -4,15 +4,17 @@
 PYTHON ?= /usr/bin/python3
 PYTEST_ARGS ?=
 STALL_ARGS ?=
+SCALE_ARGS ?=
 PACKAGE ?= sentinel2_equalizer.zip
 
-.PHONY: help deps cli demo test bench quality stall package test-matrix screenshots clean
+.PHONY: help deps cli demo test bench bench-scale quality stall package test-matrix screenshots clean
 
 help:
 	@echo "make demo         equalize a generated sample product (demo/)"
 	@echo "make cli          install the s2eq command line (no QGIS needed)"
 	@echo "make test         run the whole test suite"
 	@echo "make bench        time and measure full-size runs"
+	@echo "make bench-scale  s2eq batch over a thousand small products"
 	@echo "make quality      every mode on the real scenes: measures, contact sheets"
 	@echo "make stall        QGIS's longest stall and Cancel delay, full tile"
 	@echo "make package      build sentinel2_equalizer.zip for Plugin Manager"
@@ -36,6 +38,12 @@ test: deps
 
 bench: deps
 	$(PYTHON) scripts/bench.py
+	$(PYTHON) scripts/bench_scale.py $(SCALE_ARGS)
+
+# What grows with the product count: s2eq batch --shared-curve over a
+# thousand small products (also the last part of make bench).
+bench-scale: deps
+	$(PYTHON) scripts/bench_scale.py $(SCALE_ARGS)
 
 # Every method and colour mode on the real scenes of ../shared/realdata:
 # the measures printed, contact sheets in .build/quality.

@@ -5,9 +5,12 @@ scheduler the products, the curve and the output folder must be on storage
 every worker sees at the same paths.
 
 Stages: name the products; with a shared curve, measure each and sum them
-into DIR/shared-curve.json (a map and a reduce, the histograms going from
-worker to worker); write each product's output; write the mosaic; remove
-what killed runs left.
+into DIR/shared-curve.json (a tree of sums, tree.py: no task adds more
+than a few measurements, and the histograms go from worker to worker);
+write each product's output; write the mosaic; remove what killed runs
+left. Each stage keeps a few tasks per worker thread in flight
+(inflight.py), so the scheduler and this process hold a few futures at a
+time, whatever the number of products. At the end, a report (report.py).
 
 A shared curve is made of every product given, or not at all: where one
 fails to be named or measured, the curve (which would differ from the one
@@ -30,6 +33,9 @@ import uuid
 from ..core.errors import EqualizerError, first_line
 from . import tasks
 from .cluster import connect
+from .inflight import Flight, in_flight_limit, one_by_one
+from .report import batch_report, product_figures, report_lines
+from .tree import GROUP, TreeSum, per_leaf
 
 #: How many times a task that raised (not a worker that died) is retried.
 RETRIES = 2
@@ -58,7 +64,7 @@ def run_batch(args, arguments, feedback):
                 # Stopped (Ctrl-C) or failed: what has not run is dropped.
                 # Tasks running on a remote cluster finish; on this machine
                 # the workers stop with the cluster.
-                client.cancel(driver.futures)
+                client.cancel(driver.in_flight())
                 raise
     finally:
         if driver is not None and driver.embedded:
@@ -92,35 +98,54 @@ class Driver:
         self.arguments = dict(arguments, curve=self.curve, scratch_dir=(
             os.path.abspath(args.scratch_dir) if args.scratch_dir else None))
         self.token = uuid.uuid4().hex[:8]
-        self.futures = []
+        self.flight = None              # the stage's tasks in flight
         self.names = {}                 # product path -> name
         self.records = []
+        self.measured = {}              # product path -> its MEASURED record
+        self.tree = None                # the shared curve's sum, as reported
         self.peaks = {}
 
     def submit(self, function, *arguments, stage, name):
-        future = self.client.submit(
+        return self.client.submit(
             function, *arguments, retries=RETRIES,
             key="s2eq-{}-{}-{}".format(stage, name, self.token))
-        self.futures.append(future)
-        return future
 
-    def settle(self, jobs, unit=None, done=None):
-        """The results of ``jobs`` ((future, product path) pairs), in their
-        order. As each comes, ``done(result)`` is called and progress is
-        reported in ``unit`` (None: no progress). A task that raised even
-        after its retries, or whose workers died too often, gives a
-        failure record."""
-        from distributed import as_completed
-        paths = {future: path for future, path in jobs}
+    def in_flight(self):
+        """The futures of the stage running now (to cancel them)."""
+        return self.flight.futures() if self.flight else []
+
+    def flow(self, next_job, done, total=None, unit=None):
+        """Run a stage: Flight.run(next_job, done) with at most a few tasks
+        per worker thread in flight, progress in ``unit`` over ``total``
+        items (``done`` returns how many it finished; None: no
+        progress)."""
+        threads = sum(self.client.nthreads().values())
+        self.flight = Flight(in_flight_limit(threads))
         if unit:
-            self.feedback.start(len(jobs), unit)
-        for count, future in enumerate(as_completed(list(paths)), 1):
-            if done:
-                done(self.outcome(future, paths[future]))
+            self.feedback.start(total, unit)
+        finished = [0]
+
+        def ended(future, tag):
+            finished[0] += done(future, tag) or 0
             if unit:
-                self.feedback.report(count)
-        self.feedback.close()
-        return [self.outcome(future, path) for future, path in jobs]
+                self.feedback.report(finished[0])
+        try:
+            self.flight.run(next_job, ended)
+        finally:
+            self.feedback.close()
+        self.flight = None
+
+    def settle(self, jobs, done, total=None, unit=None):
+        """Run ``jobs`` (an iterator of (future, product path) pairs that
+        submits each as it is asked for it); ``done(result)`` is called as
+        each ends, and progress is reported in ``unit`` (None: no
+        progress) over ``total`` items. A task that raised even after its
+        retries, or whose workers died too often, gives a failure
+        record."""
+        def ended(future, path):
+            done(self.outcome(future, path))
+            return 1
+        self.flow(one_by_one(jobs), ended, total, unit)
 
     @staticmethod
     def outcome(future, path):
@@ -133,9 +158,16 @@ class Driver:
     def run(self):
         prepared = self.submit(tasks.prepare, self.out_dir, stage="prepare",
                                name="out-dir")
-        for record in self.settle([
-                (self.submit(tasks.identify, p, stage="name", name=str(n)), p)
-                for n, p in enumerate(self.products)]):
+        # Taken in the order given, whatever the order they come in: of a
+        # product given twice, the first path is the one written.
+        named = [None] * len(self.products)
+
+        def ended(future, number):
+            named[number] = self.outcome(future, self.products[number])
+        self.flow(one_by_one(
+            (self.submit(tasks.identify, p, stage="name", name=str(n)), n)
+            for n, p in enumerate(self.products)), ended)
+        for record in named:
             self.take_name(record)
         if prepared.result():
             raise BatchError(prepared.result())
@@ -210,40 +242,76 @@ class Driver:
         where a product failed (see refuse); for a mosaic alone, the curve
         of the products that measured, which the mosaic shows."""
         path = os.path.join(self.out_dir, SHARED_CURVE)
-        if self.refuse():
+        if self.refuse() or not self.names:
             return None
         names = list(self.names.values())
         if self.client.submit(tasks.shared_curve, path, names,
                               self.arguments, pure=False).result():
             self.feedback.log("Shared curve {} is current".format(path))
             return path
-        measured = [(self.submit(tasks.measure, p, self.arguments,
-                                 stage="measure", name=self.names[p]), p)
-                    for p in self.names]
-        # The measurements stay on the workers for the sum; the driver only
-        # learns which failed.
-        verdicts = self.settle([
-            (self.submit(tasks.failure, future, stage="measured",
-                         name=self.names[product]), product)
-            for future, product in measured], "measured")
-        for (future, product), verdict in zip(measured, verdicts):
-            if verdict is not None:
-                self.fail(verdict)
-                del self.names[product]
-        done = {future for future, _ in measured}
+        summed = self.sum_tree(path)
+        made = summed.result.result() if summed.result.status == "finished" \
+            else {"curve": None, "notes": [], "error": "{}: {}".format(
+                type(summed.result.exception()).__name__,
+                first_line(summed.result.exception()))}
+        self.tree = {"tasks": summed.tasks, "group": GROUP,
+                     "widest": summed.widest,
+                     "products_per_measure": summed.leaf,
+                     "seconds": round(time.monotonic() - summed.last_leaf, 2)}
+        for note in made["notes"]:
+            if note["status"] == tasks.FAILED:
+                self.fail(note)
+                del self.names[note["product"]]
+            else:
+                self.measured[note["product"]] = note
         if self.refuse():
-            self.futures = [f for f in self.futures if f not in done]
             return None
-        made = self.client.submit(
-            tasks.shared_curve, path, [self.names[p] for p in self.names],
-            self.arguments, [f for f, p in measured if p in self.names],
-            pure=False).result()
-        # Let the workers drop the measurements.
-        self.futures = [f for f in self.futures if f not in done]
-        if isinstance(made, dict):
-            raise BatchError(made["message"])
+        if made["error"]:
+            raise BatchError(made["error"])
         self.feedback.log("Shared curve: {}".format(path))
         return path
+
+    def sum_tree(self, path):
+        """Measure every product and add their measurements up as a tree
+        whose last task writes the curve at ``path``; returns the
+        tree.TreeSum, run."""
+        products = list(self.names)
+        partial = not self.args.shared_curve
+
+        def measure(group, index):
+            return self.submit(tasks.measure, group, self.arguments,
+                               stage="measure", name="{}-{}".format(
+                                   index, self.names[group[0]]))
+
+        def add(level, index, parts):
+            return self.submit(tasks.add_up, *parts, stage="sum",
+                               name="{}-{}".format(level, index))
+
+        def finish(parts):
+            return self.client.submit(
+                tasks.shared_curve, path, [], self.arguments, parts, partial,
+                retries=RETRIES, key="s2eq-curve-{}".format(self.token))
+
+        def failed(future, group):
+            exc = future.exception()
+            message = "{}: {}".format(type(exc).__name__, first_line(exc))
+            if group is None:
+                return tasks.Part(error="A sum of the shared curve failed: "
+                                  + message)
+            return tasks.Part(notes=[tasks.record(product, tasks.FAILED,
+                                                  message=message)
+                                     for product in group])
+
+        threads = sum(self.client.nthreads().values())
+        summed = TreeSum(products, measure, add, finish, failed,
+                         per_leaf(len(products), threads))
+
+        def done(future, tag):
+            before = summed.measured
+            summed.done(future, tag)
+            return summed.measured - before
+        self.flow(summed.next_job, done, len(products), "measured")
+        return summed
 
     def refuse(self):
         """With --shared-curve and a product failed so far: say why the
@@ -262,16 +330,19 @@ class Driver:
         return True
 
     def write(self, curve):
-        jobs = [(self.submit(tasks.equalize, p, self.output(p),
+        products = list(self.names)
+        jobs = ((self.submit(tasks.equalize, p, self.output(p),
                              self.arguments, curve, stage="equalize",
-                             name=self.names[p]), p) for p in self.names]
+                             name=self.names[p]), p) for p in products)
 
         def done(record):
+            record = product_figures(record, self.measured.pop(
+                record["product"], None))
             record["name"] = self.names[record["product"]]
             record.setdefault("output", self.output(record["product"]))
             self.records.append(record)
             self.note(record)
-        self.settle(jobs, "products", done)
+        self.settle(jobs, done, len(products), "products")
 
     def write_mosaic(self, curve):
         ready = [p for p in self.names if any(
@@ -281,7 +352,9 @@ class Driver:
                              [self.names[p] for p in ready], self.mosaic,
                              self.arguments, curve, stage="mosaic",
                              name="mosaic")
-        record = self.settle([(future, self.mosaic)])[0]
+        ended = []
+        self.settle(iter([(future, self.mosaic)]), ended.append)
+        record = ended[0]
         record.setdefault("output", self.mosaic)
         self.records.append(record)
         self.note(record)
@@ -289,6 +362,10 @@ class Driver:
     def summary(self, seconds):
         """(result for --json, exit status)."""
         records = self.records
+        report = batch_report(records, len(self.products), seconds,
+                              self.tree)
+        for line in report_lines(report):
+            self.feedback.log(line)
         failed = [r for r in records if r["status"] == tasks.FAILED]
         for record in failed:
             self.feedback.error("FAILED {}: {}".format(record["product"],
@@ -306,7 +383,7 @@ class Driver:
             "workers": {"count": len(self.peaks), "peak_memory_mib": {
                 address: round(mib, 1) for address, mib in self.peaks.items()
             }},
-            "seconds": round(seconds, 2),
+            "seconds": round(seconds, 2), "report": report,
             "summary": "{} written, {} already current, {} failed{}{}; "
                        "outputs in {}".format(
                            counts[tasks.WRITTEN], counts[tasks.CURRENT],

@@ -46,6 +46,12 @@ CONNECT_TIMEOUT = 20
 LOOPBACK = "127.0.0.1"
 #: The dashboard's usual port; with it taken, the system picks another.
 DASHBOARD_PORT = 8787
+#: Transitions of tasks the embedded scheduler keeps in its log (Dask's
+#: debugging aid, scheduler.story()), and events per topic (a result
+#: gathered is one): Dask keeps 100,000 of each by default, some 400 bytes
+#: each, which would grow the scheduler by about 1 MiB per 100 products of
+#: a batch until the logs are full.
+TRANSITION_LOG = 2000
 
 
 class ClusterError(EqualizerError):
@@ -148,8 +154,10 @@ def connect(scheduler=None, workers=None, log=None, dashboard=False,
     # Newer Dask also makes a dask-scratch-space folder of its own for the
     # scheduler and the nannies in its temporary directory: that too goes
     # in the run's private folder.
-    with private_folder(scratch_dir) as local, dask.config.set(
-            {"temporary-directory": local}):
+    with private_folder(scratch_dir) as local, dask.config.set({
+            "temporary-directory": local,
+            "distributed.scheduler.transition-log-length": TRANSITION_LOG,
+            "distributed.scheduler.events-log-length": TRANSITION_LOG}):
         with workers_ignore_ctrl_c():
             cluster = embedded_cluster(count, limit, dashboard, local)
         try:

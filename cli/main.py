@@ -251,7 +251,10 @@ def main(argv=None):
         feedback.close()
     if args.json:
         result = dict(result, command=args.command)
-        print(json.dumps(result, indent=1, default=str))
+        # Written as it is encoded: a batch of thousands of products is
+        # not held twice over, as objects and as one string.
+        json.dump(result, sys.stdout, indent=1, default=str)
+        print()
     elif result.get("summary"):
         # The result, even with --quiet, which silences progress and notes.
         print(result["summary"])

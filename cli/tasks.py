@@ -18,6 +18,8 @@ from ..core.errors import EqualizerError
 from .messages import worded
 
 CURRENT, WRITTEN, FAILED = "current", "written", "failed"
+#: The status of a product measured for the shared curve.
+MEASURED = "measured"
 
 
 def record(product, status, **more):
@@ -46,26 +48,97 @@ def prepare(out_dir):
 def equalize(product, output, arguments, curve=None):
     """Write ``product``'s output unless it is current; ``arguments``: the
     api keywords of the run; ``curve``: a curve file's path (it may come
-    from the task that makes it)."""
+    from the task that makes it). The record tells the worker's time on
+    it and the bytes it read (spent())."""
     if curve is not None:
         arguments = dict(arguments, curve=curve)
-    started = time.time()
+    started = usage()
     try:
         if api.is_current(product, output, **arguments):
-            return record(product, CURRENT, output=output)
+            return record(product, CURRENT, output=output, **spent(started))
         api.equalize(product, output, **arguments)
     except EqualizerError as exc:
-        return record(product, FAILED, output=output, message=worded(exc))
-    return record(product, WRITTEN, output=output,
-                   seconds=round(time.time() - started, 2))
+        return record(product, FAILED, output=output, message=worded(exc),
+                      **spent(started))
+    return record(product, WRITTEN, output=output, **spent(started))
 
 
-def measure(product, arguments):
-    """The product's Measurement, or its failure record."""
+def usage():
+    """(time, bytes read) of this process now, for spent()."""
+    return time.time(), read_so_far()
+
+
+def spent(started):
+    """``seconds`` (wall, on the worker) and ``bytes_read`` since
+    ``started`` (usage()): what the process read meanwhile, so on a worker
+    of several threads it counts what its other tasks read too; None
+    where the system does not tell."""
+    now, read = usage()
+    return {"seconds": round(now - started[0], 3),
+            "bytes_read": None if read is None or started[1] is None
+            else read - started[1]}
+
+
+def read_so_far():
+    """Bytes this process has read so far, from files, pipes and sockets
+    (Linux: /proc/self/io's rchar), or None elsewhere."""
     try:
-        return api.measure(product, **measuring(arguments))
+        with open("/proc/self/io") as io:
+            for line in io:
+                if line.startswith("rchar:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+class Part:
+    """A node of the shared curve's tree (tree.py): the sum of the
+    measurements under it (a core.curves.totals.Total, or None where none
+    measured), a record per product under it (MEASURED, with the worker's
+    time and bytes, or FAILED, with why), and the first error that stopped
+    the sum (products that cannot be added up), or None."""
+
+    def __init__(self, total=None, notes=(), error=None):
+        self.total, self.notes, self.error = total, list(notes), error
+
+
+def measure(products, arguments):
+    """The Part of ``products`` (a few paths): their measurements added
+    up, one after the other, and a record for each (MEASURED, or FAILED
+    with why)."""
+    from ..core.curves import totals
+    total, notes, error = None, [], None
+    for product in products:
+        started = usage()
+        try:
+            measured = api.measure(product, **measuring(arguments))
+        except EqualizerError as exc:
+            notes.append(record(product, FAILED, message=worded(exc),
+                                **spent(started)))
+            continue
+        notes.append(record(product, MEASURED, **spent(started)))
+        if error is None:
+            try:
+                total = measured if total is None else totals.add(
+                    [total, measured])
+            except EqualizerError as exc:
+                total, error = None, worded(exc)
+    return Part(total, notes, error)
+
+
+def add_up(*parts):
+    """One Part: the sum of ``parts`` (Parts, at most tree.GROUP)."""
+    from ..core.curves import totals
+    notes = [note for part in parts for note in part.notes]
+    errors = [part.error for part in parts if part.error]
+    if errors:
+        return Part(None, notes, errors[0])
+    summed = [part.total for part in parts if part.total is not None]
+    try:
+        return Part(totals.add(summed) if summed else None, notes)
     except EqualizerError as exc:
-        return record(product, FAILED, message=worded(exc))
+        return Part(None, notes, worded(exc))
 
 
 def taken_by(arguments, function, stage):
@@ -74,12 +147,6 @@ def taken_by(arguments, function, stage):
     taken = (set(inspect.signature(function).parameters)
              | set(inspect.signature(stage).parameters))
     return {k: v for k, v in arguments.items() if k in taken}
-
-
-def failure(result):
-    """The failure record a task returned, or None: a small answer for the
-    driver about a result that stays on the workers (a Measurement)."""
-    return result if isinstance(result, dict) else None
 
 
 def measuring(arguments):
@@ -91,32 +158,38 @@ def measuring(arguments):
     return taken
 
 
-def shared_curve(path, names, arguments, measurements=None):
+def shared_curve(path, names, arguments, parts=None, partial=True):
     """Make sure ``path`` holds the curve of the products named ``names``:
-    with ``measurements`` None, only say whether it does already (True or
-    False); else sum them (failure records are left out) and write the
-    curve, unless the file already holds the same histograms, so that its
-    SHA-256, and so the outputs made with it, stay current. Returns the
-    path, or a failure record when nothing could be measured."""
+    with ``parts`` None, only say whether it does already (True or False);
+    else add up ``parts`` (the last Parts of the tree) and write the curve,
+    unless the file already holds the same histograms, so that its
+    SHA-256, and so the outputs made with it, stay current; with
+    ``partial`` False, not where a product failed. Returns {"curve": the
+    path or None, "notes": the products' records, "error": why no curve,
+    where that is not a product's failure}."""
     from ..core.curves import curve as curves
     from ..core.errors import CurveError
     try:
         existing = curves.load(path) if os.path.isfile(path) else None
     except CurveError:
         existing = None
-    if measurements is None:
+    if parts is None:
         return existing is not None and _same_source(existing, names,
                                                      arguments)
-    measured = [m for m in measurements if not isinstance(m, dict)]
-    if not measured:
-        return record(path, FAILED, message="No product could be measured.")
+    part = add_up(*parts)
+    made = {"curve": None, "notes": part.notes, "error": part.error}
+    if part.error or (not partial and any(
+            note["status"] == FAILED for note in part.notes)):
+        return made
+    if part.total is None:
+        return dict(made, error="No product could be measured.")
     try:
-        made = curves.combine(measured, api.software())
-        if existing is None or not _same_counts(existing, made):
-            curves.save(made, path)
+        curve = curves.combine([part.total], api.software())
+        if existing is None or not _same_counts(existing, curve):
+            curves.save(curve, path)
     except EqualizerError as exc:
-        return record(path, FAILED, message=worded(exc))
-    return path
+        return dict(made, error=worded(exc))
+    return dict(made, curve=path)
 
 
 def _same_source(curve, names, arguments):
@@ -151,16 +224,16 @@ def mosaic(products, names, output, arguments, curve):
     """The mosaic of ``products`` (named ``names``) with the curve file
     ``curve``, unless ``output`` already is that mosaic."""
     from ..core.mosaic import mosaic as stage
-    started = time.time()
+    started = usage()
     arguments = taken_by(dict(arguments, curve=curve), api.mosaic, stage)
     try:
         if _mosaic_is_current(output, names, arguments, curve):
-            return record(output, CURRENT, output=output)
+            return record(output, CURRENT, output=output, **spent(started))
         api.mosaic(products, output, **arguments)
     except EqualizerError as exc:
-        return record(output, FAILED, output=output, message=worded(exc))
-    return record(output, WRITTEN, output=output,
-                   seconds=round(time.time() - started, 2))
+        return record(output, FAILED, output=output, message=worded(exc),
+                      **spent(started))
+    return record(output, WRITTEN, output=output, **spent(started))
 
 
 def _mosaic_is_current(output, names, arguments, curve):

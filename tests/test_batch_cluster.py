@@ -226,10 +226,17 @@ def test_a_shared_curve_is_not_made_without_a_failed_product(dates,
         "made of every product given, and 1 product failed ({}). Fix it "
         "or leave it out, and run the command again.".format(bad))
     assert not out.exists() or os.listdir(out) == []
+    assert "Report: 0 written, 0 already current, 1 failed (of 2 " \
+        "products)" in errors
     result = run_json("batch", dates[0], bad, "--out-dir", out,
                       "--shared-curve", status=1)
     assert not result["ok"] and result["shared_curve"] is None
     assert result["error"] == errors[-1]
+    # the report names it, with the message the log gave
+    assert result["report"]["failed"] == [{
+        "product": str(bad), "message": errors[-2].split(": ", 1)[1]}]
+    assert result["report"]["products"] == 2
+    assert result["report"]["written"] == 0
     # left out, the rest get their shared curve
     result = run_json("batch", dates[0], "--out-dir", out, "--shared-curve")
     assert result["ok"] and os.path.isfile(result["shared_curve"])

@@ -11,6 +11,7 @@ Offers:
 * ``tiles``: the adaptive method's tiles and their histograms;
 * ``gridsample``: the grid measure (luminance and tile histograms);
 * ``mapping``: what a method needs and makes, from checks to mappers;
+* ``totals``: measurements added up, the same in any order or grouping;
 * ``curve``: measurements, curves and the curve file;
 * ``report``: a curve drawn as an HTML page.
 
@@ -20,4 +21,4 @@ their interpolation), ``curve_tiles`` (tile histograms in a curve file).
 """
 
 __all__ = ["curve", "equalize", "gridsample", "luminance", "mapping",
-           "modes", "report", "tiles"]
+           "modes", "report", "tiles", "totals"]

@@ -45,7 +45,8 @@ from ..errors import CurveError
 from ..output.atomic import check_apart, check_output_path, write_text
 from ..product.bands import BAND_NAMES, RESOLUTIONS
 from ..product.discovery import open_product
-from . import curve_tiles
+from . import curve_tiles, totals
+from .totals import area_text  # noqa: F401 (curve.area_text names an area)
 from .curve_tiles import whole
 from .equalize import LEVELS_IN, LEVELS_OUT, lookup_table
 from .luminance import LUMINANCE, WEIGHTS
@@ -111,69 +112,25 @@ class Curve:
 
 
 def combine(measurements, software=""):
-    """One Curve from the sum of ``measurements`` (at least one).
+    """One Curve from the sum of ``measurements`` (at least one
+    Measurement, or totals.Total of some), added by totals.add: the same
+    curve whatever their grouping.
 
     Raises CurveError when they mix L1C and L2A products, cover different
     bands or were measured over different areas.
     """
-    measurements = list(measurements)
-    areas = {json.dumps(m.area, sort_keys=True): m.area
-             for m in measurements}
-    if len(areas) > 1:
-        raise CurveError(
-            "The products were measured over different areas ({}); measure "
-            "them all over the same area, or all whole.".format("; ".join(
-                area_text(a) for a in list(areas.values())[:2])))
-    levels = sorted({m.product["level"] for m in measurements})
-    if len(levels) > 1:
-        raise CurveError(
-            "The products mix levels ({}). L1C (top of atmosphere) and L2A "
-            "(surface) reflectances differ, so one curve cannot serve both: "
-            "make one curve per level.".format(", ".join(levels)))
-    bands = list(measurements[0].bands)
-    shown = {m.luminance_of for m in measurements}
-    if len(shown) > 1:
-        raise CurveError("The products' luminance was measured from "
-                         "different bands ({}); measure them all with the "
-                         "same bands.".format(
-                             "; ".join("/".join(b) for b in shown if b)))
-    summed = {}
-    for band in bands:
-        total = BandCounts(np.zeros(LEVELS_IN, dtype=np.int64))
-        for m in measurements:
-            if band not in m.bands:
-                raise CurveError("Product {} has no measure of band {}."
-                                 .format(m.product["name"], band))
-            part = m.bands[band]
-            total.counts += part.counts
-            total.valid_pixels += part.valid_pixels
-            total.sampled_pixels += part.sampled_pixels
-        summed[band] = total
-    first = measurements[0]
-    return Curve(level=levels[0],
+    total = totals.add(list(measurements))
+    # The curve's own counts: a sum of one part is that part.
+    summed = {band: BandCounts(np.array(c.counts, dtype=np.int64),
+                               int(c.valid_pixels), int(c.sampled_pixels))
+              for band, c in total.bands.items()}
+    return Curve(level=total.level,
                  tables={b: lookup_table(c.counts) for b, c in summed.items()},
-                 counts=summed, products=[m.product for m in measurements],
-                 sample_fraction=first.sample_fraction, seed=first.seed,
-                 resolution=first.resolution, software=software,
-                 luminance_of=first.luminance_of,
-                 tiles=curve_tiles.combined([m.tiles for m in measurements]),
-                 area=first.area)
-
-
-def area_text(record):
-    """An area record (Measurement.area, Curve.area) as a message shows it:
-    "extent 600500,5491000,603000,5493500 (EPSG:32631), mask fields.gpkg";
-    "whole products" for None."""
-    if not record:
-        return "whole products"
-    parts = []
-    if record.get("extent"):
-        parts.append("extent {} ({})".format(
-            ",".join("{:.10g}".format(v) for v in record["extent"]),
-            record.get("crs") or "output grid"))
-    if record.get("mask"):
-        parts.append("mask {}".format(record["mask"]))
-    return ", ".join(parts) or "an area"
+                 counts=summed, products=list(total.products),
+                 sample_fraction=total.sample_fraction, seed=total.seed,
+                 resolution=total.resolution, software=software,
+                 luminance_of=total.luminance_of, tiles=total.tiles,
+                 area=total.area)
 
 
 # --------------------------------------------------------------------------

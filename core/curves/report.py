@@ -9,7 +9,8 @@ import math
 import numpy as np
 
 from ..output.atomic import check_apart, check_output_path, write_texts
-from .curve import area_text, to_json
+from .curve import to_json
+from .totals import area_text
 from .luminance import LUMINANCE
 
 #: Drawing size of one band's plot, in pixels, and the room around it for
