@@ -40,10 +40,11 @@ from .constants import (ALL_BANDS, BAND_RESOLUTION, BANDS_10M, BANDS_20M,
 from .derived import block_mean
 from .grid import granule_grid
 from .product import make_product
+from .render import scene_classification
 from .scene import scene_layers
 
 __all__ = [
     "ALL_BANDS", "BANDS_10M", "BANDS_20M", "BANDS_60M", "L2A_BANDS",
     "L2A_FOLDER_BANDS", "BAND_RESOLUTION", "TILES", "make_product",
-    "scene_layers", "granule_grid", "block_mean",
+    "scene_layers", "granule_grid", "block_mean", "scene_classification",
 ]

@@ -1,0 +1,411 @@
+"""A product's cloud mask on the run's grid: which pixels are clear.
+
+The mask is read at its own pixels (SCL at 20 or 60 m, MSK_CLASSI at 60
+m, the GML polygons rasterized at GML_RESOLUTION), only the part under
+the grid (with the buffer's margin), and never resampled to the grid: a
+grid pixel takes the state of the mask pixel its centre falls in, so a
+20 m or 60 m mask under a 10 m grid is repeated, never smoothed (the
+edge rule). A granule of another UTM zone has its mask taken onto the
+grid's zone by GDAL's warper with nearest neighbour, at the mask's own
+pixel size.
+
+The buffer widens the clouds: a mask pixel whose centre lies within the
+buffer's distance (metres) of a cloudy pixel's centre is cloudy too.
+
+Memory: one byte per mask pixel under the grid (a full tile's 20 m SCL
+is 30 MB), and the buffer's distance map of two bytes per pixel while it
+is made.
+"""
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import CloudError, first_line
+from ..gdal.env import GDAL_ERRORS
+from ..gdal.thread import ExceptionsOn
+from ..product.cloud_polygons import gml_polygons
+from ..product.masks import (CLASSI_LAYERS, DEFAULT_CATEGORIES, KIND_NAMES,
+                             SCL_CLASSES, check_categories, choose_mask,
+                             mask_name)
+
+#: What a run may do with clouds: nothing (today's picture), leave them
+#: out of the histogram, or also make them no-data.
+KEEP, EXCLUDE, MASK = "keep", "exclude", "mask"
+MODES = (KEEP, EXCLUDE, MASK)
+#: The buffer's default, in metres: see README ("Clouds") for the
+#: measurement on a real scene classification that chose it.
+DEFAULT_BUFFER = 60.0
+#: The widest buffer taken, in metres.
+MAX_BUFFER = 5000.0
+#: Pixel size at which GML polygons are rasterized, in metres (a finer
+#: grid's pixels repeat it, as they repeat a 20 m SCL).
+GML_RESOLUTION = 20
+#: The states of a mask pixel.
+NO_DATA, CLEAR, CLOUD = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class Clouds:
+    """What a run does with clouds. ``mode``: KEEP, EXCLUDE or MASK;
+    ``buffer``: metres, 0 to MAX_BUFFER; ``categories``: the groups of
+    masks.CATEGORIES counted as cloud."""
+
+    mode: str = KEEP
+    buffer: float = DEFAULT_BUFFER
+    categories: tuple = DEFAULT_CATEGORIES
+
+    @property
+    def acts(self):
+        """Whether the clouds change the run (not KEEP)."""
+        return self.mode != KEEP
+
+    def record(self):
+        """The options as plain values, for the output's tags."""
+        return {"mode": self.mode, "buffer_m": float(self.buffer),
+                "classes": list(self.categories)}
+
+
+def make_clouds(mode=KEEP, buffer=None, categories=None):
+    """A checked Clouds. ``mode``: one of MODES; ``buffer``: metres or
+    None for DEFAULT_BUFFER; ``categories``: as masks.check_categories
+    takes them. Raises CloudError naming what is wrong."""
+    mode = (mode or KEEP).strip().lower()
+    if mode not in MODES:
+        raise CloudError("'{}' is not a way to treat clouds; choose {}."
+                         .format(mode, ", ".join(MODES)))
+    buffer = DEFAULT_BUFFER if buffer in (None, "") else buffer
+    try:
+        buffer = float(buffer)
+    except (TypeError, ValueError):
+        raise CloudError("The cloud buffer '{}' is not a number of metres."
+                         .format(buffer))
+    if not 0.0 <= buffer <= MAX_BUFFER:
+        raise CloudError("The cloud buffer must be 0 to {:g} m (it was {:g})."
+                         .format(MAX_BUFFER, buffer))
+    try:
+        categories = check_categories(categories)
+    except ValueError as exc:
+        raise CloudError(str(exc))
+    return Clouds(mode, buffer, categories)
+
+
+def clear_mask(product, granules, grid, clouds):
+    """The ClearMask of ``product``'s ``granules`` on ``grid`` (a
+    grid.Grid), with the buffer and the groups of ``clouds``. Raises
+    CloudError for a granule without a mask, or one that cannot be
+    read."""
+    parts = []
+    for granule in granules:
+        chosen = choose_mask(granule.masks, grid.resolution)
+        if chosen is None:
+            raise CloudError(
+                "{} has no cloud mask: granule {} carries no scene "
+                "classification (SCL), no MSK_CLASSI_B00.jp2 and no "
+                "MSK_CLOUDS_B00.gml. Keep the clouds for it, or use a "
+                "product that carries its mask.".format(product.name,
+                                                        granule.name))
+        part = _read_part(product, granule, chosen, grid, clouds)
+        if part is not None:
+            parts.append(part)
+    return ClearMask(grid, parts)
+
+
+class ClearMask:
+    """Which pixels of a grid are clear, read by blocks as area.GridMask
+    is (block, clear), and by points (at). A pixel no granule's mask
+    covers is clear."""
+
+    def __init__(self, grid, parts):
+        self.grid, self.parts = grid, parts
+
+    def states(self, ys, xs):
+        """The state (NO_DATA, CLEAR, CLOUD) of each pixel (y, x) of the
+        grid rows ``ys`` by columns ``xs`` (int arrays, may fall off the
+        grid): the cloudiest any part gives it."""
+        out = np.zeros((len(ys), len(xs)), np.uint8)
+        for part in self.parts:
+            np.maximum(out, part.states(ys, xs), out=out)
+        return out
+
+    def block(self, row, col, rows, cols, step=1):
+        """A bool array (rows, cols), True where clear, for a block whose
+        pixels are ``step`` grid pixels a side, upper-left at grid (row,
+        col) (as area.GridMask.block)."""
+        offset = step // 2
+        return self.states(row + np.arange(rows) * step + offset,
+                           col + np.arange(cols) * step + offset) != CLOUD
+
+    def clear(self, block, row, col, nodata, step=1):
+        """``block`` with its cloudy pixels set to ``nodata`` (a copy
+        where needed); as block() otherwise."""
+        keep = self.block(row, col, block.shape[0], block.shape[1], step)
+        if keep.all():
+            return block
+        block = block.copy()
+        block[~keep] = nodata
+        return block
+
+    def at(self, rows, cols):
+        """Bool per point: whether grid pixel (rows[i], cols[i]) is
+        clear."""
+        state = np.zeros(len(rows), np.uint8)
+        for part in self.parts:
+            np.maximum(state, part.points(rows, cols), out=state)
+        return state != CLOUD
+
+    def clear_share(self, inside=None):
+        """The share (0-1) of the pixels with a mask state (data) that are
+        clear, over the grid, or over the pixels where the area.GridMask
+        ``inside`` holds; None where no pixel has data. Looked at every
+        mask pixel (the finest part's pixel size)."""
+        step = max(1, min([p.step for p in self.parts] or [1]))
+        rows = -(-self.grid.height // step)
+        clear = seen = 0
+        for top in range(0, rows, 256):
+            count = min(256, rows - top)
+            cols = -(-self.grid.width // step)
+            state = self.states(top * step + np.arange(count) * step
+                                + step // 2,
+                                np.arange(cols) * step + step // 2)
+            if inside is not None:
+                state = np.where(inside.block(top * step, 0, count, cols,
+                                              step), state, NO_DATA)
+            seen += int(np.count_nonzero(state))
+            clear += int(np.count_nonzero(state == CLEAR))
+        return clear / float(seen) if seen else None
+
+
+def both(first, second):
+    """A mask that keeps what both keep (either may be None)."""
+    if first is None:
+        return second
+    if second is None:
+        return first
+    return _Both(first, second)
+
+
+class _Both:
+    """Two masks with area.GridMask's block and clear: kept where both
+    keep."""
+
+    def __init__(self, first, second):
+        self.first, self.second = first, second
+
+    def block(self, row, col, rows, cols, step=1):
+        return (self.first.block(row, col, rows, cols, step)
+                & self.second.block(row, col, rows, cols, step))
+
+    def clear(self, block, row, col, nodata, step=1):
+        keep = self.block(row, col, block.shape[0], block.shape[1], step)
+        if keep.all():
+            return block
+        block = block.copy()
+        block[~keep] = nodata
+        return block
+
+    def at(self, rows, cols):
+        return self.first.at(rows, cols) & self.second.at(rows, cols)
+
+
+class _Part:
+    """One granule's mask states on a lattice of ``size``-metre pixels
+    whose corner is (``left``, ``top``) in the grid's CRS, looked up from
+    the grid's pixels by where their centres fall."""
+
+    def __init__(self, grid, states, left, top, size):
+        self.states_array = states
+        height, width = states.shape
+        res = grid.resolution
+        centres_x = grid.ulx + (np.arange(grid.width) + 0.5) * res
+        centres_y = grid.uly - (np.arange(grid.height) + 0.5) * res
+        cols = np.floor((centres_x - left) / size).astype(np.int64)
+        rows = np.floor((top - centres_y) / size).astype(np.int64)
+        cols[(cols < 0) | (cols >= width)] = -1
+        rows[(rows < 0) | (rows >= height)] = -1
+        self.col_of, self.row_of = cols, rows
+        self.step = max(1, int(round(size / float(res))))
+
+    def _lookup(self, index, table):
+        index = np.asarray(index, np.int64)
+        out = np.full(index.shape, -1, np.int64)
+        good = (index >= 0) & (index < table.size)
+        out[good] = table[index[good]]
+        return out
+
+    def states(self, ys, xs):
+        rows, cols = self._lookup(ys, self.row_of), self._lookup(
+            xs, self.col_of)
+        out = np.zeros((len(rows), len(cols)), np.uint8)
+        good_r, good_c = rows >= 0, cols >= 0
+        if good_r.any() and good_c.any():
+            out[np.ix_(good_r, good_c)] = self.states_array[np.ix_(
+                rows[good_r], cols[good_c])]
+        return out
+
+    def points(self, ys, xs):
+        rows, cols = self._lookup(ys, self.row_of), self._lookup(
+            xs, self.col_of)
+        out = np.zeros(len(rows), np.uint8)
+        good = (rows >= 0) & (cols >= 0)
+        out[good] = self.states_array[rows[good], cols[good]]
+        return out
+
+
+def _read_part(product, granule, chosen, grid, clouds):
+    """The _Part of ``granule``'s mask file ``chosen`` under ``grid``, or
+    None where the granule does not reach the grid."""
+    size = chosen.resolution or max(GML_RESOLUTION, grid.resolution)
+    res0 = min(granule.grids)
+    ulx, uly, width0, height0 = granule.grids[res0]
+    width = int(math.ceil(width0 * res0 / float(size)))
+    height = int(math.ceil(height0 * res0 / float(size)))
+    margin = int(math.ceil(clouds.buffer / size)) + 1
+    if granule.epsg == grid.epsg:
+        col0 = int(math.floor((grid.ulx - ulx) / size)) - margin
+        col1 = int(math.ceil((grid.ulx + grid.width * grid.resolution
+                              - ulx) / size)) + margin
+        row0 = int(math.floor((uly - grid.uly) / size)) - margin
+        row1 = int(math.ceil((uly - grid.uly + grid.height
+                              * grid.resolution) / size)) + margin
+        col0, row0 = max(col0, 0), max(row0, 0)
+        col1, row1 = min(col1, width), min(row1, height)
+        if col1 <= col0 or row1 <= row0:
+            return None
+    else:
+        col0, row0, col1, row1 = 0, 0, width, height
+    left, top = ulx + col0 * size, uly - row0 * size
+    states = _states(product, granule, chosen, clouds, size,
+                     (left, top, col1 - col0, row1 - row0))
+    states = _buffered(states, clouds.buffer, size)
+    if granule.epsg != grid.epsg:
+        states, left, top = _warped(states, granule.epsg, left, top, size,
+                                    grid)
+    return _Part(grid, states, left, top, size)
+
+
+def _states(product, granule, chosen, clouds, size, window):
+    """The uint8 states (NO_DATA, CLEAR, CLOUD) of the mask's pixels in
+    ``window`` (left, top in metres, width, height in mask pixels)."""
+    left, top, width, height = window
+    label = "{} of {}".format(mask_name(chosen), product.name)
+    if not product.source.exists(chosen.relpath):
+        raise CloudError(
+            "The cloud mask {} ({}) is listed but missing from {}. Download "
+            "the product again, or keep the clouds.".format(
+                chosen.relpath, KIND_NAMES[chosen.kind], product.name))
+    if chosen.kind == "GML":
+        return _gml_states(product, chosen, clouds, label, window, size,
+                           granule.epsg)
+    import rasterio
+    from rasterio.windows import Window
+    path = product.source.gdal_path(chosen.relpath)
+    try:
+        with rasterio.Env(), rasterio.open(path) as src:
+            if src.crs is not None and not src.transform.is_identity:
+                col = int(round((left - src.transform.c) / size))
+                row = int(round((src.transform.f - top) / size))
+            else:
+                col = row = 0
+            read = Window(col, row, width, height)
+            if chosen.kind == "SCL":
+                classes = src.read(1, window=read, boundless=True,
+                                   fill_value=0)
+                codes = [c for g in clouds.categories
+                         for c in SCL_CLASSES.get(g, ())]
+                states = np.where(classes == 0, NO_DATA, CLEAR).astype(
+                    np.uint8)
+                states[np.isin(classes, codes) & (classes != 0)] = CLOUD
+                return states
+            states = np.full((height, width), CLEAR, np.uint8)
+            for group in clouds.categories:
+                layer = CLASSI_LAYERS.get(group)
+                if layer is None or layer > src.count:
+                    continue
+                flags = src.read(layer, window=read, boundless=True,
+                                 fill_value=0)
+                states[flags > 0] = CLOUD
+            return states
+    except GDAL_ERRORS as exc:
+        raise CloudError("The cloud mask {} cannot be read ({}). Download "
+                         "the product again, or keep the clouds.".format(
+                             label, first_line(exc)))
+
+
+def _gml_states(product, chosen, clouds, label, window, size, epsg):
+    """The states of a GML mask's polygons rasterized on ``window``."""
+    from osgeo import gdal, ogr, osr
+    left, top, width, height = window
+    polygons = [rings for group, rings in gml_polygons(
+        product.source.read(chosen.relpath), label)
+        if group in clouds.categories]
+    states = np.full((height, width), CLEAR, np.uint8)
+    if not polygons:
+        return states                    # an empty GML: no clouds
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(int(epsg))
+    with ExceptionsOn():
+        raster = gdal.GetDriverByName("MEM").Create("", width, height, 1,
+                                                    gdal.GDT_Byte)
+        raster.SetGeoTransform((left, size, 0.0, top, 0.0, -size))
+        raster.SetProjection(srs.ExportToWkt())
+        vector = ogr.GetDriverByName("Memory").CreateDataSource("")
+        layer = vector.CreateLayer("clouds", srs, ogr.wkbPolygon)
+        for rings in polygons:
+            polygon = ogr.Geometry(ogr.wkbPolygon)
+            for ring in rings:
+                line = ogr.Geometry(ogr.wkbLinearRing)
+                for x, y in ring:
+                    line.AddPoint_2D(x, y)
+                polygon.AddGeometry(line)
+            feature = ogr.Feature(layer.GetLayerDefn())
+            feature.SetGeometry(polygon)
+            layer.CreateFeature(feature)
+        gdal.RasterizeLayer(raster, [1], layer, burn_values=[1])
+        inside = raster.GetRasterBand(1).ReadAsArray() > 0
+    states[inside] = CLOUD
+    return states
+
+
+def _buffered(states, buffer, size):
+    """``states`` with every pixel whose centre lies within ``buffer``
+    metres of a CLOUD pixel's centre made CLOUD (no-data stays)."""
+    reach = buffer / float(size)
+    if reach < 1.0 or not (states == CLOUD).any():
+        return states
+    from osgeo import gdal
+    height, width = states.shape
+    with ExceptionsOn():
+        driver = gdal.GetDriverByName("MEM")
+        source = driver.Create("", width, height, 1, gdal.GDT_Byte)
+        source.GetRasterBand(1).WriteArray(states)
+        distance = driver.Create("", width, height, 1, gdal.GDT_UInt16)
+        gdal.ComputeProximity(
+            source.GetRasterBand(1), distance.GetRasterBand(1),
+            ["VALUES={}".format(CLOUD), "DISTUNITS=PIXEL",
+             "MAXDIST={}".format(int(math.ceil(reach)) + 1),
+             "NODATA=65535", "USE_INPUT_NODATA=NO"])
+        near = distance.GetRasterBand(1).ReadAsArray()
+    states = states.copy()
+    states[(near.astype(np.float64) <= reach) & (states != NO_DATA)] = CLOUD
+    return states
+
+
+def _warped(states, epsg, left, top, size, grid):
+    """(``states`` taken onto ``grid``'s CRS by nearest neighbour, on a
+    lattice of ``size`` metres from the grid's corner, its left, top)."""
+    from rasterio.crs import CRS
+    from rasterio.enums import Resampling
+    from rasterio.transform import Affine
+    from rasterio.warp import reproject
+    width = int(math.ceil(grid.width * grid.resolution / float(size)))
+    height = int(math.ceil(grid.height * grid.resolution / float(size)))
+    out = np.zeros((height, width), np.uint8)
+    reproject(states, out, src_transform=Affine(size, 0, left, 0, -size,
+                                                 top),
+              src_crs=CRS.from_epsg(epsg), src_nodata=None,
+              dst_transform=Affine(size, 0, grid.ulx, 0, -size, grid.uly),
+              dst_crs=CRS.from_epsg(grid.epsg), dst_nodata=None,
+              resampling=Resampling.nearest)
+    return out, grid.ulx, grid.uly
