@@ -294,6 +294,16 @@ class GridMask:
                 ys[good_y], xs[good_x])]
         return out
 
+    def at(self, rows, cols):
+        """Bool per point: whether grid pixel (rows[i], cols[i]) is in
+        the area (False off the grid)."""
+        height, width = self.inside.shape
+        rows, cols = np.asarray(rows), np.asarray(cols)
+        good = (rows >= 0) & (rows < height) & (cols >= 0) & (cols < width)
+        out = np.zeros(rows.shape, bool)
+        out[good] = self.inside[rows[good], cols[good]]
+        return out
+
     def clear(self, block, row, col, nodata, step=1):
         """``block`` (a copy where needed) with its pixels outside the area
         set to ``nodata``; as for block() otherwise."""

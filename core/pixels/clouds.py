@@ -409,3 +409,24 @@ def _warped(states, epsg, left, top, size, grid):
               dst_crs=CRS.from_epsg(grid.epsg), dst_nodata=None,
               resampling=Resampling.nearest)
     return out, grid.ulx, grid.uly
+
+
+def cloud_tags(clouds, plans, composite=None):
+    """The output's tags that record the cloud options and, for each plan
+    (a plan.Plan, or anything with ``product`` and ``clear_share``) whose
+    clouds were read, its clear share of the area; none where the clouds
+    did not act and no composite was asked (``composite``: a dict of the
+    composite's options, or None)."""
+    import json
+    tags = {}
+    if clouds is not None and clouds.acts:
+        tags["S2EQ_CLOUDS"] = json.dumps(clouds.record(), sort_keys=True)
+    if composite:
+        tags["S2EQ_COMPOSITE"] = json.dumps(composite, sort_keys=True)
+    read = [p for p in plans if getattr(p, "clear", None) is not None]
+    if read and tags:
+        tags["S2EQ_CLEAR"] = "; ".join(
+            "{}: {}".format(p.product.name, "no data" if p.clear_share is None
+                            else "{:.1f} %".format(100.0 * p.clear_share))
+            for p in read)
+    return tags
