@@ -125,10 +125,13 @@ def run_options(product, output, bands=None, combination=None,
                 sample_percent=DEFAULT_SAMPLE_PERCENT, resolution=None,
                 utm_zone=None, curve=None, scratch_dir=None, extent=None,
                 bbox=None, mask=None, clouds=None, cloud_buffer=None,
-                cloud_classes=None, **more):
+                cloud_classes=None, composite=None, order=None, **more):
     """The core.render.Options of an equalize() call with these arguments
     (see the module's help); ``scratch_dir``: where the temporary band
-    spools go (None: the system's temporary folder)."""
+    spools go (None: the system's temporary folder). ``composite`` and
+    ``order`` are a mosaic's (see mosaic()): one product's picture does
+    not depend on them, so they are taken and left aside (s2eq batch
+    hands its run options to both)."""
     from .core import render
     if extent is not None or bbox is not None or mask is not None:
         more["area"] = area(extent, bbox, mask)

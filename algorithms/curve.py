@@ -68,6 +68,7 @@ class CurveAlgorithm(S2EqAlgorithm):
         self.add_band_parameters()
         self.add_sample_parameter()
         self.add_area_parameters()
+        self.add_cloud_parameters()
         self.add_resolution_parameter()
         self.add_tile_size_parameter(self.tr(
             "The side, in metres, of the tiles whose histograms the curve "
@@ -89,7 +90,8 @@ class CurveAlgorithm(S2EqAlgorithm):
     def checkParameterValues(self, parameters, context):  # noqa: N802
         for ok, message in (self.check_products(parameters, context),
                             self.check_bands_and_sample(parameters,
-                                                        context)):
+                                                        context),
+                            self.check_clouds(parameters, context)):
             if not ok:
                 return ok, message
         try:
@@ -116,6 +118,7 @@ class CurveAlgorithm(S2EqAlgorithm):
         try:
             curves.check_outputs([("curve file", output)], products)
             area = self.area(parameters, context, feedback)
+            clouds = self.clouds(parameters, context)
             for number, product in enumerate(products):
                 if feedback.isCanceled():
                     break
@@ -128,6 +131,7 @@ class CurveAlgorithm(S2EqAlgorithm):
                         share * (n + p / 100.0)),
                     is_cancelled=feedback.isCanceled, log=feedback.pushInfo,
                     tile_size=tile_size, area=area, verify=verify,
+                    clouds=clouds,
                     scratch_dir=QgsProcessingUtils.tempFolder()))
             if feedback.isCanceled():
                 raise QgsProcessingException(self.tr(

@@ -119,6 +119,7 @@ class EqualizeAlgorithm(S2EqAlgorithm):
         self.add_band_parameters()
         self.add_sample_parameter()
         self.add_area_parameters()
+        self.add_cloud_parameters()
         self.add_method_parameters()
         self.add_curve_parameter()
         self.add_resolution_parameter()
@@ -149,7 +150,8 @@ class EqualizeAlgorithm(S2EqAlgorithm):
             return False, self.tr(
                 "INPUT is missing. Point it to a Sentinel-2 .SAFE folder, its "
                 ".zip, or its MTD_MSIL1C.xml / MTD_MSIL2A.xml file.")
-        for check in (self.check_bands_and_sample, self.check_method):
+        for check in (self.check_bands_and_sample, self.check_method,
+                      self.check_clouds):
             ok, message = check(parameters, context)
             if not ok:
                 return ok, message
@@ -168,6 +170,10 @@ class EqualizeAlgorithm(S2EqAlgorithm):
         area = self.area(parameters, context, feedback)
         method = self.method(parameters, context)
         self.method_log(method, feedback)
+        try:
+            clouds = self.clouds(parameters, context)
+        except EqualizerError as exc:
+            raise QgsProcessingException(self.error_message(exc))
         options = render.Options(
             product=product, output=output,
             bands=self.read_bands(parameters, context, feedback),
@@ -180,7 +186,8 @@ class EqualizeAlgorithm(S2EqAlgorithm):
             verify=self.parameterAsBoolean(parameters, self.VERIFY, context),
             method=method.name, colour=method.colour,
             clip_limit=method.clip_limit, tile_size=method.tile_size,
-            area=area, **encoding_values(self, parameters, context))
+            area=area, clouds=clouds,
+            **encoding_values(self, parameters, context))
         try:
             result = render.run(options, report=feedback.setProgress,
                                 is_cancelled=feedback.isCanceled,

@@ -77,6 +77,8 @@ class MosaicAlgorithm(S2EqAlgorithm):
             "up to 100, drawn at random (fixed seed) to build the shared "
             "histogram. 100 gives the exact one."))
         self.add_area_parameters()
+        self.add_cloud_parameters()
+        self.add_composite_parameters()
         self.add_resolution_parameter()
         self.add_method_parameters()
         self.add_curve_parameter()
@@ -98,7 +100,7 @@ class MosaicAlgorithm(S2EqAlgorithm):
 
     def checkParameterValues(self, parameters, context):  # noqa: N802
         for check in (self.check_products, self.check_bands_and_sample,
-                      self.check_method):
+                      self.check_method, self.check_clouds):
             ok, message = check(parameters, context)
             if not ok:
                 return ok, message
@@ -110,6 +112,7 @@ class MosaicAlgorithm(S2EqAlgorithm):
             parameters, self.OUTPUT, context), context)
         method = self.method(parameters, context)
         self.method_log(method, feedback)
+        composite, order = self.composite(parameters, context)
         try:
             result = mosaic.mosaic(
                 self.products(parameters, context), output,
@@ -126,7 +129,8 @@ class MosaicAlgorithm(S2EqAlgorithm):
                 area=self.area(parameters, context, feedback),
                 verify=self.parameterAsBoolean(parameters, self.VERIFY,
                                                context),
-                **encoding_values(self, parameters, context))
+                clouds=self.clouds(parameters, context), composite=composite,
+                order=order, **encoding_values(self, parameters, context))
         except EqualizerError as exc:
             raise QgsProcessingException(self.error_message(exc))
 

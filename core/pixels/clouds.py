@@ -26,17 +26,14 @@ from ..errors import CloudError, first_line
 from ..gdal.env import GDAL_ERRORS
 from ..gdal.thread import ExceptionsOn
 from ..product.cloud_polygons import gml_polygons
-from ..product.masks import (CLASSI_LAYERS, DEFAULT_CATEGORIES, KIND_NAMES,
-                             SCL_CLASSES, check_categories, choose_mask,
-                             mask_name)
+from ..product.masks import (CLASSI_LAYERS, DEFAULT_BUFFER,
+                             DEFAULT_CATEGORIES, KIND_NAMES, SCL_CLASSES,
+                             check_categories, choose_mask, mask_name)
 
 #: What a run may do with clouds: nothing (today's picture), leave them
 #: out of the histogram, or also make them no-data.
 KEEP, EXCLUDE, MASK = "keep", "exclude", "mask"
 MODES = (KEEP, EXCLUDE, MASK)
-#: The buffer's default, in metres: see README ("Clouds") for the
-#: measurement on a real scene classification that chose it.
-DEFAULT_BUFFER = 60.0
 #: The widest buffer taken, in metres.
 MAX_BUFFER = 5000.0
 #: Pixel size at which GML polygons are rasterized, in metres (a finer

@@ -27,6 +27,11 @@ CATEGORIES = ("cloud", "cirrus", "shadow", "snow")
 #: are ground, seen clear.
 DEFAULT_CATEGORIES = ("cloud", "cirrus", "shadow")
 
+#: How far clouds are widened by default, in metres (pixels.clouds'
+#: buffer): masks under-cover cloud edges. See README ("Clouds") for the
+#: measurement on a real scene classification that chose it.
+DEFAULT_BUFFER = 120.0
+
 #: The scene classification (SCL) classes, by their value.
 SCL_NAMES = {
     0: "no data", 1: "saturated or defective", 2: "dark area",

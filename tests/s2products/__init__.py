@@ -15,7 +15,7 @@ Only numpy and the GDAL Python bindings are needed. Command line use::
     python3 tests/s2products OUTDIR [--size N] [--level L1C|L2A]
         [--layout compact|oper] [--bands B04,B03,B02] [--tiles 31UFQ,31UGQ]
         [--tile-grid 31UFQ,31UGQ] [--zip] [--jp2-block N] [--seed N]
-        [--baseline NN.NN] [--sensing YYYYMMDDTHHMMSS]
+        [--baseline NN.NN] [--sensing YYYYMMDDTHHMMSS] [--sky-seed N]
         [--band-format JPEG2000|GeoTIFF]
 
 The modules, from the entry point down:

@@ -100,11 +100,12 @@ def _write_granule_rasters(g, scene, n, level, spectral, extras, add, block,
 
 
 def _write_masks(g, scene, level, layout, qi, block, new_masks,
-                 cloud_polygons=True):
+                 cloud_polygons=True, cloud_mask=True):
     """QI_DATA masks: decoys whose names contain band codes, and the cloud
     mask: MSK_CLASSI_B00.jp2 from baseline 04.00 on, MSK_CLOUDS_B00.gml
     before (its polygons the runs of 60 m pixels whose centre is cloud,
-    or none unless ``cloud_polygons``)."""
+    or none unless ``cloud_polygons``); no cloud mask at all unless
+    ``cloud_mask``."""
     entries = []
     gt60 = g.geotransform(60)
     rel_qi = f"GRANULE/{g.name}/QI_DATA/"
@@ -118,11 +119,13 @@ def _write_masks(g, scene, level, layout, qi, block, new_masks,
                 entries.append(f'\n      <MASK_FILENAME bandId="{i}" '
                                f'type="MSK_{kind}">{rel_qi}{name}'
                                f"</MASK_FILENAME>")
-        classi = np.zeros((3,) + det.shape, np.uint8)
-        classi[0] = _cloudy_60m(g, scene)
-        _write_jp2(qi / "MSK_CLASSI_B00.jp2", classi, gt60, g.epsg, block)
-        entries.append(f'\n      <MASK_FILENAME type="MSK_CLASSI">{rel_qi}'
-                       f"MSK_CLASSI_B00.jp2</MASK_FILENAME>")
+        if cloud_mask:
+            classi = np.zeros((3,) + det.shape, np.uint8)
+            classi[0] = _cloudy_60m(g, scene)
+            _write_jp2(qi / "MSK_CLASSI_B00.jp2", classi, gt60, g.epsg,
+                       block)
+            entries.append(f'\n      <MASK_FILENAME type="MSK_CLASSI">'
+                           f"{rel_qi}MSK_CLASSI_B00.jp2</MASK_FILENAME>")
     else:
         kinds = ("DEFECT", "DETFOO", "NODATA", "SATURA", "TECQUA")
         for i, b in enumerate(ALL_BANDS):
@@ -142,11 +145,12 @@ def _write_masks(g, scene, level, layout, qi, block, new_masks,
         else:
             name = "MSK_CLOUDS_B00.gml"
             ref = rel_qi + name
-        _write_text(qi / name, _gml_clouds(
-            _cloudy_60m(g, scene) if cloud_polygons else None,
-            g.geotransform(60), g.epsg))
-        entries.append(f'\n      <MASK_FILENAME type="MSK_CLOUDS">{ref}'
-                       f"</MASK_FILENAME>")
+        if cloud_mask:
+            _write_text(qi / name, _gml_clouds(
+                _cloudy_60m(g, scene) if cloud_polygons else None,
+                g.geotransform(60), g.epsg))
+            entries.append(f'\n      <MASK_FILENAME type="MSK_CLOUDS">'
+                           f"{ref}</MASK_FILENAME>")
 
     # Browse image at 320 m, as in real products (343 pixels for a tile).
     step = 320
