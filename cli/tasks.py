@@ -123,12 +123,14 @@ def _same_source(curve, names, arguments):
     """Whether ``curve`` was made of the products ``names`` with the run's
     bands, sample and pixel size. A curve file does not record an area,
     so with one the products are measured again (over the area alone, a
-    small cost), and the file is kept if their histograms are the same."""
+    small cost), and the file is kept if their histograms are the same;
+    so too with clouds left out."""
     bands = api.choose_bands(arguments.get("bands"),
                              arguments.get("combination"))
     resolution = arguments.get("resolution")
-    if any(arguments.get(k) for k in ("extent", "bbox", "mask")):
-        return False
+    if any(arguments.get(k) for k in ("extent", "bbox", "mask")) or (
+            arguments.get("clouds") not in (None, "keep")):
+        return False        # nor the clouds left out of it
     return (sorted(p.get("name") for p in curve.products) == sorted(names)
             and set(bands) <= set(curve.tables)
             and "{:g}".format(curve.sample_fraction * 100.0) == "{:g}".format(

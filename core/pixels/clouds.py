@@ -13,11 +13,13 @@ The buffer widens the clouds: a mask pixel whose centre lies within the
 buffer's distance (metres) of a cloudy pixel's centre is cloudy too.
 
 Memory: one byte per mask pixel under the grid (a full tile's 20 m SCL
-is 30 MB), and the buffer's distance map of two bytes per pixel while it
-is made.
+is 30 MB), and while the buffer is made, as much again and a distance map
+of a strip of BUFFER_ROWS rows.
 """
 
+import collections
 import math
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,6 +43,11 @@ MAX_BUFFER = 5000.0
 GML_RESOLUTION = 20
 #: The states of a mask pixel.
 NO_DATA, CLEAR, CLOUD = 0, 1, 2
+#: Rows of a mask widened at a time by the buffer.
+BUFFER_ROWS = 512
+#: Blocks a ClearMask remembers: the bands of a run are decoded in the
+#: same windows one after the other, so each block is looked up once.
+REMEMBERED_BLOCKS = 16
 
 
 @dataclass(frozen=True)
@@ -116,6 +123,8 @@ class ClearMask:
 
     def __init__(self, grid, parts):
         self.grid, self.parts = grid, parts
+        self.remembered = collections.OrderedDict()
+        self.guard = threading.Lock()     # blocks may be asked by threads
 
     def states(self, ys, xs):
         """The state (NO_DATA, CLEAR, CLOUD) of each pixel (y, x) of the
@@ -130,9 +139,20 @@ class ClearMask:
         """A bool array (rows, cols), True where clear, for a block whose
         pixels are ``step`` grid pixels a side, upper-left at grid (row,
         col) (as area.GridMask.block)."""
-        offset = step // 2
-        return self.states(row + np.arange(rows) * step + offset,
-                           col + np.arange(cols) * step + offset) != CLOUD
+        key = (row, col, rows, cols, step)
+        with self.guard:
+            found = self.remembered.get(key)
+        if found is None:
+            offset = step // 2
+            found = self.states(row + np.arange(rows) * step + offset,
+                                col + np.arange(cols) * step + offset
+                                ) != CLOUD
+            found.flags.writeable = False     # shared by its askers
+            with self.guard:
+                self.remembered[key] = found
+                if len(self.remembered) > REMEMBERED_BLOCKS:
+                    self.remembered.popitem(last=False)
+        return found
 
     def clear(self, block, row, col, nodata, step=1):
         """``block`` with its cloudy pixels set to ``nodata`` (a copy
@@ -367,26 +387,45 @@ def _gml_states(product, chosen, clouds, label, window, size, epsg):
 
 def _buffered(states, buffer, size):
     """``states`` with every pixel whose centre lies within ``buffer``
-    metres of a CLOUD pixel's centre made CLOUD (no-data stays)."""
+    metres of a CLOUD pixel's centre made CLOUD (no-data stays). GDAL's
+    proximity map gives the distances, in strips of BUFFER_ROWS rows with
+    the buffer's reach above and below, so its float distances take a
+    strip's memory, not the mask's."""
     reach = buffer / float(size)
-    if reach < 1.0 or not (states == CLOUD).any():
+    cloudy = states == CLOUD
+    if reach < 1.0 or not cloudy.any():
         return states
+    margin = int(math.ceil(reach)) + 1
+    height = states.shape[0]
+    widened = cloudy.copy()
+    for top in range(0, height, BUFFER_ROWS):
+        first, last = max(top - margin, 0), min(top + BUFFER_ROWS + margin,
+                                                height)
+        if not cloudy[first:last].any():
+            continue
+        near = _distances(cloudy[first:last], margin)
+        bottom = min(top + BUFFER_ROWS, height)
+        widened[top:bottom] |= near[top - first:bottom - first] <= reach
+    out = states.copy()
+    out[widened & (states != NO_DATA)] = CLOUD
+    return out
+
+
+def _distances(cloudy, reach):
+    """Float32 distances, in pixels between centres, of each pixel to the
+    nearest True of ``cloudy``; beyond ``reach`` pixels, more than it."""
     from osgeo import gdal
-    height, width = states.shape
+    height, width = cloudy.shape
     with ExceptionsOn():
         driver = gdal.GetDriverByName("MEM")
         source = driver.Create("", width, height, 1, gdal.GDT_Byte)
-        source.GetRasterBand(1).WriteArray(states)
-        distance = driver.Create("", width, height, 1, gdal.GDT_UInt16)
+        source.GetRasterBand(1).WriteArray(cloudy.astype(np.uint8))
+        distance = driver.Create("", width, height, 1, gdal.GDT_Float32)
         gdal.ComputeProximity(
             source.GetRasterBand(1), distance.GetRasterBand(1),
-            ["VALUES={}".format(CLOUD), "DISTUNITS=PIXEL",
-             "MAXDIST={}".format(int(math.ceil(reach)) + 1),
-             "NODATA=65535", "USE_INPUT_NODATA=NO"])
-        near = distance.GetRasterBand(1).ReadAsArray()
-    states = states.copy()
-    states[(near.astype(np.float64) <= reach) & (states != NO_DATA)] = CLOUD
-    return states
+            ["VALUES=1", "DISTUNITS=PIXEL", "MAXDIST={}".format(reach),
+             "NODATA={}".format(reach + 1), "USE_INPUT_NODATA=NO"])
+        return distance.GetRasterBand(1).ReadAsArray()
 
 
 def _warped(states, epsg, left, top, size, grid):
@@ -399,8 +438,8 @@ def _warped(states, epsg, left, top, size, grid):
     width = int(math.ceil(grid.width * grid.resolution / float(size)))
     height = int(math.ceil(grid.height * grid.resolution / float(size)))
     out = np.zeros((height, width), np.uint8)
-    reproject(states, out, src_transform=Affine(size, 0, left, 0, -size,
-                                                 top),
+    source = Affine(size, 0, left, 0, -size, top)
+    reproject(states, out, src_transform=source,
               src_crs=CRS.from_epsg(epsg), src_nodata=None,
               dst_transform=Affine(size, 0, grid.ulx, 0, -size, grid.uly),
               dst_crs=CRS.from_epsg(grid.epsg), dst_nodata=None,
