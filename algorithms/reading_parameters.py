@@ -6,8 +6,9 @@ from ..core.curves.modes import COLOURS, EQUALIZE, METHODS, PER_BAND, Method
 from ..core.errors import SettingError
 from ..core.product.bands import BAND_NAMES, combination
 from .messages import Messages
-from .shared_parameters import (CLOUD_CHOICES, COMPOSITE_CHOICES, CUSTOM,
-                                FINEST, ORDER_CHOICES, ParameterNames)
+from ..core.product.masks import CLOUD_WORDS
+from .shared_parameters import (COMPOSITE_CHOICES, CUSTOM, FINEST,
+                                ORDER_CHOICES, ParameterNames)
 
 
 class ReadingParameters(ParameterNames, Messages):
@@ -156,14 +157,14 @@ class ReadingParameters(ParameterNames, Messages):
         classes = self.parameterAsEnumStrings(parameters, self.CLOUD_CLASSES,
                                               context)
         return self.core("pixels.clouds").make_clouds(
-            CLOUD_CHOICES.get(mode or "keep", mode),
+            mode or CLOUD_WORDS[0],
             self.parameterAsDouble(parameters, self.CLOUD_BUFFER, context),
             classes or None)
 
     def check_clouds(self, parameters, context):
         """(False, message naming the parameter) for a CLOUDS, COMPOSITE
         or ORDER choice that is none of theirs, else (True, "")."""
-        for name, choices in ((self.CLOUDS, CLOUD_CHOICES),
+        for name, choices in ((self.CLOUDS, CLOUD_WORDS),
                               (self.COMPOSITE, COMPOSITE_CHOICES),
                               (self.ORDER, ORDER_CHOICES)):
             value = parameters.get(name)

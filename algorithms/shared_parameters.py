@@ -23,7 +23,7 @@ from ..core.curves.modes import (ADAPTIVE, AUTO_CLIP_LIMITS, COLOURS,
                                  METHODS, PER_BAND)
 from ..core.product.bands import (BAND_NAMES, COMBINATIONS, DEFAULT_BANDS,
                                   RESOLUTIONS)
-from ..core.product.masks import (CATEGORIES, DEFAULT_BUFFER,
+from ..core.product.masks import (CATEGORIES, CLOUD_WORDS, DEFAULT_BUFFER,
                                   DEFAULT_CATEGORIES)
 from .compat import FILE_BEHAVIOR, NUMBER_DOUBLE, SOURCE_FILE, SOURCE_POLYGONS
 from .parameters import optional, widget
@@ -32,10 +32,6 @@ CUSTOM = "Custom bands"  # no comma: Processing splits enum strings on commas
 #: The dialog widget of the enum parameters: their options, no blank entry.
 CHOICE = "choice.ChoiceWrapper"
 FINEST = "finest"
-#: CLOUDS's choices as the dialog, models and qgis_process spell them ->
-#: the core's names (pixels.clouds.MODES).
-CLOUD_CHOICES = {"keep": "keep", "exclude from curve": "exclude",
-                 "mask": "mask"}
 #: COMPOSITE's and ORDER's choices -> the core's names (composite.py).
 COMPOSITE_CHOICES = {"first valid": "first-valid",
                      "first clear": "first-clear",
@@ -255,7 +251,7 @@ class SharedParameters(ParameterNames):
         the clouds the product's own mask marks. The defaults keep them
         as any pixel, as before."""
         clouds = QgsProcessingParameterEnum(
-            self.CLOUDS, self.tr("Clouds"), options=list(CLOUD_CHOICES),
+            self.CLOUDS, self.tr("Clouds"), options=list(CLOUD_WORDS),
             defaultValue="keep", usesStaticStrings=True)
         clouds.setHelp(self.tr(
             "What to do with the clouds the product's own mask marks (L2A: "

@@ -18,10 +18,10 @@ from ..core.curves.modes import (ADAPTIVE, AUTO_CLIP_LIMITS, COLOURS,
                                  DEFAULT_TILE_SIZE, MAX_CLIP_LIMIT, METHODS)
 from ..core.output.encoding import (AUTO_QUALITY, COARSE_QUALITY, COMPRESSIONS,
                                     RGB_QUALITY, YCBCR_QUALITY)
-from ..core.pixels.clouds import DEFAULT_BUFFER, KEEP, MODES
+from ..core.pixels.clouds import DEFAULT_BUFFER, KEEP
 from ..core.product.bands import (BAND_NAMES, COMBINATIONS, DEFAULT_BANDS,
                                   RESOLUTIONS)
-from ..core.product.masks import CATEGORIES, DEFAULT_CATEGORIES
+from ..core.product.masks import CATEGORIES, CLOUD_WORDS, DEFAULT_CATEGORIES
 
 #: The sub-commands that write images from one product each.
 PER_PRODUCT = ("equalize", "batch")
@@ -58,6 +58,17 @@ def _percent(text):
 def _colour(text):
     """A colour mode; 'per-band' and 'per_band' spare the shell a quote."""
     return text.replace("-", " ").replace("_", " ")
+
+
+def _clouds(text):
+    """A CLOUDS choice; "exclude" spares the shell a quote."""
+    return CLOUD_WORDS[1] if text == "exclude" else text
+
+
+def _classes(text):
+    """The cloud classes of "cloud,cirrus", as CLOUD_CLASSES takes
+    them."""
+    return [name.strip() for name in text.split(",") if name.strip()]
 
 
 def _number(text):
@@ -154,15 +165,16 @@ FLAGS = (
          "exclude them from the histogram, so the clear ground gets the "
          "output's range (clouds are still drawn, mostly white); mask: also "
          "no-data in the output (default %(default)s)", default=KEEP,
-         choices=MODES),
+         kind=_clouds, choices=CLOUD_WORDS, metavar="{keep,exclude,mask}"),
     Flag("--cloud-buffer", "cloud_buffer", "CLOUD_BUFFER", MEASURING,
          "metres the clouds are widened by, since masks miss their edges "
          "(default %(default)g)", default=DEFAULT_BUFFER, kind=_number,
          metavar="METRES"),
     Flag("--cloud-classes", "cloud_classes", "CLOUD_CLASSES", MEASURING,
          "the classes counted as cloud, comma-separated, of {} (default "
-         "%(default)s: snow is ground)".format(", ".join(CATEGORIES)),
-         default=",".join(DEFAULT_CATEGORIES), metavar="CLASSES"),
+         "cloud,cirrus,shadow: snow is ground)".format(", ".join(CATEGORIES)),
+         default=list(DEFAULT_CATEGORIES), kind=_classes,
+         metavar="CLASSES"),
     Flag("--composite", "composite", "COMPOSITE", MOSAIC,
          "which pixel a mosaic shows where its products overlap: "
          "first-valid, the first product with data; first-clear, the first "

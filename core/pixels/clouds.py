@@ -28,7 +28,7 @@ from ..errors import CloudError, first_line
 from ..gdal.env import GDAL_ERRORS
 from ..gdal.thread import ExceptionsOn
 from ..product.cloud_polygons import gml_polygons
-from ..product.masks import (CLASSI_LAYERS, DEFAULT_BUFFER,
+from ..product.masks import (CLASSI_LAYERS, CLOUD_WORDS, DEFAULT_BUFFER,
                              DEFAULT_CATEGORIES, KIND_NAMES, SCL_CLASSES,
                              check_categories, choose_mask, mask_name)
 
@@ -36,6 +36,8 @@ from ..product.masks import (CLASSI_LAYERS, DEFAULT_BUFFER,
 #: out of the histogram, or also make them no-data.
 KEEP, EXCLUDE, MASK = "keep", "exclude", "mask"
 MODES = (KEEP, EXCLUDE, MASK)
+#: The modes by the words of the CLOUDS parameter.
+BY_WORDS = dict(zip(CLOUD_WORDS, MODES))
 #: The widest buffer taken, in metres.
 MAX_BUFFER = 5000.0
 #: Pixel size at which GML polygons are rasterized, in metres (a finer
@@ -76,6 +78,7 @@ def make_clouds(mode=KEEP, buffer=None, categories=None):
     None for DEFAULT_BUFFER; ``categories``: as masks.check_categories
     takes them. Raises CloudError naming what is wrong."""
     mode = (mode or KEEP).strip().lower()
+    mode = BY_WORDS.get(mode, mode)
     if mode not in MODES:
         raise CloudError("'{}' is not a way to treat clouds; choose {}."
                          .format(mode, ", ".join(MODES)))

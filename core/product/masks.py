@@ -27,6 +27,11 @@ CATEGORIES = ("cloud", "cirrus", "shadow", "snow")
 #: are ground, seen clear.
 DEFAULT_CATEGORIES = ("cloud", "cirrus", "shadow")
 
+#: What a run may do with clouds, as the CLOUDS parameter and the
+#: --clouds flag spell it (pixels.clouds names them keep, exclude, mask;
+#: the flag takes "exclude" for the second too).
+CLOUD_WORDS = ("keep", "exclude from curve", "mask")
+
 #: How far clouds are widened by default, in metres (pixels.clouds'
 #: buffer): masks under-cover cloud edges. See README ("Clouds") for the
 #: measurement on a real scene classification that chose it.
@@ -147,4 +152,3 @@ def describe_masks(masks):
 def mask_name(mask):
     """The file name of a MaskFile, for messages."""
     return posixpath.basename(mask.relpath)
-
