@@ -13,7 +13,7 @@ import rasterio
 from s2eq_runner import pixels
 from sentinel2_equalizer import api
 from sentinel2_equalizer.core.errors import CloudError
-from test_cloud_masks import RGB, known_classi, repeated
+from test_cloud_masks import RGB, known_classi, repeated, widened
 
 #: Output levels in bins of 16.
 BINS = 16
@@ -80,13 +80,7 @@ def test_mask_makes_the_buffered_clouds_no_data_and_nothing_else(
     result = api.equalize(str(cloudy), str(masked), compression="DEFLATE",
                           clouds="mask", cloud_buffer=130)
     red, product = band(cloudy, "B04")
-    known = known_classi(cloudy)
-    wide = known.copy()
-    for dy in range(-2, 3):
-        for dx in range(-2, 3):
-            if dy * dy + dx * dx <= (130 / 60.0) ** 2:
-                wide |= np.roll(np.roll(np.pad(known, 3), dy, 0), dx,
-                                1)[3:-3, 3:-3]
+    wide = widened(known_classi(cloudy), 130, 60)
     expected_gone = repeated(wide, 6) | (red == product.nodata)
     rgb, mask = pixels(masked)
     assert np.array_equal(mask == 0, expected_gone)

@@ -14,7 +14,8 @@ import rasterio
 from s2eq_runner import pixels
 from s2products import make_product, scene_classification
 from sentinel2_equalizer import api
-from test_cloud_masks import DEFAULT_SCL, RGB, known_layers, repeated
+from test_cloud_masks import (DEFAULT_SCL, RGB, known_layers, repeated,
+                              widened)
 
 SKIES = ((11, "20230604T105629"), (12, "20230614T105629"),
          (13, "20230624T105629"))
@@ -55,24 +56,6 @@ def composite(season, tmp_path, name, **more):
     result = api.mosaic([str(p) for p, _, _ in season], str(output),
                         composite=name, **more)
     return result, output
-
-
-def widened(cloudy, metres, pixel=20):
-    """``cloudy`` (10 m, repeated from 20 m) widened as the buffer
-    widens a 20 m mask: by every 20 m pixel whose centre lies within
-    ``metres`` of a cloudy one's centre."""
-    coarse = cloudy[::2, ::2]
-    reach = metres / float(pixel)
-    radius = int(reach)
-    padded = np.pad(coarse, radius)
-    wide = np.zeros_like(coarse)
-    rows, cols = coarse.shape
-    for dy in range(-radius, radius + 1):
-        for dx in range(-radius, radius + 1):
-            if dy * dy + dx * dx <= reach * reach:
-                wide |= padded[radius + dy:radius + dy + rows,
-                               radius + dx:radius + dx + cols]
-    return repeated(wide, 2)
 
 
 def through_tables(result, dns):
@@ -162,8 +145,8 @@ def test_composites_are_seamless_across_the_dates(season, tmp_path, name):
                             compression="DEFLATE")
     exact = pixels(lossless)[0].astype(float).mean(axis=0)
     noise = float(np.abs(grey - exact)[mask > 0].mean())
-    clear = np.stack([~widened(c, 120) & (b[0] != 0)
-                      for _, b, c in season])
+    clear = np.stack([~repeated(widened(c[::2, ::2], 120, 20), 2)
+                      & (b[0] != 0) for _, b, c in season])
     # Which dates a pixel is made of: the first clear, or the set of clear
     # dates for the median.
     source = (np.argmax(clear, axis=0) if name == "first-clear"

@@ -119,7 +119,22 @@ def clear_mask(product, granules, grid, clouds):
     return ClearMask(grid, parts)
 
 
-class ClearMask:
+class _Kept:
+    """What a mask with area.GridMask's block() does to a block of
+    pixels."""
+
+    def clear(self, block, row, col, nodata, step=1):
+        """``block`` with the pixels the mask does not keep set to
+        ``nodata`` (a copy where needed); as block() otherwise."""
+        keep = self.block(row, col, block.shape[0], block.shape[1], step)
+        if keep.all():
+            return block
+        block = block.copy()
+        block[~keep] = nodata
+        return block
+
+
+class ClearMask(_Kept):
     """Which pixels of a grid are clear, read by blocks as area.GridMask
     is (block, clear), and by points (at). A pixel no granule's mask
     covers is clear."""
@@ -156,16 +171,6 @@ class ClearMask:
                 if len(self.remembered) > REMEMBERED_BLOCKS:
                     self.remembered.popitem(last=False)
         return found
-
-    def clear(self, block, row, col, nodata, step=1):
-        """``block`` with its cloudy pixels set to ``nodata`` (a copy
-        where needed); as block() otherwise."""
-        keep = self.block(row, col, block.shape[0], block.shape[1], step)
-        if keep.all():
-            return block
-        block = block.copy()
-        block[~keep] = nodata
-        return block
 
     def at(self, rows, cols):
         """Bool per point: whether grid pixel (rows[i], cols[i]) is
@@ -206,7 +211,7 @@ def both(first, second):
     return _Both(first, second)
 
 
-class _Both:
+class _Both(_Kept):
     """Two masks with area.GridMask's block and clear: kept where both
     keep."""
 
@@ -216,14 +221,6 @@ class _Both:
     def block(self, row, col, rows, cols, step=1):
         return (self.first.block(row, col, rows, cols, step)
                 & self.second.block(row, col, rows, cols, step))
-
-    def clear(self, block, row, col, nodata, step=1):
-        keep = self.block(row, col, block.shape[0], block.shape[1], step)
-        if keep.all():
-            return block
-        block = block.copy()
-        block[~keep] = nodata
-        return block
 
     def at(self, rows, cols):
         return self.first.at(rows, cols) & self.second.at(rows, cols)
