@@ -148,6 +148,8 @@ class ClearMask(_Kept):
         """The state (NO_DATA, CLEAR, CLOUD) of each pixel (y, x) of the
         grid rows ``ys`` by columns ``xs`` (int arrays, may fall off the
         grid): the cloudiest any part gives it."""
+        if len(self.parts) == 1:
+            return self.parts[0].states(ys, xs)
         out = np.zeros((len(ys), len(xs)), np.uint8)
         for part in self.parts:
             np.maximum(out, part.states(ys, xs), out=out)
@@ -233,6 +235,8 @@ class _Part:
 
     def __init__(self, grid, states, left, top, size):
         self.states_array = states
+        # One row and column of no data after the last, for index -1.
+        self.padded = np.pad(states, ((0, 1), (0, 1)))
         height, width = states.shape
         res = grid.resolution
         centres_x = grid.ulx + (np.arange(grid.width) + 0.5) * res
@@ -245,6 +249,8 @@ class _Part:
         self.step = max(1, int(round(size / float(res))))
 
     def _lookup(self, index, table):
+        """The lattice indexes of grid indexes ``index`` by ``table``
+        (-1 off the lattice, or off the grid)."""
         index = np.asarray(index, np.int64)
         out = np.full(index.shape, -1, np.int64)
         good = (index >= 0) & (index < table.size)
@@ -252,14 +258,16 @@ class _Part:
         return out
 
     def states(self, ys, xs):
-        rows, cols = self._lookup(ys, self.row_of), self._lookup(
-            xs, self.col_of)
-        out = np.zeros((len(rows), len(cols)), np.uint8)
-        good_r, good_c = rows >= 0, cols >= 0
-        if good_r.any() and good_c.any():
-            out[np.ix_(good_r, good_c)] = self.states_array[np.ix_(
-                rows[good_r], cols[good_c])]
-        return out
+        """The states of the grid pixels rows ``ys`` by columns ``xs``.
+        Neighbouring grid pixels mostly share a lattice pixel, so each run
+        of them is looked up once and repeated: a block costs about what
+        writing it does."""
+        rows, row_counts = _runs(self._lookup(ys, self.row_of))
+        cols, col_counts = _runs(self._lookup(xs, self.col_of))
+        # -1 (off the lattice) takes the padding's row and column: no data.
+        coarse = self.padded[np.ix_(rows, cols)]
+        return np.repeat(np.repeat(coarse, row_counts, axis=0), col_counts,
+                         axis=1)
 
     def points(self, ys, xs):
         rows, cols = self._lookup(ys, self.row_of), self._lookup(
@@ -268,6 +276,14 @@ class _Part:
         good = (rows >= 0) & (cols >= 0)
         out[good] = self.states_array[rows[good], cols[good]]
         return out
+
+
+def _runs(indexes):
+    """(the value of each run of equal ``indexes``, its length)."""
+    if indexes.size == 0:
+        return indexes, indexes
+    starts = np.concatenate(([0], np.flatnonzero(np.diff(indexes)) + 1))
+    return indexes[starts], np.diff(np.append(starts, indexes.size))
 
 
 def _read_part(product, granule, chosen, grid, clouds):
