@@ -94,7 +94,8 @@ def with_clouds(plan, clouds, log=None, mode=None):
     keep reads the mask alone. Returns ``plan``; raises CloudError for a
     product without a mask."""
     mode = mode or clouds.mode
-    plan.clear = clear_mask(plan.product, plan.granules, plan.grid, clouds)
+    plan.clear = clear_mask(plan.product, plan.granules, plan.grid, clouds,
+                            plan.unique_bands[0])
     plan.clear_share = plan.clear.clear_share(plan.mask)
     if log:
         log(clear_line(plan.product, plan.clear_share))

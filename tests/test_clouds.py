@@ -152,3 +152,30 @@ def test_exclude_with_luminance_leaves_clouds_out_of_its_histogram(
         "LUMINANCE"].sampled_pixels
     assert plain.bands["LUMINANCE"].sampled_pixels - clear.bands[
         "LUMINANCE"].sampled_pixels <= int((clouds & valid).sum())
+
+
+def test_a_mosaic_across_a_zone_masks_each_products_own_clouds(
+        west, tile, tmp_path):
+    """The product of zone 32 in a mosaic written in zone 31: its clouds,
+    warped with its bands, are masked where it is shown, its clear share
+    of what it covers as its own mask has it."""
+    from mosaic_products import read
+    other = tile("zone32", "32ULV")
+    kept, masked = tmp_path / "keep.tif", tmp_path / "mask.tif"
+    api.mosaic([str(west), str(other)], str(kept), compression="DEFLATE")
+    result = api.mosaic([str(west), str(other)], str(masked),
+                        compression="DEFLATE", clouds="mask")
+    assert result.reprojected == [api.product_name(other)]
+    with_data, shown = read(kept)["mask"], read(masked)["mask"]
+    assert not (shown & ~with_data).any()
+    # Where only the zone-32 product has data: the right half of the
+    # mosaic's grid holds it alone (the tiles are far apart).
+    right = np.zeros_like(with_data)
+    right[:, with_data.shape[1] // 2:] = True
+    alone = with_data & right
+    share = shown[alone].mean()
+    own = result.clear_shares[api.product_name(other)]
+    print("zone 32's clear share: shown {:.3f}, its mask {:.3f}".format(
+        share, own))
+    assert 0.1 < own < 0.95
+    assert abs(share - own) < 0.03

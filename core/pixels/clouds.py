@@ -98,10 +98,13 @@ def make_clouds(mode=KEEP, buffer=None, categories=None):
     return Clouds(mode, buffer, categories)
 
 
-def clear_mask(product, granules, grid, clouds):
+def clear_mask(product, granules, grid, clouds, band=None):
     """The ClearMask of ``product``'s ``granules`` on ``grid`` (a
-    grid.Grid), with the buffer and the groups of ``clouds``. Raises
-    CloudError for a granule without a mask, or one that cannot be
+    grid.Grid), with the buffer and the groups of ``clouds``. ``band``:
+    a band whose no-data marks where a mask without its own (MSK_CLASSI,
+    GML) has no data, read at the mask's pixel size (a reduced JPEG2000
+    level), or None: such a mask then has data all over its granule.
+    Raises CloudError for a granule without a mask, or one that cannot be
     read."""
     parts = []
     for granule in granules:
@@ -113,7 +116,7 @@ def clear_mask(product, granules, grid, clouds):
                 "MSK_CLOUDS_B00.gml. Keep the clouds for it, or use a "
                 "product that carries its mask.".format(product.name,
                                                         granule.name))
-        part = _read_part(product, granule, chosen, grid, clouds)
+        part = _read_part(product, granule, chosen, grid, clouds, band)
         if part is not None:
             parts.append(part)
     return ClearMask(grid, parts)
@@ -286,7 +289,7 @@ def _runs(indexes):
     return indexes[starts], np.diff(np.append(starts, indexes.size))
 
 
-def _read_part(product, granule, chosen, grid, clouds):
+def _read_part(product, granule, chosen, grid, clouds, band=None):
     """The _Part of ``granule``'s mask file ``chosen`` under ``grid``, or
     None where the granule does not reach the grid."""
     size = chosen.resolution or max(GML_RESOLUTION, grid.resolution)
@@ -309,8 +312,10 @@ def _read_part(product, granule, chosen, grid, clouds):
     else:
         col0, row0, col1, row1 = 0, 0, width, height
     left, top = ulx + col0 * size, uly - row0 * size
-    states = _states(product, granule, chosen, clouds, size,
-                     (left, top, col1 - col0, row1 - row0))
+    window = (left, top, col1 - col0, row1 - row0)
+    states = _states(product, granule, chosen, clouds, size, window)
+    if band is not None and chosen.kind != "SCL":
+        states[_no_data(product, granule, band, size, window)] = NO_DATA
     states = _buffered(states, clouds.buffer, size)
     if granule.epsg != grid.epsg:
         states, left, top = _warped(states, granule.epsg, left, top, size,
@@ -332,7 +337,6 @@ def _states(product, granule, chosen, clouds, size, window):
         return _gml_states(product, chosen, clouds, label, window, size,
                            granule.epsg)
     import rasterio
-    from rasterio.windows import Window
     path = product.source.gdal_path(chosen.relpath)
     try:
         with rasterio.Env(), rasterio.open(path) as src:
@@ -341,10 +345,9 @@ def _states(product, granule, chosen, clouds, size, window):
                 row = int(round((src.transform.f - top) / size))
             else:
                 col = row = 0
-            read = Window(col, row, width, height)
             if chosen.kind == "SCL":
-                classes = src.read(1, window=read, boundless=True,
-                                   fill_value=0)
+                classes = _read_within(src, 1, col, row, (width, height), 1,
+                                       0)
                 codes = [c for g in clouds.categories
                          for c in SCL_CLASSES.get(g, ())]
                 states = np.where(classes == 0, NO_DATA, CLEAR).astype(
@@ -356,14 +359,58 @@ def _states(product, granule, chosen, clouds, size, window):
                 layer = CLASSI_LAYERS.get(group)
                 if layer is None or layer > src.count:
                     continue
-                flags = src.read(layer, window=read, boundless=True,
-                                 fill_value=0)
+                flags = _read_within(src, layer, col, row, (width, height),
+                                     1, 0)
                 states[flags > 0] = CLOUD
             return states
     except GDAL_ERRORS as exc:
         raise CloudError("The cloud mask {} cannot be read ({}). Download "
                          "the product again, or keep the clouds.".format(
                              label, first_line(exc)))
+
+
+def _no_data(product, granule, band, size, window):
+    """Bool: where ``band`` of ``granule`` is no-data, on the mask pixels
+    of ``window`` (as _states takes it), read by nearest neighbour from a
+    reduced JPEG2000 level."""
+    import rasterio
+    left, top, width, height = window
+    path, native = product.band_source(granule, band, size)
+    ulx, uly = granule.grids.get(native, granule.grids[min(
+        granule.grids)])[:2]
+    try:
+        with rasterio.Env(), rasterio.open(path) as src:
+            values = _read_within(
+                src, 1, (left - ulx) / native, (uly - top) / native,
+                (width, height), size / float(native), product.nodata)
+    except GDAL_ERRORS as exc:
+        raise CloudError("Band {} of {} cannot be read where its cloud mask "
+                         "lies ({}).".format(band, product.name,
+                                             first_line(exc)))
+    return values == product.nodata
+
+
+def _read_within(src, layer, col, row, shape, factor, fill):
+    """``layer`` of the open dataset ``src`` on ``shape`` (width, height)
+    pixels of ``factor`` file pixels each, the first at file pixel (col,
+    row), by nearest neighbour; ``fill`` where the file ends. Only the
+    file's own pixels are read (a read beyond them would go through a
+    virtual dataset that decodes the full resolution)."""
+    from rasterio.enums import Resampling
+    from rasterio.windows import Window
+    width, height = shape
+    out = np.full((height, width), fill, np.uint16)
+    skip_x = max(0, int(math.ceil(-col / factor - 1e-9)))
+    skip_y = max(0, int(math.ceil(-row / factor - 1e-9)))
+    inside_x = min(width, int((src.width - col) / factor + 1e-9)) - skip_x
+    inside_y = min(height, int((src.height - row) / factor + 1e-9)) - skip_y
+    if inside_x > 0 and inside_y > 0:
+        out[skip_y:skip_y + inside_y, skip_x:skip_x + inside_x] = src.read(
+            layer, window=Window(col + skip_x * factor,
+                                 row + skip_y * factor, inside_x * factor,
+                                 inside_y * factor),
+            out_shape=(inside_y, inside_x), resampling=Resampling.nearest)
+    return out
 
 
 def _gml_states(product, chosen, clouds, label, window, size, epsg):
