@@ -27,6 +27,7 @@ two bytes per band and pixel of the mosaic grid for each product.
 import numpy as np
 
 from .errors import Cancelled, SettingError
+from .pixels.clouds import CLEAR, CLOUD, NO_DATA
 
 FIRST_VALID, FIRST_CLEAR, MEDIAN = "first-valid", "first-clear", "median"
 COMPOSITES = (FIRST_VALID, FIRST_CLEAR, MEDIAN)
@@ -186,3 +187,30 @@ def median_pass(own, clears, spools, counters, clear_only, fallback=True,
                                     if clear_only else block)
         if advance:
             advance((top + rows) / float(height))
+
+
+class ShownClear:
+    """Which pixels of a mosaic show a clear observation, by the plans'
+    cloud masks (clouds.ClearMask), for the measures drawn from the
+    mosaic's spools (the luminance and the tiles) with clouds excluded:
+    with the first valid composite, the first plan with data there
+    decides; with the others, a pixel is clear where any plan has it
+    clear (the composite then shows a clear observation). Has what
+    gridsample.GridMeasure asks of a mask: at()."""
+
+    def __init__(self, plans, composite):
+        self.masks = [plan.clear for plan in plans]
+        self.first = composite == FIRST_VALID
+
+    def at(self, rows, cols):
+        states = [mask.states_at(rows, cols) for mask in self.masks]
+        if not self.first:
+            return np.logical_or.reduce([s == CLEAR for s in states]) | \
+                np.logical_and.reduce([s == NO_DATA for s in states])
+        clear = np.ones(len(rows), bool)
+        decided = np.zeros(len(rows), bool)
+        for state in states:
+            now = ~decided & (state != NO_DATA)
+            clear[now] = state[now] != CLOUD
+            decided |= now
+        return clear

@@ -40,8 +40,9 @@ from rasterio.warp import transform_bounds
 
 from .curves import curve as curves
 from .composite import (CLEAREST, FIRST_CLEAR, FIRST_VALID, MEDIAN, Both,
-                        ClearOnly, check_composite, clearest_first,
-                        first_clear_pass, median_pass, needs_masks)
+                        ClearOnly, ShownClear, check_composite,
+                        clearest_first, first_clear_pass, median_pass,
+                        needs_masks)
 from .curves.equalize import DEFAULT_SEED, BandHistogram
 from .curves.mapping import check_curve, check_on_grid, grid_measure
 from .curves.mapping import mapper as method_mapper
@@ -316,6 +317,8 @@ def _measure_and_write(plans, output, curve, sample_fraction, seed,
                 for target in own:
                     target.counter = None
         shown = on_spools(plans, scales)
+        if composite.mode == EXCLUDE:
+            shown.counted = ShownClear(plans, composite.name)
         if composited:
             summed = _composed(composite, plans, shown, spools, fallbacks,
                                dated, curve is None, sample_fraction, seed,

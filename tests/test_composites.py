@@ -185,3 +185,19 @@ def test_masked_composite_is_no_data_where_no_date_is_clear(
     clear = np.stack([~c & (b[0] != 0) for _, b, c in season])
     _, mask = pixels(output)
     assert np.array_equal(mask > 0, clear.any(axis=0))
+
+
+def test_excluded_clouds_stay_out_of_a_composites_luminance(season,
+                                                             tmp_path):
+    """Luminance is measured from the mosaic's pixels after the decode:
+    with clouds excluded, from those that show a clear observation."""
+    clear = np.stack([~c & (b[0] != 0) for _, b, c in season])
+    # The dates share their no-data: the first valid is the first date.
+    for name, shown_clear in (("median", clear.any(axis=0)),
+                              ("first-valid", clear[0])):
+        result, _ = composite(season, tmp_path, name, colour="luminance",
+                              clouds="exclude", sample_percent=100)
+        sampled = result.curve.counts["LUMINANCE"].sampled_pixels
+        print("{}: luminance of {} pixels, {} show a clear observation"
+              .format(name, sampled, int(shown_clear.sum())))
+        assert abs(sampled - shown_clear.sum()) < 0.01 * shown_clear.sum()

@@ -180,10 +180,15 @@ class ClearMask(_Kept):
     def at(self, rows, cols):
         """Bool per point: whether grid pixel (rows[i], cols[i]) is
         clear."""
+        return self.states_at(rows, cols) != CLOUD
+
+    def states_at(self, rows, cols):
+        """The state (NO_DATA, CLEAR, CLOUD) of each grid pixel (rows[i],
+        cols[i])."""
         state = np.zeros(len(rows), np.uint8)
         for part in self.parts:
             np.maximum(state, part.points(rows, cols), out=state)
-        return state != CLOUD
+        return state
 
     def clear_share(self, inside=None):
         """The share (0-1) of the pixels with a mask state (data) that are
