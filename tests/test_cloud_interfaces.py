@@ -101,6 +101,8 @@ def mosaic_model(path):
     for name, value in (("COMPOSITE", "median of clear"),
                         ("ORDER", "clearest first"),
                         ("CLOUDS", "exclude from curve"),
+                        ("CLOUD_BUFFER", 60),
+                        ("CLOUD_CLASSES", ["cloud", "cirrus"]),
                         ("COMPRESSION", "DEFLATE")):
         child.addParameterSources(name, [Source.fromStaticValue(value)])
     output = QgsProcessingModelOutput("season", "season")
@@ -115,25 +117,36 @@ def test_mosaic_takes_composites_everywhere(qgis_app, run_qgis_process,
                                             dates, tmp_path):
     by_qgis, by_cli = tmp_path / "qgis.tif", tmp_path / "cli.tif"
     by_api, by_model = tmp_path / "api.tif", tmp_path / "model.tif"
+    by_process = tmp_path / "process.tif"
     products = [str(p) for p in dates]
     qgis_run("s2eq:mosaic", {"INPUTS": products,
                              "COMPOSITE": "median of clear",
                              "ORDER": "clearest first",
                              "CLOUDS": "exclude from curve",
+                             "CLOUD_BUFFER": 60,
+                             "CLOUD_CLASSES": ["cloud", "cirrus"],
                              "COMPRESSION": "DEFLATE",
                              "OUTPUT": str(by_qgis)})
+    run_qgis_process("run", "s2eq:mosaic", "--",
+                     *["INPUTS={}".format(p) for p in products],
+                     "COMPOSITE=median of clear", "ORDER=clearest first",
+                     "CLOUDS=exclude from curve", "CLOUD_BUFFER=60",
+                     "CLOUD_CLASSES=cloud", "CLOUD_CLASSES=cirrus",
+                     "COMPRESSION=DEFLATE", "OUTPUT={}".format(by_process))
     result = run_json("mosaic", *products, "-o", by_cli, "--composite",
                       "median", "--order", "clearest", "--clouds",
-                      "exclude", "--compression", "DEFLATE")
+                      "exclude", "--cloud-buffer", "60", "--cloud-classes",
+                      "cloud,cirrus", "--compression", "DEFLATE")
     assert set(result["clear_shares"]) == {
         api.product_name(p) for p in products}
     api.mosaic(products, str(by_api), composite="median", order="clearest",
-               clouds="exclude", compression="DEFLATE")
+               clouds="exclude", cloud_buffer=60,
+               cloud_classes="cloud,cirrus", compression="DEFLATE")
     model = mosaic_model(tmp_path / "season.model3")
     run_qgis_process("run", model, "--",
                      *["products={}".format(p) for p in products],
                      "mosaic:season={}".format(by_model))
-    for other in (by_cli, by_api, by_model):
+    for other in (by_process, by_cli, by_api, by_model):
         assert same_pixels(by_qgis, other), other
     recorded = tags(by_qgis)
     assert json.loads(recorded["S2EQ_COMPOSITE"]) == {
