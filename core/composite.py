@@ -18,9 +18,10 @@ the decode (composite_pass), so the curve fits the picture shown.
 Memory: a first-clear composite holds one block of two spools (the clear
 pixels and the fallback); the median needs every product's rows of a
 block at once, so its blocks have median_rows() rows: MEDIAN_BLOCK_BYTES
-over the product count and the width, whatever the number of products
-(more products, thinner blocks; the time grows with the product count,
-the memory does not). The spools on disk grow with the product count:
+over the width and the bytes a pixel takes (six per product, and 64 for
+what is worked out of them), whatever the number of products (more
+products, thinner blocks; the time grows with the product count, the
+memory does not). The spools on disk grow with the product count:
 two bytes per band and pixel of the mosaic grid for each product.
 """
 
@@ -33,12 +34,16 @@ FIRST_VALID, FIRST_CLEAR, MEDIAN = "first-valid", "first-clear", "median"
 COMPOSITES = (FIRST_VALID, FIRST_CLEAR, MEDIAN)
 GIVEN, CLEAREST = "given", "clearest"
 ORDERS = (GIVEN, CLEAREST)
-#: A median block's budget: the products' values of the block (uint16),
-#: their sorted copy and their clear flags, in bytes.
+#: A median block's budget, in bytes: the products' values of the block
+#: and what is worked out of them.
 MEDIAN_BLOCK_BYTES = 96 * 2 ** 20
 #: Bytes a median block takes per product and pixel: the value, its
 #: sorted copy (2 bytes each), the clear flag and the usable flag.
 MEDIAN_BYTES_PER_VALUE = 6
+#: Bytes it takes per pixel whatever the product count: the count of
+#: clear values, the two middle positions and values, the first valid,
+#: the result.
+MEDIAN_BYTES_PER_PIXEL = 64
 #: Rows of a first-clear block (a spool stripe wide).
 FIRST_CLEAR_ROWS = 1024
 
@@ -74,8 +79,9 @@ def clearest_first(plans):
 def median_rows(count, width):
     """Rows of a median block over ``count`` products ``width`` pixels
     wide: MEDIAN_BLOCK_BYTES at most, one row at least."""
-    return max(1, MEDIAN_BLOCK_BYTES // (MEDIAN_BYTES_PER_VALUE
-                                         * max(count, 1) * max(width, 1)))
+    per_pixel = MEDIAN_BYTES_PER_VALUE * max(count, 1) + \
+        MEDIAN_BYTES_PER_PIXEL
+    return max(1, MEDIAN_BLOCK_BYTES // (per_pixel * max(width, 1)))
 
 
 def first_valid(stack):

@@ -242,10 +242,9 @@ class _Part:
     the grid's pixels by where their centres fall."""
 
     def __init__(self, grid, states, left, top, size):
-        self.states_array = states
+        height, width = states.shape
         # One row and column of no data after the last, for index -1.
         self.padded = np.pad(states, ((0, 1), (0, 1)))
-        height, width = states.shape
         res = grid.resolution
         centres_x = grid.ulx + (np.arange(grid.width) + 0.5) * res
         centres_y = grid.uly - (np.arange(grid.height) + 0.5) * res
@@ -280,10 +279,7 @@ class _Part:
     def points(self, ys, xs):
         rows, cols = self._lookup(ys, self.row_of), self._lookup(
             xs, self.col_of)
-        out = np.zeros(len(rows), np.uint8)
-        good = (rows >= 0) & (cols >= 0)
-        out[good] = self.states_array[rows[good], cols[good]]
-        return out
+        return self.padded[rows, cols]      # -1: the padding, no data
 
 
 def _runs(indexes):
