@@ -28,6 +28,7 @@ from ..errors import CloudError, first_line
 from ..gdal.env import GDAL_ERRORS
 from ..gdal.thread import ExceptionsOn
 from ..product.cloud_polygons import gml_polygons
+from .area import BlockMask
 from ..product.masks import (CLASSI_LAYERS, CLOUD_WORDS, DEFAULT_BUFFER,
                              DEFAULT_CATEGORIES, KIND_NAMES, SCL_CLASSES,
                              check_categories, choose_mask, mask_name)
@@ -122,22 +123,7 @@ def clear_mask(product, granules, grid, clouds, band=None):
     return ClearMask(grid, parts)
 
 
-class _Kept:
-    """What a mask with area.GridMask's block() does to a block of
-    pixels."""
-
-    def clear(self, block, row, col, nodata, step=1):
-        """``block`` with the pixels the mask does not keep set to
-        ``nodata`` (a copy where needed); as block() otherwise."""
-        keep = self.block(row, col, block.shape[0], block.shape[1], step)
-        if keep.all():
-            return block
-        block = block.copy()
-        block[~keep] = nodata
-        return block
-
-
-class ClearMask(_Kept):
+class ClearMask(BlockMask):
     """Which pixels of a grid are clear, read by blocks as area.GridMask
     is (block, clear), and by points (at). A pixel no granule's mask
     covers is clear."""
@@ -221,7 +207,7 @@ def both(first, second):
     return _Both(first, second)
 
 
-class _Both(_Kept):
+class _Both(BlockMask):
     """Two masks with area.GridMask's block and clear: kept where both
     keep."""
 
