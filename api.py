@@ -38,6 +38,15 @@ command line and QGIS give the same pixels:
   CRS) outside which pixels are no-data. With any of them the histogram
   is drawn from the area alone, and only the band tiles it touches are
   decoded.
+* ``clouds``: what to do with the clouds the product's own mask (SCL,
+  MSK_CLASSI_B00, MSK_CLOUDS_B00.gml) marks: ``"keep"`` (default: they
+  are pixels like any other), ``"exclude"`` (left out of the histogram,
+  so the clear ground gets the output's range; they are still drawn, by
+  where they fall on that curve, mostly white) or ``"mask"`` (also
+  no-data in the output); ``cloud_buffer``: metres the clouds are widened
+  by (default core.pixels.clouds.DEFAULT_BUFFER); ``cloud_classes``: the
+  groups counted as cloud, of ``"cloud"``, ``"cirrus"``, ``"shadow"``,
+  ``"snow"`` (default all but snow).
 * ``report(percent)`` receives progress, 0-100; ``is_cancelled()`` is
   polled between blocks; ``log(message)`` receives one-line notes.
 * Further keywords are run options of core.render.Options (``verify``,
@@ -101,16 +110,34 @@ def area(extent=None, bbox=None, mask=None):
     return make_area(extent, mask, bbox)
 
 
+def _clouds(clouds=None, cloud_buffer=None, cloud_classes=None):
+    """The core.pixels.clouds.Clouds of the ``clouds``, ``cloud_buffer``
+    and ``cloud_classes`` keywords (see the module's help), or None where
+    all three are left at their defaults (the clouds kept)."""
+    if clouds in (None, "", "keep") and cloud_buffer is None \
+            and cloud_classes is None:
+        return None
+    from .core.pixels.clouds import make_clouds
+    return make_clouds(clouds, cloud_buffer, cloud_classes)
+
+
 def run_options(product, output, bands=None, combination=None,
                 sample_percent=DEFAULT_SAMPLE_PERCENT, resolution=None,
                 utm_zone=None, curve=None, scratch_dir=None, extent=None,
-                bbox=None, mask=None, **more):
+                bbox=None, mask=None, clouds=None, cloud_buffer=None,
+                cloud_classes=None, composite=None, order=None, **more):
     """The core.render.Options of an equalize() call with these arguments
     (see the module's help); ``scratch_dir``: where the temporary band
-    spools go (None: the system's temporary folder)."""
+    spools go (None: the system's temporary folder). ``composite`` and
+    ``order`` are a mosaic's (see mosaic()): one product's picture does
+    not depend on them, so they are taken and left aside (s2eq batch
+    hands its run options to both)."""
     from .core import render
     if extent is not None or bbox is not None or mask is not None:
         more["area"] = area(extent, bbox, mask)
+    chosen = _clouds(clouds, cloud_buffer, cloud_classes)
+    if chosen is not None:
+        more["clouds"] = chosen
     return render.Options(
         product=product, output=output,
         bands=choose_bands(bands, combination),
@@ -137,7 +164,8 @@ def equalize(product, output, *, report=None, is_cancelled=None, log=None,
 def measure(product, bands=None, combination=None,
             sample_percent=DEFAULT_SAMPLE_PERCENT, resolution=None,
             utm_zone=None, *, report=None, is_cancelled=None, log=None,
-            extent=None, bbox=None, mask=None, **more):
+            extent=None, bbox=None, mask=None, clouds=None,
+            cloud_buffer=None, cloud_classes=None, **more):
     """The sampled histograms of ``product``'s three bands, as a
     core.curves.curve.Measurement: plain data that pickles, so it can travel
     between processes. Nothing is written; ``more``: further keywords of
@@ -147,7 +175,9 @@ def measure(product, bands=None, combination=None,
                          float(sample_percent) / 100.0,
                          _resolution(resolution), utm_zone or None,
                          report=report, is_cancelled=is_cancelled, log=log,
-                         area=area(extent, bbox, mask), **more)
+                         area=area(extent, bbox, mask),
+                         clouds=_clouds(clouds, cloud_buffer, cloud_classes),
+                         **more)
 
 
 def build_curve(measurements, output=None):
@@ -167,11 +197,19 @@ def build_curve(measurements, output=None):
 def mosaic(products, output, bands=None, combination=None,
            sample_percent=DEFAULT_SAMPLE_PERCENT, resolution=None,
            curve=None, scratch_dir=None, *, report=None, is_cancelled=None,
-           log=None, extent=None, bbox=None, mask=None, **more):
+           log=None, extent=None, bbox=None, mask=None, clouds=None,
+           cloud_buffer=None, cloud_classes=None, composite="first-valid",
+           order="given", **more):
     """One equalized RGB GeoTIFF at ``output`` of all ``products`` (a list
     of products), with one curve: ``curve`` when given, else the sum of
-    their histograms. Where products overlap the first one listed wins.
-    Returns a core.mosaic.MosaicResult."""
+    their histograms (of the composite's own pixels). Where products
+    overlap, ``composite`` decides: ``"first-valid"`` (default: the first
+    product listed with data), ``"first-clear"`` (the first where the
+    pixel is clear, else the first valid) or ``"median"`` (per band the
+    median of the clear observations on the reflectance scale, else the
+    first valid); ``order``: ``"given"`` (default) or ``"clearest"`` (the
+    products with the largest clear share of the area first). Returns a
+    core.mosaic.MosaicResult."""
     from .core import mosaic as stage
     return stage.mosaic(
         list(products), output, bands=choose_bands(bands, combination),
@@ -179,7 +217,8 @@ def mosaic(products, output, bands=None, combination=None,
         resolution=_resolution(resolution), curve=curve,
         scratch_dir=scratch_dir, software=software(), report=report,
         is_cancelled=is_cancelled, log=log, area=area(extent, bbox, mask),
-        **more)
+        clouds=_clouds(clouds, cloud_buffer, cloud_classes),
+        composite=composite, order=order, **more)
 
 
 def product_name(product):

@@ -55,6 +55,10 @@ class CurveAlgorithm(S2EqAlgorithm):
             "<p><b>Area: extent</b> and <b>mask polygons</b> (advanced). The "
             "curve is made of the pixels inside the area alone, in every "
             "product: one curve for one area over a time series.</p>"
+            "<p><b>Clouds</b> (advanced). exclude from curve (or mask) "
+            "leaves each product's clouds, by its own cloud mask and the "
+            "buffer, out of the curve: one curve for the clear ground of a "
+            "season.</p>"
             "<p>It also keeps what the other methods need: the histogram of "
             "the luminance of the three bands (colour mode luminance), and "
             "each band's and the luminance's histogram per tile of the "
@@ -68,6 +72,7 @@ class CurveAlgorithm(S2EqAlgorithm):
         self.add_band_parameters()
         self.add_sample_parameter()
         self.add_area_parameters()
+        self.add_cloud_parameters()
         self.add_resolution_parameter()
         self.add_tile_size_parameter(self.tr(
             "The side, in metres, of the tiles whose histograms the curve "
@@ -89,7 +94,8 @@ class CurveAlgorithm(S2EqAlgorithm):
     def checkParameterValues(self, parameters, context):  # noqa: N802
         for ok, message in (self.check_products(parameters, context),
                             self.check_bands_and_sample(parameters,
-                                                        context)):
+                                                        context),
+                            self.check_clouds(parameters, context)):
             if not ok:
                 return ok, message
         try:
@@ -116,6 +122,7 @@ class CurveAlgorithm(S2EqAlgorithm):
         try:
             curves.check_outputs([("curve file", output)], products)
             area = self.area(parameters, context, feedback)
+            clouds = self.clouds(parameters, context)
             for number, product in enumerate(products):
                 if feedback.isCanceled():
                     break
@@ -128,6 +135,7 @@ class CurveAlgorithm(S2EqAlgorithm):
                         share * (n + p / 100.0)),
                     is_cancelled=feedback.isCanceled, log=feedback.pushInfo,
                     tile_size=tile_size, area=area, verify=verify,
+                    clouds=clouds,
                     scratch_dir=QgsProcessingUtils.tempFolder()))
             if feedback.isCanceled():
                 raise QgsProcessingException(self.tr(

@@ -53,6 +53,15 @@ class EqualizeAlgorithm(S2EqAlgorithm):
             "histogram, so the area gets the whole output range, and only "
             "the band tiles it touches are decoded. With a shared curve, "
             "the area is mapped as the whole tile would be.</p>"
+            "<p><b>Clouds</b> (advanced). keep (the default): clouds are "
+            "pixels like any other. exclude from curve: the clouds, cirrus "
+            "and shadows of the product's own mask (SCL, MSK_CLASSI, "
+            "MSK_CLOUDS) are left out of the histogram, so the clear ground "
+            "gets the output range; clouds are drawn through that curve, "
+            "mostly white. mask: also no-data in the output. The buffer "
+            "widens the clouds by metres; the classes say what counts as "
+            "cloud (snow is clear ground unless chosen). The log gives the "
+            "product's clear share.</p>"
             "<p><b>Method</b> (advanced). equalize (the default) gives each "
             "value its rank: the most contrast. contrast-limited clips the "
             "histogram at the clip limit first, so flat water and fields "
@@ -119,6 +128,7 @@ class EqualizeAlgorithm(S2EqAlgorithm):
         self.add_band_parameters()
         self.add_sample_parameter()
         self.add_area_parameters()
+        self.add_cloud_parameters()
         self.add_method_parameters()
         self.add_curve_parameter()
         self.add_resolution_parameter()
@@ -149,7 +159,8 @@ class EqualizeAlgorithm(S2EqAlgorithm):
             return False, self.tr(
                 "INPUT is missing. Point it to a Sentinel-2 .SAFE folder, its "
                 ".zip, or its MTD_MSIL1C.xml / MTD_MSIL2A.xml file.")
-        for check in (self.check_bands_and_sample, self.check_method):
+        for check in (self.check_bands_and_sample, self.check_method,
+                      self.check_clouds):
             ok, message = check(parameters, context)
             if not ok:
                 return ok, message
@@ -168,6 +179,10 @@ class EqualizeAlgorithm(S2EqAlgorithm):
         area = self.area(parameters, context, feedback)
         method = self.method(parameters, context)
         self.method_log(method, feedback)
+        try:
+            clouds = self.clouds(parameters, context)
+        except EqualizerError as exc:
+            raise QgsProcessingException(self.error_message(exc))
         options = render.Options(
             product=product, output=output,
             bands=self.read_bands(parameters, context, feedback),
@@ -180,7 +195,8 @@ class EqualizeAlgorithm(S2EqAlgorithm):
             verify=self.parameterAsBoolean(parameters, self.VERIFY, context),
             method=method.name, colour=method.colour,
             clip_limit=method.clip_limit, tile_size=method.tile_size,
-            area=area, **encoding_values(self, parameters, context))
+            area=area, clouds=clouds,
+            **encoding_values(self, parameters, context))
         try:
             result = render.run(options, report=feedback.setProgress,
                                 is_cancelled=feedback.isCanceled,

@@ -55,6 +55,15 @@ class MosaicAlgorithm(S2EqAlgorithm):
             "mosaic covers the area alone, its curve is made of the pixels "
             "inside it, and products that do not touch it are skipped (the "
             "log names them).</p>"
+            "<p><b>Clouds</b> (advanced), as in 'Equalize Sentinel-2 bands "
+            "to RGB'. <b>Composite</b> (advanced): first valid (the "
+            "default) shows the first product with data; first clear the "
+            "first where the pixel is clear by its cloud mask; median of "
+            "clear, per band, the median of the clear observations: a "
+            "cloud-free picture of a season. Where no product is clear, "
+            "the first valid (no-data with clouds masked). The curve is "
+            "made of the composite's own pixels. <b>Order</b> (advanced): "
+            "as given, or clearest first.</p>"
             "<p><b>Verify band files</b> (advanced, on by default). Each "
             "product's band files are checked against the checksums in its "
             "manifest.safe while they decode; a damaged one stops the run "
@@ -77,6 +86,8 @@ class MosaicAlgorithm(S2EqAlgorithm):
             "up to 100, drawn at random (fixed seed) to build the shared "
             "histogram. 100 gives the exact one."))
         self.add_area_parameters()
+        self.add_cloud_parameters()
+        self.add_composite_parameters()
         self.add_resolution_parameter()
         self.add_method_parameters()
         self.add_curve_parameter()
@@ -98,7 +109,7 @@ class MosaicAlgorithm(S2EqAlgorithm):
 
     def checkParameterValues(self, parameters, context):  # noqa: N802
         for check in (self.check_products, self.check_bands_and_sample,
-                      self.check_method):
+                      self.check_method, self.check_clouds):
             ok, message = check(parameters, context)
             if not ok:
                 return ok, message
@@ -110,6 +121,7 @@ class MosaicAlgorithm(S2EqAlgorithm):
             parameters, self.OUTPUT, context), context)
         method = self.method(parameters, context)
         self.method_log(method, feedback)
+        composite, order = self.composite(parameters, context)
         try:
             result = mosaic.mosaic(
                 self.products(parameters, context), output,
@@ -126,7 +138,8 @@ class MosaicAlgorithm(S2EqAlgorithm):
                 area=self.area(parameters, context, feedback),
                 verify=self.parameterAsBoolean(parameters, self.VERIFY,
                                                context),
-                **encoding_values(self, parameters, context))
+                clouds=self.clouds(parameters, context), composite=composite,
+                order=order, **encoding_values(self, parameters, context))
         except EqualizerError as exc:
             raise QgsProcessingException(self.error_message(exc))
 

@@ -6,7 +6,9 @@ from ..core.curves.modes import COLOURS, EQUALIZE, METHODS, PER_BAND, Method
 from ..core.errors import SettingError
 from ..core.product.bands import BAND_NAMES, combination
 from .messages import Messages
-from .shared_parameters import CUSTOM, FINEST, ParameterNames
+from ..core.product.masks import CLOUD_WORDS
+from .shared_parameters import (COMPOSITE_CHOICES, CUSTOM, FINEST,
+                                ORDER_CHOICES, ParameterNames)
 
 
 class ReadingParameters(ParameterNames, Messages):
@@ -144,3 +146,38 @@ class ReadingParameters(ParameterNames, Messages):
             if path:
                 mask = path + ("|layername=" + layer if layer else "")
         return self.core("pixels.area").make_area(extent, mask)
+
+    def clouds(self, parameters, context):
+        """The core's pixels.clouds.Clouds of CLOUDS, CLOUD_BUFFER and
+        CLOUD_CLASSES, or None where the algorithm lacks them."""
+        names = [p.name() for p in self.parameterDefinitions()]
+        if self.CLOUDS not in names:
+            return None
+        mode = self.parameterAsEnumString(parameters, self.CLOUDS, context)
+        classes = self.parameterAsEnumStrings(parameters, self.CLOUD_CLASSES,
+                                              context)
+        return self.core("pixels.clouds").make_clouds(
+            mode or CLOUD_WORDS[0],
+            self.parameterAsDouble(parameters, self.CLOUD_BUFFER, context),
+            classes or None)
+
+    def check_clouds(self, parameters, context):
+        """(False, message naming the parameter) for a CLOUDS, COMPOSITE
+        or ORDER choice that is none of theirs, else (True, "")."""
+        for name, choices in ((self.CLOUDS, CLOUD_WORDS),
+                              (self.COMPOSITE, COMPOSITE_CHOICES),
+                              (self.ORDER, ORDER_CHOICES)):
+            value = parameters.get(name)
+            if isinstance(value, str) and value and value not in choices:
+                return False, self.tr("{}: '{}' is not one of {}.").format(
+                    name, value, ", ".join(choices))
+        return True, ""
+
+    def composite(self, parameters, context):
+        """(composite, order) as the core's mosaic takes them."""
+        composite = self.parameterAsEnumString(parameters, self.COMPOSITE,
+                                               context) or "first valid"
+        order = self.parameterAsEnumString(parameters, self.ORDER,
+                                           context) or "as given"
+        return (COMPOSITE_CHOICES.get(composite, composite),
+                ORDER_CHOICES.get(order, order))

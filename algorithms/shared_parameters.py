@@ -1,7 +1,8 @@
 """The parameters the s2eq algorithms share, declared once: the products,
 the band combination and the three bands, the histogram sample, the output
 pixel size, the shared curve, checksum verification, the method with
-its colour mode, clip limit and tile size, and the area of interest.
+its colour mode, clip limit and tile size, the area of interest, the
+clouds, and a mosaic's composite.
 
 Every one but the products goes through ``optional()``: a model saved
 before it existed must stay valid and run as before. Reading their values
@@ -22,6 +23,8 @@ from ..core.curves.modes import (ADAPTIVE, AUTO_CLIP_LIMITS, COLOURS,
                                  METHODS, PER_BAND)
 from ..core.product.bands import (BAND_NAMES, COMBINATIONS, DEFAULT_BANDS,
                                   RESOLUTIONS)
+from ..core.product.masks import (CATEGORIES, CLOUD_WORDS, DEFAULT_BUFFER,
+                                  DEFAULT_CATEGORIES)
 from .compat import FILE_BEHAVIOR, NUMBER_DOUBLE, SOURCE_FILE, SOURCE_POLYGONS
 from .parameters import optional, widget
 
@@ -29,6 +32,11 @@ CUSTOM = "Custom bands"  # no comma: Processing splits enum strings on commas
 #: The dialog widget of the enum parameters: their options, no blank entry.
 CHOICE = "choice.ChoiceWrapper"
 FINEST = "finest"
+#: COMPOSITE's and ORDER's choices -> the core's names (composite.py).
+COMPOSITE_CHOICES = {"first valid": "first-valid",
+                     "first clear": "first-clear",
+                     "median of clear": "median"}
+ORDER_CHOICES = {"as given": "given", "clearest first": "clearest"}
 
 
 class ParameterNames:
@@ -50,6 +58,11 @@ class ParameterNames:
     TILE_SIZE = "TILE_SIZE"
     EXTENT = "EXTENT"
     MASK = "MASK"
+    CLOUDS = "CLOUDS"
+    CLOUD_BUFFER = "CLOUD_BUFFER"
+    CLOUD_CLASSES = "CLOUD_CLASSES"
+    COMPOSITE = "COMPOSITE"
+    ORDER = "ORDER"
 
 
 class SharedParameters(ParameterNames):
@@ -232,3 +245,71 @@ class SharedParameters(ParameterNames):
             "an extent, the area is the polygons' bounding box. Leave empty "
             "for no mask."))
         self.addParameter(optional(mask, advanced=True))
+
+    def add_cloud_parameters(self):
+        """CLOUDS, CLOUD_BUFFER and CLOUD_CLASSES: what the run does with
+        the clouds the product's own mask marks. The defaults keep them
+        as any pixel, as before."""
+        clouds = QgsProcessingParameterEnum(
+            self.CLOUDS, self.tr("Clouds"), options=list(CLOUD_WORDS),
+            defaultValue="keep", usesStaticStrings=True)
+        clouds.setHelp(self.tr(
+            "What to do with the clouds the product's own mask marks (L2A: "
+            "the scene classification SCL; L1C: MSK_CLASSI_B00 from "
+            "processing baseline 04.00, MSK_CLOUDS_B00.gml before). keep: "
+            "they are pixels like any other. exclude from curve: they are "
+            "left out of the histogram, so the clear ground gets the whole "
+            "output range; they are still drawn, by where they fall on that "
+            "curve, mostly white. mask: also no-data in the output "
+            "(transparent). A product without a cloud mask stops the run "
+            "unless the clouds are kept."))
+        self.addParameter(widget(optional(clouds, advanced=True), CHOICE))
+        buffer = QgsProcessingParameterNumber(
+            self.CLOUD_BUFFER, self.tr("Cloud buffer (m)"),
+            type=NUMBER_DOUBLE, defaultValue=DEFAULT_BUFFER, minValue=0.0,
+            maxValue=5000.0)
+        buffer.setHelp(self.tr(
+            "How far, in metres, the clouds are widened: masks miss the "
+            "thin edges of clouds and their shadows. A mask pixel whose "
+            "centre lies within this distance of a cloudy one counts as "
+            "cloudy."))
+        self.addParameter(widget(optional(buffer, advanced=True),
+                                 decimals=0))
+        classes = QgsProcessingParameterEnum(
+            self.CLOUD_CLASSES, self.tr("Counted as cloud"),
+            options=list(CATEGORIES), allowMultiple=True,
+            defaultValue=list(DEFAULT_CATEGORIES), usesStaticStrings=True)
+        classes.setHelp(self.tr(
+            "Which classes of the masks count as cloud: cloud (opaque "
+            "clouds; SCL 8 and 9), cirrus (SCL 10), shadow (cloud shadows, "
+            "SCL 3; L1C masks have none) and snow (snow and ice, SCL 11). "
+            "Snow is clear ground unless chosen here."))
+        self.addParameter(optional(classes, advanced=True))
+
+    def add_composite_parameters(self):
+        """COMPOSITE and ORDER, a mosaic's: the defaults are the mosaic as
+        it always was."""
+        composite = QgsProcessingParameterEnum(
+            self.COMPOSITE, self.tr("Composite"),
+            options=list(COMPOSITE_CHOICES), defaultValue="first valid",
+            usesStaticStrings=True)
+        composite.setHelp(self.tr(
+            "Which pixel the mosaic shows where products overlap. first "
+            "valid: the first product with data there. first clear: the "
+            "first where the pixel is clear by its cloud mask, else the "
+            "first valid. median of clear: per band, the median of the "
+            "clear observations (on the reflectance scale), else the first "
+            "valid: a cloud-free, haze-reduced picture of a season. The "
+            "curve is made of the composite's own pixels."))
+        self.addParameter(widget(optional(composite, advanced=True),
+                                 CHOICE))
+        order = QgsProcessingParameterEnum(
+            self.ORDER, self.tr("Order of the products"),
+            options=list(ORDER_CHOICES), defaultValue="as given",
+            usesStaticStrings=True)
+        order.setHelp(self.tr(
+            "as given: the products in the order listed. clearest first: "
+            "the products with the largest clear share of the area (by "
+            "their cloud masks) first, so that first valid and first clear "
+            "take the clearest date."))
+        self.addParameter(widget(optional(order, advanced=True), CHOICE))

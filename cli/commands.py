@@ -180,6 +180,7 @@ def mosaic(args, feedback):
             "products": [p.name for p in result.products],
             "layer_name": result.layer_name, "bands": list(result.bands),
             "grid": _grid(result.grid), "reprojected": result.reprojected,
+            "clear_shares": result.clear_shares,
             "summary": "Wrote {} ({})".format(output, result.layer_name)}, 0
 
 

@@ -12,19 +12,24 @@ import argparse
 from dataclasses import dataclass
 
 from ..api import DEFAULT_SAMPLE_PERCENT
+from ..core.composite import COMPOSITES, FIRST_VALID, GIVEN, ORDERS
 from ..core.curves.modes import (ADAPTIVE, AUTO_CLIP_LIMITS, COLOURS,
                                  CONTRAST_LIMITED, DEFAULT_CLIP_LIMIT,
                                  DEFAULT_TILE_SIZE, MAX_CLIP_LIMIT, METHODS)
 from ..core.output.encoding import (AUTO_QUALITY, COARSE_QUALITY, COMPRESSIONS,
                                     RGB_QUALITY, YCBCR_QUALITY)
+from ..core.pixels.clouds import DEFAULT_BUFFER, KEEP
 from ..core.product.bands import (BAND_NAMES, COMBINATIONS, DEFAULT_BANDS,
                                   RESOLUTIONS)
+from ..core.product.masks import CATEGORIES, CLOUD_WORDS, DEFAULT_CATEGORIES
 
 #: The sub-commands that write images from one product each.
 PER_PRODUCT = ("equalize", "batch")
 #: Those that measure histograms, and those that write images.
 MEASURING = ("equalize", "curve", "mosaic", "batch")
 WRITING = ("equalize", "mosaic", "batch")
+#: Those that write a mosaic (s2eq batch with --mosaic).
+MOSAIC = ("mosaic", "batch")
 
 
 @dataclass
@@ -53,6 +58,17 @@ def _percent(text):
 def _colour(text):
     """A colour mode; 'per-band' and 'per_band' spare the shell a quote."""
     return text.replace("-", " ").replace("_", " ")
+
+
+def _clouds(text):
+    """A CLOUDS choice; "exclude" spares the shell a quote."""
+    return CLOUD_WORDS[1] if text == "exclude" else text
+
+
+def _classes(text):
+    """The cloud classes of "cloud,cirrus", as CLOUD_CLASSES takes
+    them."""
+    return [name.strip() for name in text.split(",") if name.strip()]
 
 
 def _number(text):
@@ -143,6 +159,32 @@ FLAGS = (
          "CRS): pixels outside them, or in their holes, are no-data and "
          "left out of the histogram; without --extent the area is their "
          "bounding box", metavar="FILE"),
+    Flag("--clouds", "clouds", "CLOUDS", MEASURING,
+         "what to do with the clouds the product's own mask marks (SCL, "
+         "MSK_CLASSI_B00, MSK_CLOUDS_B00.gml): keep them as any pixel; "
+         "exclude them from the histogram, so the clear ground gets the "
+         "output's range (clouds are still drawn, mostly white); mask: also "
+         "no-data in the output (default %(default)s)", default=KEEP,
+         kind=_clouds, choices=CLOUD_WORDS, metavar="{keep,exclude,mask}"),
+    Flag("--cloud-buffer", "cloud_buffer", "CLOUD_BUFFER", MEASURING,
+         "metres the clouds are widened by, since masks miss their edges "
+         "(default %(default)g)", default=DEFAULT_BUFFER, kind=_number,
+         metavar="METRES"),
+    Flag("--cloud-classes", "cloud_classes", "CLOUD_CLASSES", MEASURING,
+         "the classes counted as cloud, comma-separated, of {} (default "
+         "cloud,cirrus,shadow: snow is ground)".format(", ".join(CATEGORIES)),
+         default=list(DEFAULT_CATEGORIES), kind=_classes,
+         metavar="CLASSES"),
+    Flag("--composite", "composite", "COMPOSITE", MOSAIC,
+         "which pixel a mosaic shows where its products overlap: "
+         "first-valid, the first product with data; first-clear, the first "
+         "where it is clear (else the first valid); median, per band the "
+         "median of the clear observations (else the first valid) "
+         "(default %(default)s)", default=FIRST_VALID, choices=COMPOSITES),
+    Flag("--order", "order", "ORDER", MOSAIC,
+         "the order of a mosaic's products: given, as listed; clearest, "
+         "the largest clear share of the area first (default %(default)s)",
+         default=GIVEN, choices=ORDERS),
     Flag("--verify", "verify", "VERIFY", PER_PRODUCT + ("curve", "mosaic"),
          "check each band file against the checksum the product's "
          "manifest.safe lists for it; --no-verify skips the check (default: "

@@ -196,12 +196,14 @@ def _same_source(curve, names, arguments):
     """Whether ``curve`` was made of the products ``names`` with the run's
     bands, sample and pixel size. A curve file does not record an area,
     so with one the products are measured again (over the area alone, a
-    small cost), and the file is kept if their histograms are the same."""
+    small cost), and the file is kept if their histograms are the same;
+    so too with clouds left out."""
     bands = api.choose_bands(arguments.get("bands"),
                              arguments.get("combination"))
     resolution = arguments.get("resolution")
-    if any(arguments.get(k) for k in ("extent", "bbox", "mask")):
-        return False
+    if any(arguments.get(k) for k in ("extent", "bbox", "mask")) or (
+            arguments.get("clouds") not in (None, "keep")):
+        return False        # nor the clouds left out of it
     return (sorted(p.get("name") for p in curve.products) == sorted(names)
             and set(bands) <= set(curve.tables)
             and "{:g}".format(curve.sample_fraction * 100.0) == "{:g}".format(
@@ -255,6 +257,7 @@ def _mosaic_is_current(output, names, arguments, curve):
         ("tile_size", "tile_size")) if key in arguments}).tags()
     return (all(tags.get(k) == method_tags.get(k) for k in (
         "S2EQ_METHOD", "S2EQ_COLOUR", "S2EQ_CLIP_LIMIT", "S2EQ_TILE_SIZE"))
+            and _same_composite(tags, arguments)
             and tags.get("S2EQ_PRODUCT") == ",".join(names)
             and tags.get("S2EQ_BANDS") == ",".join(bands)
             and tags.get("S2EQ_ENCODING") == choose_encoding(
@@ -264,6 +267,25 @@ def _mosaic_is_current(output, names, arguments, curve):
             and tags.get("S2EQ_CURVE_SHA256") == curves.load(curve).digest
             and (resolution in (None, "finest")
                  or tags.get("S2EQ_RESOLUTION") == str(resolution)))
+
+
+def _same_composite(tags, arguments):
+    """Whether the mosaic's tags record the cloud and composite options
+    of ``arguments`` (none for the defaults)."""
+    import json
+    from ..core.composite import check_composite
+    clouds = api._clouds(arguments.get("clouds"),
+                         arguments.get("cloud_buffer"),
+                         arguments.get("cloud_classes"))
+    composite, order = check_composite(arguments.get("composite"),
+                                       arguments.get("order"))
+    record = (None if (composite, order) == check_composite() else
+              json.dumps({"composite": composite, "order": order},
+                         sort_keys=True))
+    return (tags.get("S2EQ_COMPOSITE") == record
+            and tags.get("S2EQ_CLOUDS") == (
+                json.dumps(clouds.record(), sort_keys=True)
+                if clouds is not None and clouds.acts else None))
 
 
 def remove_partials(outputs):

@@ -135,3 +135,10 @@ class AreaError(EqualizerError):
     """An area of interest (an extent, a mask's polygons) is malformed,
     unreadable, or does not fit the product; the message names the area
     and the product's extent."""
+
+
+class CloudError(EqualizerError):
+    """Clouds were to be treated (left out of the curve, masked, or a
+    composite chosen by them) and a product has no cloud mask, or its mask
+    cannot be read, or a cloud option is out of its range; the message
+    names the product and the mask."""

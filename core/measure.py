@@ -112,7 +112,8 @@ GRID_SHARE = 0.05
 def measure(product_path, bands, sample_fraction=0.01, resolution=None,
             utm_zone=None, seed=DEFAULT_SEED, report=None, is_cancelled=None,
             log=None, verify=True, warn=None, luminance=True,
-            tile_size=DEFAULT_TILE_SIZE, scratch_dir=None, area=None):
+            tile_size=DEFAULT_TILE_SIZE, scratch_dir=None, area=None,
+            clouds=None):
     """Decode ``bands`` of the product at ``product_path`` and return their
     sampled histograms as a Measurement (nothing is written).
 
@@ -127,13 +128,16 @@ def measure(product_path, bands, sample_fraction=0.01, resolution=None,
     (ChecksumError if one differs). ``report(percent)``,
     ``is_cancelled()``, ``log(message)``, ``warn(message)``: as for
     render.run. ``area``: a pixels.area.Area whose pixels alone are
-    measured, or None for the whole product.
+    measured, or None for the whole product. ``clouds``: a
+    pixels.clouds.Clouds; but for keep, the pixels its product's cloud
+    mask calls cloudy are not measured (CloudError for a product without
+    a mask).
     """
     progress = Progress(report, is_cancelled, log, warn)
     check_sample(sample_fraction)
     with BoundedGdalCache(), DecodeWarnings(progress.warn):
         plan = make_plan(product_path, bands, resolution, utm_zone,
-                         progress.log, area)
+                         progress.log, area, clouds)
         grid = _grid_measure(plan, sample_fraction, seed, luminance,
                              tile_size)
         counters = band_counters(plan, sample_fraction, seed)
@@ -150,7 +154,8 @@ def measure(product_path, bands, sample_fraction=0.01, resolution=None,
                                 plan.unique_bands, plan.grid,
                                 spools or [None] * len(counters), counters,
                                 verification.stopping(progress.cancelled),
-                                progress.span(0.0, decoded), plan.mask)
+                                progress.span(0.0, decoded), plan.mask,
+                                plan.counted)
                 verification.check(progress.cancelled)
             if grid is not None:
                 grid.run(spools, progress.cancelled,

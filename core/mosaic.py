@@ -33,12 +33,17 @@ with a curve file of the same products differ by their samples).
 
 import contextlib
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 from rasterio.crs import CRS
 from rasterio.warp import transform_bounds
 
 from .curves import curve as curves
-from .curves.equalize import DEFAULT_SEED
+from .composite import (CLEAREST, FIRST_CLEAR, FIRST_VALID, MEDIAN, Both,
+                        ClearOnly, ShownClear, check_composite,
+                        clearest_first, first_clear_pass, median_pass,
+                        needs_masks)
+from .curves.equalize import DEFAULT_SEED, BandHistogram
 from .curves.mapping import check_curve, check_on_grid, grid_measure
 from .curves.mapping import mapper as method_mapper
 from .curves.modes import DEFAULT_CLIP_LIMIT, DEFAULT_TILE_SIZE, Method
@@ -52,12 +57,13 @@ from .output.encoding import AUTO_QUALITY, check_encoding, choose_encoding
 from .output.geotiff import write_geotiff
 from .output.provenance import mosaic_layer_name, provenance
 from .pixels.area import AreaOnGrid, area_tags, touches
+from .pixels.clouds import EXCLUDE, KEEP, MASK, Clouds, cloud_tags
 from .pixels.grid import Grid, granule_box, mosaic_grid
 from .pixels.reading import GranuleBand, decode_into
 from .pixels.spool import Spool
 from .pixels.warp import WarpedBand
 from .errors import AreaError, BandError, UnverifiedError
-from .plan import Plan, check_sample, make_plans
+from .plan import Plan, check_sample, make_plans, with_clouds
 from .product.checksums import start_verification
 from .progress import Progress
 from .render import READ_SHARE, WRITE_SHARE, spooled_blocks
@@ -76,6 +82,9 @@ class MosaicResult:
     sampled: dict           # band -> pixels that fed its histogram
     tables: dict            # band -> the uint8 table the spools went through
     curve: object           # the curve.Curve of the whole mosaic
+    #: product name -> its clear share (0-1) of the area, where the cloud
+    #: masks were read
+    clear_shares: dict = None
 
 
 def mosaic(product_paths, output, bands=("B04", "B03", "B02"),
@@ -84,7 +93,8 @@ def mosaic(product_paths, output, bands=("B04", "B03", "B02"),
            is_cancelled=None, log=None, method="equalize",
            colour="per band", clip_limit=DEFAULT_CLIP_LIMIT,
            tile_size=DEFAULT_TILE_SIZE, compression="JPEG",
-           jpeg_quality=AUTO_QUALITY, area=None, verify=True):
+           jpeg_quality=AUTO_QUALITY, area=None, verify=True, clouds=None,
+           composite=FIRST_VALID, order="given"):
     """Write ``bands`` of every product in ``product_paths`` as one
     equalized RGB GeoTIFF at ``output``.
 
@@ -101,6 +111,10 @@ def mosaic(product_paths, output, bands=("B04", "B03", "B02"),
     that do not touch it are skipped), or None. ``verify``: check each
     product's band files against its manifest while they decode
     (ChecksumError, naming the product, for one that differs).
+    ``clouds``: a pixels.clouds.Clouds, or None to keep the clouds;
+    ``composite``: composite.COMPOSITES, which pixel each pixel of the
+    mosaic shows; ``order``: "given", or "clearest" for the products with
+    the largest clear share of the area first (composite.py).
 
     The mosaic is written in the UTM zone holding most granules of all the
     products (the lower zone on a tie), on a grid that holds every granule
@@ -113,6 +127,7 @@ def mosaic(product_paths, output, bands=("B04", "B03", "B02"),
     how = Method(method, colour, clip_limit, tile_size)
     how.check()
     check_encoding(compression, jpeg_quality)
+    composite, order = check_composite(composite, order)
     if isinstance(curve, str):
         curve = curves.load(curve)
     with BoundedGdalCache():
@@ -142,6 +157,9 @@ def mosaic(product_paths, output, bands=("B04", "B03", "B02"),
         plans = [Plan(p.product, p.bands, grid,
                       p.product.granules if area is None else p.granules,
                       mask) for p in plans]
+        if needs_masks(clouds, composite, order):
+            plans = _with_clouds(plans, clouds or Clouds(), order,
+                                 progress.log)
         check_on_grid(how, grid)
         if curve is not None:
             check_curve(how, curve, on_spools(plans))
@@ -150,14 +168,51 @@ def mosaic(product_paths, output, bands=("B04", "B03", "B02"),
                                    grid.resolution)
         curve, tables = _measure_and_write(
             plans, output, curve, sample_fraction, seed, scratch_dir,
-            software, progress, how, encoding, area, verify)
+            software, progress, how, encoding, area, verify,
+            _Composite(composite, order, clouds))
     progress.at(1.0)
     bands = plans[0].bands
     sampled = {band: counts.sampled_pixels
                for band, counts in curve.counts.items()} if measured else {}
+    shares = {p.product.name: p.clear_share for p in plans
+              if p.clear is not None} or None
     return MosaicResult(output, mosaic_layer_name(
-        products, bands, how.words(), None if measured else curve),
-        products, grid, bands, warped, sampled, tables, curve)
+        [p.product for p in plans], bands, how.words(),
+        None if measured else curve), [p.product for p in plans], grid,
+        bands, warped, sampled, tables, curve, shares)
+
+
+@dataclass
+class _Composite:
+    """The cloud and composite options of a mosaic."""
+
+    name: str = FIRST_VALID
+    order: str = "given"
+    clouds: object = None
+
+    @property
+    def mode(self):
+        return self.clouds.mode if self.clouds is not None else KEEP
+
+    def tags(self, plans):
+        """The output's tags of these options (none for the defaults)."""
+        record = None
+        if self.name != FIRST_VALID or self.order != "given":
+            record = {"composite": self.name, "order": self.order}
+        return cloud_tags(self.clouds, plans, record)
+
+
+def _with_clouds(plans, clouds, order, log):
+    """``plans`` (on the mosaic grid) with their cloud masks read, the
+    clearest first if ``order`` says so."""
+    for plan in plans:
+        with _named(plan.product):
+            with_clouds(plan, clouds, log)
+    if order == CLEAREST:
+        plans = clearest_first(plans)
+        log("Products, clearest first: {}".format(", ".join(
+            p.product.name for p in plans)))
+    return plans
 
 
 def _over_area(plans, grid, area, log):
@@ -198,28 +253,48 @@ def _footprint(granule, grid):
 
 def _measure_and_write(plans, output, curve, sample_fraction, seed,
                        scratch_dir, software, progress, how, encoding,
-                       area=None, verify=True):
+                       area=None, verify=True, composite=None):
     """Decode every product into the spools (measuring it unless ``curve``
-    is given, verifying its band files if ``verify``) and write them
-    through the curve; returns the curve and the band -> table the spools
-    went through."""
+    is given, verifying its band files if ``verify``), make the composite
+    (a _Composite) and write them through the curve; returns the curve
+    and the band -> table the spools went through."""
+    composite = composite or _Composite()
     grid = plans[0].grid
     unique = plans[0].unique_bands
     scales = [spool_scale(plans, band) for band in unique]
-    spools = []
+    spools, others = [], []
+
+    def new_spools():
+        made = [Spool(grid.width, grid.height, scratch_dir) for _ in unique]
+        others.extend(made)
+        return made
     try:
         spools = [Spool(grid.width, grid.height, scratch_dir)
                   for _ in unique]
+        fallbacks = dated = None
+        if composite.name == FIRST_CLEAR and composite.mode != MASK:
+            fallbacks = new_spools()
+        elif composite.name == MEDIAN:
+            dated = [new_spools() for _ in plans]
         # Every band file of every product is opened and checked before the
         # first is decoded, so a damaged one is reported at once.
         targets = []
-        for plan in plans:
+        for number, plan in enumerate(plans):
+            if dated is not None:
+                into = dated[number]
+            elif fallbacks is not None:
+                into = [Both(ClearOnly(spool, plan.clear), other)
+                        for spool, other in zip(spools, fallbacks)]
+            else:
+                into = spools
             with _named(plan.product):
-                targets.append(_targets(plan, spools, scales, area))
+                targets.append(_targets(plan, into, scales, area,
+                                        composite.clouds))
         costs = [sum(w.width * w.height / float(t.shrink ** 2)
                      for t in ts for w in t.windows) for ts in targets]
         done, total = 0.0, max(sum(costs), 1.0)
-        summed = _Sum() if curve is None else None
+        composited = composite.name != FIRST_VALID
+        summed = _Sum() if curve is None and not composited else None
         for plan, own, cost in zip(plans, targets, costs):
             progress.log("Decoding {}".format(plan.product.name))
             if summed:
@@ -242,6 +317,12 @@ def _measure_and_write(plans, output, curve, sample_fraction, seed,
                 for target in own:
                     target.counter = None
         shown = on_spools(plans, scales)
+        if composite.mode == EXCLUDE:
+            shown.counted = ShownClear(plans, composite.name)
+        if composited:
+            summed = _composed(composite, plans, shown, spools, fallbacks,
+                               dated, curve is None, sample_fraction, seed,
+                               progress)
         if summed:
             sample = grid_measure(how, shown, sample_fraction, seed)
             if sample:
@@ -260,6 +341,7 @@ def _measure_and_write(plans, output, curve, sample_fraction, seed,
                                                   how.describe()))
         tags.update(how.tags())
         tags.update(area_tags(area))
+        tags.update(composite.tags(plans))
         tags[ENCODING_TAG] = encoding.describe()
         write_geotiff(
             output, grid, blocks, tags,
@@ -267,9 +349,49 @@ def _measure_and_write(plans, output, curve, sample_fraction, seed,
             advance=progress.span(READ_SHARE, WRITE_SHARE),
             encoding=encoding, scratch_dir=scratch_dir)
     finally:
-        for spool in spools:
+        for spool in spools + others:
             spool.close()
     return curve, tables
+
+
+def _composed(composite, plans, shown, spools, fallbacks, dated, measured,
+              sample_fraction, seed, progress):
+    """Make the composite in ``spools`` from what the decode left (the
+    first clear pixels and ``fallbacks``, or each product's spools
+    ``dated``); if ``measured``, return a _Sum of the composite's own
+    histograms (with clouds excluded, of its clear pixels only), else
+    None."""
+    counters = None
+    if measured:
+        counters = [BandHistogram(sample_fraction, seed, stream=number,
+                                  nodata=0, saturated=shown.product.saturated)
+                    for number in range(len(shown.unique_bands))]
+    clear_only = composite.mode == EXCLUDE
+    progress.log("Composite: {} of {} products".format(composite.name,
+                                                       len(plans)))
+    if composite.name == FIRST_CLEAR:
+        first_clear_pass(spools, fallbacks, counters, clear_only,
+                         progress.cancelled)
+    else:
+        median_pass(dated, [p.clear for p in plans], spools, counters,
+                    clear_only, composite.mode != MASK, progress.cancelled)
+    if counters is None:
+        return None
+    first = plans[0].product
+    made = SimpleNamespace(
+        unique_bands=shown.unique_bands, offset=shown.offset, grid=shown.grid,
+        product=SimpleNamespace(
+            name="{} composite of {} products".format(composite.name,
+                                                      len(plans)),
+            level=first.level, baseline=first.baseline,
+            sensing=first.sensing))
+    summed = _Sum()
+    summed.add(measurement(made, counters, sample_fraction, seed,
+                           strict=False))
+    summed.products = [{"name": p.product.name, "level": p.product.level,
+                        "baseline": p.product.baseline,
+                        "sensing": p.product.sensing} for p in plans]
+    return summed
 
 
 @contextlib.contextmanager
@@ -318,7 +440,7 @@ class _Sum:
         return curve
 
 
-def _targets(plan, spools, scales, area=None):
+def _targets(plan, spools, scales, area=None, clouds=None):
     """What decodes each band of each granule of ``plan``'s product into
     the spools: band after band, granule after granule, the order of the
     measure stage, so the histograms are the ones it draws."""
@@ -331,10 +453,12 @@ def _targets(plan, spools, scales, area=None):
             if _on_grid(granule, grid):
                 targets.append(GranuleBand(product, granule, band, grid,
                                            spool, merge=True,
-                                           mask=plan.mask))
+                                           mask=plan.mask,
+                                           count_mask=plan.counted))
             else:
                 targets.append(WarpedBand(product, granule, band, grid,
-                                          spool, area=area, mask=plan.mask))
+                                          spool, area=area, mask=plan.mask,
+                                          clouds=clouds))
     return targets
 
 

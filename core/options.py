@@ -33,6 +33,8 @@ class Options:
     ``jpeg_quality``: 1-100, or 0 for the quality encoding.py chooses for
     the bands. ``area``: a pixels.area.Area (an extent and its CRS,
     polygons) to cover instead of the whole product, or None.
+    ``clouds``: a pixels.clouds.Clouds (what to do with the product's
+    clouds), or None to keep them as any pixel.
     """
 
     product: str
@@ -54,6 +56,7 @@ class Options:
     compression: str = "JPEG"
     jpeg_quality: int = AUTO_QUALITY
     area: object = None
+    clouds: object = None
 
     def how(self):
         """The modes.Method of these options."""
@@ -76,7 +79,7 @@ ENCODING_TAG = "S2EQ_ENCODING"
 #: checks made while reading do not change the picture; the product and the
 #: curve have tags of their own (S2EQ_PRODUCT, S2EQ_CURVE_SHA256).
 NOT_IN_OPTIONS_TAG = ("product", "output", "scratch_dir", "software",
-                      "curve", "verify", "area")
+                      "curve", "verify", "area", "clouds")
 #: The clip limit plain equalization's tag carries: the limit does not act
 #: on it, and outputs made when this was the limit's default stay current.
 EQUALIZE_TAG_LIMIT = 4.0
@@ -93,6 +96,9 @@ def options_tag(options):
         # The area by its extent and its mask's name and digest; without
         # one the tag is the one outputs of the whole product always had.
         values["area"] = area_record(options.area)
+    if options.clouds is not None and options.clouds.acts:
+        # Without clouds acting, the tag is the one outputs always had.
+        values["clouds"] = options.clouds.record()
     method = options.how()
     values["clip_limit"] = (EQUALIZE_TAG_LIMIT if method.name == EQUALIZE
                             else method.limit)

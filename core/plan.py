@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from .errors import (AreaError, BandError, DataError, EqualizerError,
                      ProductError)
 from .pixels.area import AreaOnGrid, touches
+from .pixels.clouds import MASK, both, clear_mask
 from .pixels.grid import Grid, choose_zone, granule_box, output_grid
 from .product.bands import RESOLUTIONS, check_band
 from .product.discovery import open_product
@@ -19,6 +20,16 @@ class Plan:
     grid: Grid
     granules: list              # the granules in the grid's UTM zone
     mask: object = None         # area.GridMask of the area's polygons
+    #: what the histograms count where it differs from ``mask``: the
+    #: area without the clouds (clouds.ClearMask, combined), or None
+    counted: object = None
+    clear: object = None        # clouds.ClearMask of the product, or None
+    clear_share: float = None   # 0-1 of the area's pixels with data
+
+    @property
+    def count_mask(self):
+        """The mask of the pixels the histograms count."""
+        return self.mask if self.counted is None else self.counted
 
     @property
     def unique_bands(self):
@@ -37,12 +48,14 @@ def check_sample(sample_fraction):
 
 
 def make_plan(product_path, bands, resolution=None, utm_zone=None,
-              log=None, area=None):
+              log=None, area=None, clouds=None):
     """Open the product and work out the grid; raises EqualizerError
     subclasses naming the problem. ``resolution``: 10, 20, 60 (m) or None
     for the finest of the bands; ``utm_zone``: 1-60 or None for the zone
     holding most granules; ``area``: an area.Area to crop the grid to
-    (its granules then only those it touches), or None."""
+    (its granules then only those it touches), or None; ``clouds``: a
+    clouds.Clouds whose mode other than keep reads the product's cloud
+    mask (with_clouds), or None."""
     log = log or (lambda message: None)
     bands = tuple(check_band(b) for b in bands)
     if len(bands) != 3:
@@ -67,7 +80,40 @@ def make_plan(product_path, bands, resolution=None, utm_zone=None,
         grid, mask, granules = crop_to_area(grid, granules, area, log)
     log("Output grid: {} x {} pixels of {} m, EPSG:{}".format(
         grid.width, grid.height, grid.resolution, grid.epsg))
-    return Plan(product, bands, grid, granules, mask)
+    plan = Plan(product, bands, grid, granules, mask)
+    if clouds is not None and clouds.acts:
+        with_clouds(plan, clouds, log)
+    return plan
+
+
+def with_clouds(plan, clouds, log=None, mode=None):
+    """Read the cloud mask of ``plan``'s product on its grid into
+    ``plan`` (clear, clear_share) and log its clear share of the area;
+    ``mode`` (default ``clouds.mode``): exclude leaves the cloudy pixels
+    out of the histograms (counted), mask also makes them no-data (mask);
+    keep reads the mask alone. Returns ``plan``; raises CloudError for a
+    product without a mask."""
+    mode = mode or clouds.mode
+    plan.clear = clear_mask(plan.product, plan.granules, plan.grid, clouds,
+                            plan.unique_bands[0])
+    plan.clear_share = plan.clear.clear_share(plan.mask)
+    if log:
+        log(clear_line(plan.product, plan.clear_share))
+    if mode != "keep":
+        plan.counted = both(plan.mask, plan.clear)
+        if mode == MASK:
+            plan.mask = plan.counted
+    return plan
+
+
+def clear_line(product, share):
+    """The log's line of a product's clear share (0-1, or None), as
+    "T31UFQ 2023-06-14: 62 % clear"."""
+    return "{} {}: {}".format(
+        "+".join("T" + t for t in dict.fromkeys(product.tiles)),
+        product.sensing_date,
+        "no pixel with data under the area" if share is None
+        else "{:.0f} % clear".format(100.0 * share))
 
 
 def crop_to_area(grid, granules, area, log, what="the product"):

@@ -30,6 +30,7 @@ from .output.encoding import check_encoding
 from .output.geotiff import TILE, write_geotiff
 from .output.provenance import layer_name, provenance
 from .pixels.area import area_tags
+from .pixels.clouds import cloud_tags
 from .pixels.reading import prefetched, spool_bands
 from .pixels.spool import Spool
 from .pixels.strips import STRIP_ROWS, band_strips
@@ -71,6 +72,7 @@ class Result:
     sampled: dict           # band -> pixels that fed its histogram
     tables: dict            # band -> the uint8 table its DNs went through
     curve: object           # the curve.Curve the tables came from
+    clear_share: float = None   # 0-1 of the area clear, where clouds acted
 
 
 def run(options, report=None, is_cancelled=None, log=None, warn=None):
@@ -93,7 +95,8 @@ def run(options, report=None, is_cancelled=None, log=None, warn=None):
         curve = curves.load(curve)
     with BoundedGdalCache(), DecodeWarnings(progress.warn):
         plan = make_plan(options.product, options.bands, options.resolution,
-                         options.utm_zone, progress.log, options.area)
+                         options.utm_zone, progress.log, options.area,
+                         options.clouds)
         check_output_path(options.output, plan.product.files(),
                           plan.product.folders())
         check_on_grid(options.how(), plan.grid)
@@ -139,7 +142,8 @@ def _measure_and_write(plan, options, progress, verification):
         with verification.explaining(progress.cancelled):
             spool_bands(plan.product, plan.granules, unique, grid, spools,
                         counters, verification.stopping(progress.cancelled),
-                        progress.span(0.0, decoded), plan.mask)
+                        progress.span(0.0, decoded), plan.mask,
+                        plan.counted)
         if sample:
             sample.run(spools, progress.cancelled,
                        progress.span(decoded, GRID_SHARE))
@@ -158,7 +162,8 @@ def _measure_and_write(plan, options, progress, verification):
     sampled = {band: curve.counts[band].sampled_pixels for band in unique}
     return Result(options.output, layer_name(plan.product, plan.granules,
                                              plan.bands, how.words()),
-                  plan.product, grid, plan.bands, sampled, tables, curve)
+                  plan.product, grid, plan.bands, sampled, tables, curve,
+                  plan.clear_share)
 
 
 def _write_with(plan, curve, options, progress, verification):
@@ -175,7 +180,8 @@ def _write_with(plan, curve, options, progress, verification):
         _write(plan, options, curve, blocks, progress)
     return Result(options.output, layer_name(
         plan.product, plan.granules, plan.bands, options.how().words(),
-        curve), plan.product, plan.grid, plan.bands, {}, tables, curve)
+        curve), plan.product, plan.grid, plan.bands, {}, tables, curve,
+        plan.clear_share)
 
 
 def _checked(verification, progress, blocks):
@@ -192,6 +198,7 @@ def _write(plan, options, curve, blocks, progress, advance=None):
                           product.name, "/".join(bands), how.describe()))
     tags.update(how.tags())
     tags.update(area_tags(options.area))
+    tags.update(cloud_tags(options.clouds, [plan]))
     encoding = options.encoding(bands, plan.grid.resolution)
     tags[ENCODING_TAG] = encoding.describe()
     tags[OPTIONS_TAG] = options_tag(options)

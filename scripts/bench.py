@@ -42,6 +42,10 @@ percent from run to run), and prints medians:
            and qgis_process, the core opening a dataset for every block,
            and the decode floor with a dataset per band and thread
            (scripts/bench_area.py)
+  clear4, median4, median8, cexcl, cmask   first-clear and median-of-clear
+           composites of a season of four (and eight) dates of the size's
+           tile, and one product with its clouds excluded from the curve
+           and masked (scripts/bench_clouds.py)
 
 then the ratios core/floor, core/numpy, q20|q60/core, qgis|qcurve/decode
 (of the medians; the median of each round's own ratio, whose two runs were
@@ -58,7 +62,8 @@ far the 1 % sample's lookup table strays from the exact one.
 This file is the driver: the flags, the rounds and the figures of each
 size. The cases live in bench_core.py (the core and what it is measured
 against), bench_batch.py (the command line), bench_modes.py (methods,
-colour modes, OTB, scikit-image) and bench_before.py (the old core), the
+colour modes, OTB, scikit-image), bench_area.py (an area), bench_clouds.py
+(clouds and composites) and bench_before.py (the old core), the
 checks of pixels and tables in bench_checks.py, and what they all share
 (products, runners, timing, ratios) in bench_common.py, which imports none
 of them. Nothing imports this file; it runs each case in a fresh process
@@ -74,6 +79,7 @@ import bench_area
 import bench_batch  # beside this file, as are the others
 import bench_before
 import bench_checks
+import bench_clouds
 import bench_core
 import bench_modes
 from bench_common import CACHE, Ratios, interleaved, product
@@ -81,10 +87,11 @@ from bench_common import CACHE, Ratios, interleaved, product
 CASES = ("core", "floor", "numpy", "q20", "q60", "qgis", "decode", "curve",
          "qcurve", "mosaic", "seq", "batch", "cli", "qlum", "qcl", "qad",
          "qadlum", "otb", "skimage", "noverify", "q60nv", "before", "carea",
-         "qarea", "perblock", "dfloor")
+         "qarea", "perblock", "dfloor", "clear4", "median4", "median8",
+         "cexcl", "cmask")
 #: The modules that run the cases, in the order they prepare a size.
 CASE_MODULES = (bench_batch, bench_modes, bench_before, bench_area,
-                bench_core)
+                bench_clouds, bench_core)
 
 
 def run_case(name, path, out, tables):
@@ -121,6 +128,7 @@ def bench_size(size, all_cases, runs):
     bench_modes.report(size, row, ratios)
     bench_before.report(size, row, ratios)
     bench_area.report(size, row, ratios, path)
+    bench_clouds.report(size, row, ratios)
     bench_checks.report(size, row, path)
     return row
 

@@ -259,7 +259,10 @@ class Page(HTMLParser):
 
 
 def shown(value):
-    """A default as the help page writes it: 1.0 as 1."""
+    """A default as the help page writes it: 1.0 as 1, a list of choices
+    comma-separated."""
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
     return "{:g}".format(value) if isinstance(value, float) else str(value)
 
 
@@ -318,7 +321,11 @@ IN_THE_NOTE = {"EXTENT": "extent", "MASK": "mask polygons",
                "CLIP_LIMIT": "clip limit", "TILE_SIZE": "tile size",
                "CURVE": "shared curve", "RESOLUTION": "output pixel size",
                "UTM_ZONE": "UTM zone", "VERIFY": "band files",
-               "COMPRESSION": "compression", "JPEG_QUALITY": "JPEG quality"}
+               "COMPRESSION": "compression", "JPEG_QUALITY": "JPEG quality",
+               "CLOUDS": "the clouds", "CLOUD_BUFFER": "their buffer",
+               "CLOUD_CLASSES": "the classes counted as cloud",
+               "COMPOSITE": "its composite",
+               "ORDER": "the order of its products"}
 
 
 @pytest.mark.usefixtures("qgis_app")

@@ -74,9 +74,11 @@ def test_help_and_parameters_match_equalize():
     assert "one curve" in mosaic_alg.shortHelpString()
     names = [p.name() for p in mosaic_alg.parameterDefinitions()]
     assert names == ["INPUTS", "COMBINATION", "RED", "GREEN", "BLUE",
-                     "SAMPLE_PERCENT", "EXTENT", "MASK", "RESOLUTION",
-                     "METHOD", "COLOUR", "CLIP_LIMIT", "TILE_SIZE", "CURVE",
-                     "VERIFY", "COMPRESSION", "JPEG_QUALITY", "OUTPUT"]
+                     "SAMPLE_PERCENT", "EXTENT", "MASK", "CLOUDS",
+                     "CLOUD_BUFFER", "CLOUD_CLASSES", "COMPOSITE", "ORDER",
+                     "RESOLUTION", "METHOD", "COLOUR", "CLIP_LIMIT",
+                     "TILE_SIZE", "CURVE", "VERIFY", "COMPRESSION",
+                     "JPEG_QUALITY", "OUTPUT"]
     for name in ("COMBINATION", "RED", "RESOLUTION", "METHOD", "COLOUR",
                  "COMPRESSION"):
         assert mosaic_alg.parameterDefinition(name).options() == \

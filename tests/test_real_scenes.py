@@ -126,3 +126,31 @@ def test_luminance_takes_the_haze_off_top_of_atmosphere_colours(t19udp,
     clouds = (scene.reflectance > 0.3).all(axis=0) & valid
     cloud = np.nanmedian(shares[:, clouds], axis=1)
     assert cloud.max() - cloud.min() < 0.03
+
+
+def test_exclude_gives_clear_land_more_levels_than_keep(tmp_path):
+    """Clouds excluded from the curve (T29UNU, 36 % cloud, its real scene
+    classification): the clear land gets more output levels and more
+    local contrast than with the clouds kept."""
+    scene = real_scenes.t29unu()
+    land = scene.classes["clear land"]
+    found = {}
+    for mode in ("keep", "exclude"):
+        output = tmp_path / "{}.tif".format(mode)
+        scene.run("equalize", "per band", output, clouds=mode)
+        rgb, valid = real_scenes.read_output(output)
+        where = land & valid
+        grey = rgb.mean(axis=0)
+        contrast = real_scenes.local_contrast(grey, valid)
+        found[mode] = {
+            "levels": [len(np.unique(rgb[c][where])) for c in range(3)],
+            "contrast": float(np.median(contrast[where])),
+            "median": float(np.median(grey[where]))}
+    for mode, measured in found.items():
+        print("{}: clear land's output levels (R, G, B) {}, local contrast "
+              "{:.2f}, median level {:.1f}".format(
+                  mode, measured["levels"], measured["contrast"],
+                  measured["median"]))
+    assert all(e > k for e, k in zip(found["exclude"]["levels"],
+                                     found["keep"]["levels"]))
+    assert found["exclude"]["contrast"] > found["keep"]["contrast"]

@@ -41,6 +41,9 @@ class GridMeasure:
                  tile_size=None, tile_keys=()):
         product = plan.product
         self.grid = plan.grid
+        # The pixels left out of the histograms but not of the spools
+        # (clouds excluded from the curve), or None.
+        self.counted = getattr(plan, "counted", None)
         self.unique = plan.unique_bands
         self.shown = tuple(plan.bands)          # red, green, blue
         self.channels = [self.unique.index(b) for b in plan.bands]
@@ -99,6 +102,9 @@ class GridMeasure:
         """Count the drawn pixels: at ``rows`` and ``cols`` in the strip
         from ``top``, with ``dns`` per unique band."""
         rows = rows + top
+        if self.counted is not None:
+            kept = self.counted.at(rows, cols)
+            rows, cols, dns = rows[kept], cols[kept], [dn[kept] for dn in dns]
         usable = [_none_of(dn, self.excluded) for dn in dns]
         with_data = np.logical_and.reduce(
             [_none_of(dn, self.invalid) for dn in dns])

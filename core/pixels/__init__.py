@@ -9,9 +9,12 @@ Offers:
 * ``spool``: ``Spool``, a band in output-grid space on disk;
 * ``strips``: bands onto the grid strip by strip (a run given a curve);
 * ``warp``: a granule of another UTM zone onto the grid;
-* ``area``: an area of interest, the grid it crops and its mask.
+* ``area``: an area of interest, the grid it crops and its mask;
+* ``clouds``: a product's cloud mask on the grid, and what a run does
+  with clouds.
 
 Private to the package: ``ahead`` (work computed ahead of its reader).
 """
 
-__all__ = ["area", "grid", "reading", "spool", "strips", "warp"]
+__all__ = ["area", "clouds", "grid", "reading", "spool", "strips",
+           "warp"]

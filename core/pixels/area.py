@@ -271,7 +271,23 @@ class Polygons:
         return inside
 
 
-class GridMask:
+class BlockMask:
+    """What a mask with a block() (a bool array of a block's pixels, True
+    where kept) does to a block of pixels."""
+
+    def clear(self, block, row, col, nodata, step=1):
+        """``block`` (a copy where needed) with the pixels the mask does
+        not keep set to ``nodata``; ``row``, ``col``, ``step`` as for
+        block()."""
+        keep = self.block(row, col, block.shape[0], block.shape[1], step)
+        if keep.all():
+            return block
+        block = block.copy()
+        block[~keep] = nodata
+        return block
+
+
+class GridMask(BlockMask):
     """Which pixels of a grid lie in the area: a bool array of the grid's
     shape, read by blocks that may reach beyond the grid (outside is
     False)."""
@@ -294,15 +310,15 @@ class GridMask:
                 ys[good_y], xs[good_x])]
         return out
 
-    def clear(self, block, row, col, nodata, step=1):
-        """``block`` (a copy where needed) with its pixels outside the area
-        set to ``nodata``; as for block() otherwise."""
-        inside = self.block(row, col, block.shape[0], block.shape[1], step)
-        if inside.all():
-            return block
-        block = block.copy()
-        block[~inside] = nodata
-        return block
+    def at(self, rows, cols):
+        """Bool per point: whether grid pixel (rows[i], cols[i]) is in
+        the area (False off the grid)."""
+        height, width = self.inside.shape
+        rows, cols = np.asarray(rows), np.asarray(cols)
+        good = (rows >= 0) & (rows < height) & (cols >= 0) & (cols < width)
+        out = np.zeros(rows.shape, bool)
+        out[good] = self.inside[rows[good], cols[good]]
+        return out
 
 
 def crop_grid(grid, area, what="the product", polygons=None):

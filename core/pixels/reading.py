@@ -80,7 +80,8 @@ def _check_grid(src, path, band, expected, resolution):
 
 
 def spool_bands(product, granules, bands, grid, spools, counters,
-                check_cancelled=None, advance=None, mask=None):
+                check_cancelled=None, advance=None, mask=None,
+                count_mask=None):
     """Decode each of ``bands`` of every granule onto ``grid`` into its
     spool (``spools``, in the same order).
 
@@ -90,11 +91,13 @@ def spool_bands(product, granules, bands, grid, spools, counters,
     and checked before the first is decoded, so a damaged one is reported
     at once. ``advance(share)`` is called with the share (0..1) of the
     pixels decoded so far. ``mask``: an area.GridMask of ``grid``, whose
-    pixels outside are neither counted nor spooled (None: all are).
+    pixels outside are neither counted nor spooled (None: all are);
+    ``count_mask``: the mask of the pixels counted where it differs from
+    ``mask`` (the area without its clouds), or None.
     """
     merge = len(granules) > 1
     decode_into([GranuleBand(product, granule, band, grid, spool, counter,
-                             merge, mask)
+                             merge, mask, count_mask)
                  for band, spool, counter in zip(bands, spools, counters)
                  for granule in granules], check_cancelled, advance)
 
@@ -200,7 +203,7 @@ class GranuleBand:
     the windows it is decoded in, and where their pixels go."""
 
     def __init__(self, product, granule, band, grid, spool=None,
-                 counter=None, merge=False, mask=None):
+                 counter=None, merge=False, mask=None, count_mask=None):
         self.band = band
         self.nodata = product.nodata
         self.path, native = product.band_source(granule, band,
@@ -230,6 +233,7 @@ class GranuleBand:
         self.counter = counter
         self.merge = merge
         self.mask = mask
+        self.count_mask = mask if count_mask is None else count_mask
         self.datasets = ThreadDatasets(self.path, band)
 
     def close(self):
@@ -283,7 +287,8 @@ class GranuleBand:
         repeat = self.repeat
         out_row, out_col = self.origin(window)
         if self.counter is not None:
-            self.counter.add(block if self.mask is None else self.mask.clear(
+            counted = self.count_mask
+            self.counter.add(block if counted is None else counted.clear(
                 block, out_row, out_col, self.nodata, repeat))
         if self.spool is None:
             return

@@ -27,6 +27,7 @@ from rasterio.warp import reproject, transform, transform_bounds
 from ..errors import BandError, first_line
 from ..gdal.env import GDAL_ERRORS
 from .area import Area, AreaOnGrid
+from .clouds import MASK, both, clear_mask
 from .grid import Grid
 from .reading import GranuleBand
 
@@ -53,10 +54,12 @@ class WarpedBand:
     With an ``area`` (a grid's area.Area), only the part of the granule
     under ``grid`` is decoded (a rectangle of its own grid around it),
     and its pixels outside the area's polygons are neither counted nor
-    warped."""
+    warped. With ``clouds`` (a clouds.Clouds that acts), the granule's
+    cloudy pixels are not counted either (and, masked, not warped:
+    ``mask`` then holds the clouds on ``grid``)."""
 
     def __init__(self, product, granule, band, grid, spool, counter=None,
-                 area=None, mask=None):
+                 area=None, mask=None, clouds=None):
         self.band = band
         ulx, uly, width, height = granule.grids[min(granule.grids)]
         res = min(granule.grids)
@@ -66,8 +69,16 @@ class WarpedBand:
         own_mask = None
         if area is not None:
             own, own_mask = _under(own, grid, area)
+        counted = None
+        if clouds is not None and clouds.acts:
+            # Counted as decoded, on the granule's own grid: its clouds
+            # there too.
+            counted = both(own_mask, clear_mask(product, [granule], own,
+                                                clouds))
+            if clouds.mode == MASK:
+                own_mask = counted
         self.source = GranuleBand(product, granule, band, own, None, counter,
-                                  mask=own_mask)
+                                  mask=own_mask, count_mask=counted)
         self.mask = mask
         self.windows = self.source.windows
         self.shrink = self.source.shrink

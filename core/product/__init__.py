@@ -10,11 +10,15 @@ Offers:
 * ``discovery``: ``open_product(path)``, the one way in;
 * ``model``: ``Product`` and ``Granule``, what discovery returns;
 * ``checksums``: band files verified against the manifest while they
-  decode.
+  decode;
+* ``masks``: a granule's cloud masks (SCL, MSK_CLASSI, MSK_CLOUDS GML)
+  and the table of their classes;
+* ``cloud_polygons``: the polygons of a MSK_CLOUDS GML.
 
 Private to the package: ``sources`` (folder or zip), ``metadata`` (the
 XML), ``manifest`` (manifest.safe) and ``tiff_structure`` (whole-file
 checks of GeoTIFF bands).
 """
 
-__all__ = ["bands", "checksums", "discovery", "model"]
+__all__ = ["bands", "checksums", "cloud_polygons", "discovery", "masks",
+           "model"]

@@ -11,6 +11,7 @@ import xml.etree.ElementTree as ElementTree
 
 from ..errors import ProductError
 from .bands import BAND_NAMES, NATIVE_RESOLUTION
+from .masks import granule_masks
 from .model import REDOWNLOAD, Granule, Product
 from .sources import MAX_XML_BYTES
 
@@ -40,6 +41,8 @@ MAX_OFFSET = 65535
 #: The quantification value (DN per unit of reflectance), at most (ESA's
 #: is 10000).
 MAX_QUANTIFICATION = 1e9
+#: The MASK_FILENAME types of a granule's cloud masks (masks.py).
+CLOUD_MASK_TYPES = ("MSK_CLASSI", "MSK_CLOUDS")
 #: Characters of a value quoted in a message, at most.
 QUOTED = 40
 
@@ -323,7 +326,25 @@ def _read_granule(source, entry, level, label):
     match = TILE_IN_NAME.search(tile_id + "_") or TILE_IN_NAME.search(
         folder + "_")
     tile = match.group(1) if match else folder
-    return Granule(folder, tile, epsg, grids, band_files)
+    entries = [(e.get("type"), _safe_relpath(e.text, tl_label))
+               for e in _iter(tl, "MASK_FILENAME")
+               if e.get("type") in CLOUD_MASK_TYPES and e.text
+               and _inside_product(e.text)]
+    qi_names = (source.listdir(granule_dir + "/QI_DATA")
+                if "QI_DATA" in names else ())
+    masks = granule_masks(image_files, extension, entries, qi_names,
+                          granule_dir)
+    return Granule(folder, tile, epsg, grids, band_files, masks)
+
+
+def _inside_product(relpath):
+    """Whether a path read from metadata stays inside the product (a
+    cloud mask's that leaves it is not read, as if it were not listed)."""
+    try:
+        _safe_relpath(relpath, "")
+    except ProductError:
+        return False
+    return True
 
 
 def _resolution(element, label):

@@ -15,7 +15,7 @@ USER_BASELINE = "99.99"
 class Granule:
     """One tile of a product: its grid per resolution and its band files."""
 
-    def __init__(self, name, tile, epsg, grids, band_files):
+    def __init__(self, name, tile, epsg, grids, band_files, masks=()):
         self.name = name              # folder name under GRANULE/
         self.tile = tile              # MGRS tile id, e.g. "31UFQ"
         self.epsg = epsg              # EPSG code of its UTM zone
@@ -24,6 +24,8 @@ class Granule:
         #: band -> {resolution (m): relative path of its file (.jp2, or
         #: .tif in products with GeoTIFF bands)}
         self.band_files = band_files
+        #: the cloud masks (masks.MaskFile) it carries, maybe none
+        self.masks = list(masks)
 
 
 class Product:

@@ -15,7 +15,7 @@ Only numpy and the GDAL Python bindings are needed. Command line use::
     python3 tests/s2products OUTDIR [--size N] [--level L1C|L2A]
         [--layout compact|oper] [--bands B04,B03,B02] [--tiles 31UFQ,31UGQ]
         [--tile-grid 31UFQ,31UGQ] [--zip] [--jp2-block N] [--seed N]
-        [--baseline NN.NN] [--sensing YYYYMMDDTHHMMSS]
+        [--baseline NN.NN] [--sensing YYYYMMDDTHHMMSS] [--sky-seed N]
         [--band-format JPEG2000|GeoTIFF]
 
 The modules, from the entry point down:
@@ -40,10 +40,11 @@ from .constants import (ALL_BANDS, BAND_RESOLUTION, BANDS_10M, BANDS_20M,
 from .derived import block_mean
 from .grid import granule_grid
 from .product import make_product
+from .render import scene_classification
 from .scene import scene_layers
 
 __all__ = [
     "ALL_BANDS", "BANDS_10M", "BANDS_20M", "BANDS_60M", "L2A_BANDS",
     "L2A_FOLDER_BANDS", "BAND_RESOLUTION", "TILES", "make_product",
-    "scene_layers", "granule_grid", "block_mean",
+    "scene_layers", "granule_grid", "block_mean", "scene_classification",
 ]

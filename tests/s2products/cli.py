@@ -30,6 +30,9 @@ def main(argv=None):
     p.add_argument("--jp2-block", type=int, default=None,
                    help="JPEG2000 tile size (default 1024)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--sky-seed", type=int, default=None,
+                   help="clouds from this seed: the same ground under "
+                        "another sky, as on another date")
     p.add_argument("--band-format", choices=("JPEG2000", "GeoTIFF"),
                    default="JPEG2000",
                    help="band files of L2A products: JPEG2000 as ESA "
@@ -43,7 +46,7 @@ def main(argv=None):
             bands=a.bands.split(",") if a.bands else None,
             baseline=a.baseline, tiles=a.tiles.split(","),
             jp2_block=a.jp2_block, zipped=a.zip, seed=a.seed,
-            sensing=a.sensing, tile_grid=a.tile_grid,
+            sensing=a.sensing, tile_grid=a.tile_grid, sky_seed=a.sky_seed,
             band_format=a.band_format)
     except (ValueError, FileExistsError) as exc:
         p.error(str(exc))

@@ -10,7 +10,7 @@ from s2files import write_cog
 from .constants import ALL_BANDS, BAND_RESOLUTION, L2A_FOLDER_BANDS
 from .derived import _resample, _tci
 from .files import _write_jp2, _write_text
-from .quality import _gml_mask
+from .quality import _gml_clouds, _gml_mask
 from .radiometry import _reflectance, _to_dn
 from .render import _detector_mask, _render
 
@@ -99,8 +99,13 @@ def _write_granule_rasters(g, scene, n, level, spectral, extras, add, block,
     return stats
 
 
-def _write_masks(g, scene, level, layout, qi, block, new_masks):
-    """QI_DATA masks: decoys whose names contain band codes."""
+def _write_masks(g, scene, level, layout, qi, block, new_masks,
+                 cloud_polygons=True, cloud_mask=True):
+    """QI_DATA masks: decoys whose names contain band codes, and the cloud
+    mask: MSK_CLASSI_B00.jp2 from baseline 04.00 on, MSK_CLOUDS_B00.gml
+    before (its polygons the runs of 60 m pixels whose centre is cloud,
+    or none unless ``cloud_polygons``); no cloud mask at all unless
+    ``cloud_mask``."""
     entries = []
     gt60 = g.geotransform(60)
     rel_qi = f"GRANULE/{g.name}/QI_DATA/"
@@ -114,15 +119,13 @@ def _write_masks(g, scene, level, layout, qi, block, new_masks):
                 entries.append(f'\n      <MASK_FILENAME bandId="{i}" '
                                f'type="MSK_{kind}">{rel_qi}{name}'
                                f"</MASK_FILENAME>")
-        h, w = det.shape
-        x = g.ulx + (np.arange(w) + 0.5) * 60
-        y = g.uly - (np.arange(h) + 0.5) * 60
-        lay = scene.layers(x, y)
-        classi = np.zeros((3, h, w), np.uint8)
-        classi[0] = lay["cloud"] > 0.5
-        _write_jp2(qi / "MSK_CLASSI_B00.jp2", classi, gt60, g.epsg, block)
-        entries.append(f'\n      <MASK_FILENAME type="MSK_CLASSI">{rel_qi}'
-                       f"MSK_CLASSI_B00.jp2</MASK_FILENAME>")
+        if cloud_mask:
+            classi = np.zeros((3,) + det.shape, np.uint8)
+            classi[0] = _cloudy_60m(g, scene)
+            _write_jp2(qi / "MSK_CLASSI_B00.jp2", classi, gt60, g.epsg,
+                       block)
+            entries.append(f'\n      <MASK_FILENAME type="MSK_CLASSI">'
+                           f"{rel_qi}MSK_CLASSI_B00.jp2</MASK_FILENAME>")
     else:
         kinds = ("DEFECT", "DETFOO", "NODATA", "SATURA", "TECQUA")
         for i, b in enumerate(ALL_BANDS):
@@ -142,9 +145,12 @@ def _write_masks(g, scene, level, layout, qi, block, new_masks):
         else:
             name = "MSK_CLOUDS_B00.gml"
             ref = rel_qi + name
-        _write_text(qi / name, _gml_mask("CLOUDS", "B00", g.epsg))
-        entries.append(f'\n      <MASK_FILENAME type="MSK_CLOUDS">{ref}'
-                       f"</MASK_FILENAME>")
+        if cloud_mask:
+            _write_text(qi / name, _gml_clouds(
+                _cloudy_60m(g, scene) if cloud_polygons else None,
+                g.geotransform(60), g.epsg))
+            entries.append(f'\n      <MASK_FILENAME type="MSK_CLOUDS">'
+                           f"{ref}</MASK_FILENAME>")
 
     # Browse image at 320 m, as in real products (343 pixels for a tile).
     step = 320
@@ -162,3 +168,14 @@ def _write_masks(g, scene, level, layout, qi, block, new_masks):
     pvi_ref = pvi_name.replace(".jp2", "") if layout == "oper" else \
         rel_qi + pvi_name
     return "".join(entries), pvi_ref
+
+
+def _cloudy_60m(g, scene):
+    """The 60 m pixels of granule ``g`` whose centre is cloud (the cloud
+    layer above one half, no-data excluded): the known clouds of its
+    MSK_CLASSI and MSK_CLOUDS masks."""
+    h, w = g.shape(60)
+    x = g.ulx + (np.arange(w) + 0.5) * 60
+    y = g.uly - (np.arange(h) + 0.5) * 60
+    lay = scene.layers(x, y)
+    return (lay["cloud"] > 0.5) & ~lay["nodata"]

@@ -46,7 +46,8 @@ def _select_bands(level, bands):
 def make_product(parent, *, level="L1C", layout="compact", size=366,
                  bands=None, baseline=None, tiles=("31UFQ",), jp2_block=None,
                  zipped=False, seed=0, sensing=None, sky_seed=None,
-                 tile_grid=None, band_format="JPEG2000", shift=(0, 0)):
+                 tile_grid=None, band_format="JPEG2000", shift=(0, 0),
+                 cloud_polygons=True, cloud_mask=True):
     """Write a synthetic Sentinel-2 product into the existing ``parent``.
 
     level: "L1C" or "L2A" (L2A only with layout="compact").
@@ -76,6 +77,14 @@ def make_product(parent, *, level="L1C", layout="compact", size=366,
     shift: (east, north) metres, whole 60 m cells, added to the fixture
         placement of every granule: a small product away from its tile's
         corner, where one of another UTM zone overlaps it.
+    cloud_polygons: products before baseline 04.00 carry their clouds as
+        polygons in MSK_CLOUDS_B00.gml (one per run of 60 m pixels whose
+        centre is cloud, as MSK_CLASSI_B00 of later baselines has them);
+        False writes the GML without a polygon, as of a clear sky.
+    cloud_mask: False leaves out the L1C cloud mask (MSK_CLASSI_B00.jp2,
+        or MSK_CLOUDS_B00.gml before 04.00), file and metadata entry, as
+        in products stripped of their QI_DATA; an L2A then has none if
+        ``bands`` leaves out SCL.
     seed: scene variant; values depend only on (seed, band, map position).
     sky_seed: if given, the clouds (and their shadows) come from this seed
         instead: the same ground and sensor noise under another sky, as on
@@ -162,7 +171,8 @@ def make_product(parent, *, level="L1C", layout="compact", size=366,
     safe = (work or parent) / f"{names.safe}.SAFE"
     try:
         _assemble(safe, names, granules, scenes, level, layout, spectral,
-                  extras, add, with_offset, block, band_format)
+                  extras, add, with_offset, block, band_format,
+                  cloud_polygons, cloud_mask)
         if zipped:
             _zip_product(safe, target, names.generation)
     except BaseException:

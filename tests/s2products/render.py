@@ -47,7 +47,7 @@ def _render(g, scene, res, bands, level, add, extras=()):
         stats["veg"] += int(((lay["veg"] > 0.45) & valid & ~lay["water"]
                              & (lay["cloud"] <= 0.5)).sum())
         if scl is not None:
-            scl[r0:r1] = _scene_classification(lay)
+            scl[r0:r1] = scene_classification(lay)
         if cld is not None:
             c = np.floor(lay["cloud"] * 100.0 + 0.5).astype(np.uint8)
             c[lay["nodata"]] = 0
@@ -55,8 +55,9 @@ def _render(g, scene, res, bands, level, add, extras=()):
     return out, stats, scl, cld
 
 
-def _scene_classification(lay):
-    """Sen2Cor-like SCL classes derived from the scene components."""
+def scene_classification(lay):
+    """Sen2Cor-like SCL classes derived from the scene components (the
+    layers of scene_layers): the known classes of an L2A product's SCL."""
     scl = np.full(lay["veg"].shape, 5, np.uint8)          # bare soil
     scl[lay["veg"] > 0.45] = 4                            # vegetation
     scl[lay["forest"]] = 4

@@ -23,7 +23,8 @@ from .tile_metadata import _tile_mtd
 
 
 def _assemble(safe, n, granules, scenes, level, layout, spectral, extras,
-              add, with_offset, block, band_format="JPEG2000"):
+              add, with_offset, block, band_format="JPEG2000",
+              cloud_polygons=True, cloud_mask=True):
     safe.mkdir()
     for d in ("AUX_DATA", "HTML", "rep_info", "GRANULE", "DATASTRIP"):
         (safe / d).mkdir()
@@ -43,7 +44,7 @@ def _assemble(safe, n, granules, scenes, level, layout, spectral, extras,
         valid_total += stats["valid"]
         image_files[g.tile] = _image_file_list(n, g, level, layout)
         masks_xml, pvi = _write_masks(g, scene, level, layout, qi, block,
-                                      new_masks)
+                                      new_masks, cloud_polygons, cloud_mask)
         _write_text(gdir / g.mtd_name, _tile_mtd(n, g, stats, masks_xml, pvi))
         if layout == "compact":
             (gdir / "AUX_DATA" / "AUX_ECMWFT").write_bytes(_aux_blob("ECMWFT"))

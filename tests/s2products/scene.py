@@ -122,18 +122,18 @@ class _Scene:
 
 
 def scene_layers(ulx, uly, res, width, height, *, seed=0, anchor=None,
-                 span=None):
+                 span=None, sky_seed=None):
     """Scene components for an arbitrary grid (used by tests to know where
     clouds, water and the no-data wedge are).
 
     ``anchor`` defaults to (ulx, uly) and ``span`` to width*res, which is what
     a single-granule (compact) product uses. For multi-granule products pass
     the upper-left corner of the westernmost granule of the same zone and
-    size*10.
+    size*10. ``sky_seed``: as make_product takes it.
     """
     anchor = (ulx, uly) if anchor is None else anchor
     span = width * res if span is None else span
-    scene = _Scene(seed, anchor, span)
+    scene = _Scene(seed, anchor, span, sky_seed)
     x = ulx + (np.arange(width) + 0.5) * res
     y = uly - (np.arange(height) + 0.5) * res
     return scene.layers(x, y)
