@@ -15,7 +15,7 @@ USER_BASELINE = "99.99"
 class Granule:
     """One tile of a product: its grid per resolution and its band files."""
 
-    def __init__(self, name, tile, epsg, grids, band_files):
+    def __init__(self, name, tile, epsg, grids, band_files, scl_files=None):
         self.name = name              # folder name under GRANULE/
         self.tile = tile              # MGRS tile id, e.g. "31UFQ"
         self.epsg = epsg              # EPSG code of its UTM zone
@@ -24,6 +24,10 @@ class Granule:
         #: band -> {resolution (m): relative path of its file (.jp2, or
         #: .tif in products with GeoTIFF bands)}
         self.band_files = band_files
+        #: resolution (m) -> the product's source path (a STAC item's asset
+        #: key) of its scene classification (SCL, L2A), where known; read
+        #: through ``product.source.gdal_path``. Filled for STAC items.
+        self.scl_files = scl_files or {}
 
 
 class Product:
