@@ -129,6 +129,9 @@ def equalize(args, feedback):
 
 def curve(args, feedback):
     check_run_flags(args)
+    # A STAC ItemCollection file stands for its items.
+    from ..core.product.discovery import expand_products
+    args.products = expand_products(args.products)
     output = args.output
     not_a_folder(output, "--output", ".json")
     if not output.lower().endswith(".json"):
