@@ -244,16 +244,16 @@ def _quietly(gdal, call, *args):
 
 def remote_size(path):
     """The size in bytes of the remote file ``path`` (GDAL's name), or
-    None where it does not exist; RemoteFileError where the server says
-    something else than "not found" (access denied, a server error after
-    GDAL's retries)."""
+    None where it does not exist (or is a folder); RemoteFileError where
+    the server says something else than "not found" (access denied, a
+    server error after GDAL's retries, no server at all)."""
     gdal = osgeo_gdal()
     flags = gdal.VSI_STAT_EXISTS_FLAG | gdal.VSI_STAT_SIZE_FLAG
     info, message = _quietly(gdal, gdal.VSIStatL, path, flags)
     if info is not None:
         return None if info.IsDirectory() else info.size
     status = http_status(message)
-    if status in (None, 404, 410):
+    if status in (404, 410) or not message:    # GDAL says nothing for 404
         return None
     raise RemoteFileError(path, message, status)
 
@@ -272,6 +272,10 @@ def open_remote(path):
     hashlib read it as they would a local file); RemoteFileError where
     it cannot be opened."""
     gdal = osgeo_gdal()
+    # GDAL may open a missing file and fail at the first read: asked
+    # first, a missing file is told apart (its status) from a cut one.
+    if remote_size(path) is None:
+        raise RemoteFileError(path, "not found", 404)
     handle, message = _quietly(gdal, gdal.VSIFOpenL, path, "rb")
     if handle is None:
         raise RemoteFileError(path, message or "it cannot be opened",
