@@ -78,6 +78,9 @@ class S3Server:
         self.stall_after = None
         self.stalled = threading.Event()
         self.puts = 0                   # PUT requests passed on in full
+        #: (method, path, Range header, body bytes sent back) of each
+        #: request passed on.
+        self.log = []
         self._lock = threading.Lock()
 
     @property
@@ -255,9 +258,10 @@ class _FrontHandler(http.server.BaseHTTPRequestHandler):
             data = answer.read()
         finally:
             upstream.close()
-        if self.command == "PUT":
-            with s3._lock:
-                s3.puts += 1
+        with s3._lock:
+            s3.puts += self.command == "PUT"
+            s3.log.append((self.command, self.path,
+                           self.headers.get("Range"), len(data)))
         status = answer.status
         if status == 200 and answer.getheader("Content-Range"):
             status = 206
