@@ -236,6 +236,10 @@ class Server:
         return [r for r in self.log if part in r.path]
 
     def reset_log(self):
+        """Forget what was sent, and drop GDAL's /vsicurl/ cache in this
+        process, so that what is read next is fetched and counted."""
+        from osgeo import gdal
+        gdal.VSICurlClearCache()
         self._control("reset_log")
 
     def fail(self, part, status, times=None):

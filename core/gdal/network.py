@@ -284,10 +284,11 @@ def open_remote(path):
                              buffer_size=REMOTE_BUFFER_BYTES)
 
 
-#: Bytes asked of the server at a time by a sequential read of a remote
-#: file (a hash, a zip's central directory): GDAL's /vsicurl/ joins
-#: neighbouring chunks into larger requests.
-REMOTE_BUFFER_BYTES = 1 << 20
+#: Bytes Python buffers of a remote file: small, so that a check that
+#: reads a few bytes here and there (a TIFF's directories) fetches little;
+#: larger reads (a hash's) go to GDAL whole, which joins its own chunks
+#: into larger requests as a read goes on.
+REMOTE_BUFFER_BYTES = 16 << 10
 
 
 class _RemoteRaw(io.RawIOBase):
