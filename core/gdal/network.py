@@ -17,7 +17,6 @@ import os
 import re
 import threading
 
-from rasterio.env import get_gdal_config, set_gdal_config
 
 from ..errors import as_users_know
 from .env import _Counted
@@ -148,13 +147,10 @@ class _RemoteOptions(_Counted):
             return None
         saved = {}
         for key, value in RUN_OPTIONS.items():
-            if (key in os.environ or gdal.GetConfigOption(key) is not None
-                    or get_gdal_config(key) is not None):
+            if key in os.environ or gdal.GetConfigOption(key) is not None:
                 continue
             saved[key] = None
-            # Both libraries, where rasterio carries its own GDAL.
             gdal.SetConfigOption(key, value)
-            set_gdal_config(key, value)
         if "CPL_VSIL_NETWORK_STATS_ENABLED" in saved:
             # GDAL reads the switch when its statistics are reset.
             gdal.NetworkStatsReset()
@@ -164,7 +160,6 @@ class _RemoteOptions(_Counted):
         gdal = osgeo_gdal()
         for key, value in saved.items():
             gdal.SetConfigOption(key, value)
-            set_gdal_config(key, value)
 
 
 class RemoteReading:

@@ -127,17 +127,21 @@ class Product:
         """GDAL path of ``band``'s file at ``resolution`` in ``granule``,
         checked to exist and to be non-empty."""
         relpath = granule.band_files[band][resolution]
+        # A STAC item's assets are named by their URL, a SAFE's files by
+        # their place in it.
+        named = (self.source.shown(relpath)
+                 if getattr(self.source, "checksum_list", None) else relpath)
         if not self.source.exists(relpath):
             raise BandError(
                 "Band {} file {} is listed in the metadata but missing from "
-                "the product. {}".format(band, relpath, REDOWNLOAD))
+                "the product. {}".format(band, named, REDOWNLOAD))
         if self.source.size(relpath) == 0:
             raise BandError("Band {} file {} is empty (0 bytes). {}".format(
-                band, relpath, REDOWNLOAD))
+                band, named, REDOWNLOAD))
         damage = self.source.damage(relpath)
         if damage:
             raise BandError("Band {} file {} is incomplete ({}). {}".format(
-                band, relpath, damage, REDOWNLOAD))
+                band, named, damage, REDOWNLOAD))
         return self.source.gdal_path(relpath)
 
     def describe(self):
