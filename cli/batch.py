@@ -15,6 +15,14 @@ the whole set makes, and so would every picture made with it) is not
 written, nor anything with it, and the failed products are named. Fixed or
 left out, the same command then writes everything.
 
+Storage without a shared disk: the products may be URLs (https://,
+s3://) and --out-dir an ``s3://bucket/prefix``; then every worker reads
+and writes over the network, each in its own working folders, and only
+this driver needs the list of products (or the STAC search that makes
+it, see stac_search.py). Resume reads the tags of the objects already
+there with range requests, and an object appears only once complete, so
+there are no partial files to remove.
+
 Faults: a worker that dies mid-task loses the task to the scheduler, which
 runs it again on another worker (up to distributed.scheduler.allowed-
 failures times); a task that raises is retried RETRIES times. Outputs are
@@ -28,8 +36,11 @@ import time
 import uuid
 
 from ..core.errors import EqualizerError, first_line
+from ..core.output import object_store
+from ..core.product.discovery import expand_products
 from . import tasks
 from .cluster import connect
+from .stac_search import search
 
 #: How many times a task that raised (not a worker that died) is retried.
 RETRIES = 2
@@ -47,6 +58,11 @@ def run_batch(args, arguments, feedback):
     keywords of the run. Returns (result for --json, exit status)."""
     started = time.time()
     driver = None
+    if args.stac:
+        # Only the driver needs the list: the workers get the items' URLs.
+        args.products = list(args.products) + search(
+            args.stac, args.collection, args.bbox, args.datetime,
+            args.max_cloud, feedback.log)
     try:
         with connect(args.scheduler, args.workers, feedback.log,
                      args.dashboard, tls_files(args),
@@ -68,6 +84,22 @@ def run_batch(args, arguments, feedback):
     return driver.summary(time.time() - started)
 
 
+def whole(path):
+    """``path`` as every worker can resolve it: a local one made absolute,
+    a URL (https://, s3://) as given."""
+    if "://" in path:
+        return path
+    return os.path.abspath(path)
+
+
+def in_folder(folder, name):
+    """The file ``name`` in ``folder``, a local folder or an ``s3://``
+    prefix."""
+    if object_store.is_object_url(folder):
+        return object_store.join(folder, name)
+    return os.path.join(folder, name)
+
+
 def tls_files(args):
     """The certificate files of the --tls-* flags, as cluster.security()
     takes them."""
@@ -82,15 +114,19 @@ class Driver:
         self.client, self.args, self.arguments = client, args, arguments
         self.feedback = feedback
         self.embedded = not args.scheduler
-        self.products = [os.path.abspath(p) for p in args.products]
-        self.out_dir = os.path.abspath(args.out_dir)
-        self.mosaic = os.path.abspath(args.mosaic) if args.mosaic else None
-        self.curve = os.path.abspath(args.curve) if args.curve else None
+        # An ItemCollection is read here, once: each worker reads its
+        # own item.
+        self.products = [whole(p) for p in expand_products(args.products)]
+        self.out_dir = whole(args.out_dir)
+        self.mosaic = whole(args.mosaic) if args.mosaic else None
+        self.curve = whole(args.curve) if args.curve else None
         self.shared = None              # the shared curve made, if any
         self.refused = None             # why the shared curve was not made
         # Workers resolve paths from where they run: give them whole ones.
         self.arguments = dict(arguments, curve=self.curve, scratch_dir=(
             os.path.abspath(args.scratch_dir) if args.scratch_dir else None))
+        # An object store has no partial files to remove.
+        self.local = not object_store.is_object_url(self.out_dir)
         self.token = uuid.uuid4().hex[:8]
         self.futures = []
         self.names = {}                 # product path -> name
@@ -185,7 +221,7 @@ class Driver:
                                               record["output"]))
 
     def output(self, product):
-        return os.path.join(self.out_dir, self.names[product] + ".tif")
+        return in_folder(self.out_dir, self.names[product] + ".tif")
 
     def outputs(self):
         """Every file the batch writes (partial files of each may be
@@ -209,7 +245,7 @@ class Driver:
         it already holds their histograms). With --shared-curve, None
         where a product failed (see refuse); for a mosaic alone, the curve
         of the products that measured, which the mosaic shows."""
-        path = os.path.join(self.out_dir, SHARED_CURVE)
+        path = in_folder(self.out_dir, SHARED_CURVE)
         if self.refuse():
             return None
         names = list(self.names.values())

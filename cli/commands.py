@@ -188,6 +188,7 @@ def mosaic(args, feedback):
 
 def batch(args, feedback):
     check_run_flags(args)
+    check_search_flags(args)
     if args.curve and args.shared_curve:
         raise UsageError("Give either --curve FILE or --shared-curve, not "
                          "both: --shared-curve makes the curve.")
@@ -205,6 +206,21 @@ def batch(args, feedback):
     say_bands(args, feedback)
     with interrupt_on_sigterm(feedback):
         return run_batch(args, _arguments(args), feedback)
+
+
+def check_search_flags(args):
+    """UsageError for a batch without products or a search, or with
+    --stac flags that make no search."""
+    from .stac_search import StacSearchError, check_flags
+    try:
+        check_flags(args)
+    except StacSearchError as exc:
+        raise UsageError(str(exc))
+    if not args.products and not args.stac:
+        raise UsageError(
+            "No products given. Give PRODUCT paths or URLs (or a saved "
+            "search's ItemCollection file), or search a STAC API with "
+            "--stac URL --collection C --bbox W,S,E,N --datetime A/B.")
 
 
 def check_cluster_flags(args):
