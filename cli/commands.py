@@ -130,6 +130,7 @@ def equalize(args, feedback):
 def curve(args, feedback):
     check_run_flags(args)
     # A STAC ItemCollection file stands for its items.
+    from ..core.errors import without_secrets
     from ..core.product.discovery import expand_products
     args.products = expand_products(args.products)
     output = args.output
@@ -148,7 +149,7 @@ def curve(args, feedback):
     with cancel_on_interrupt(feedback):
         for number, product in enumerate(args.products):
             feedback.later("Measuring {} ({} of {})".format(
-                product, number + 1, len(args.products)))
+                without_secrets(product), number + 1, len(args.products)))
             share = 100.0 / len(args.products)
             measured.append(api.measure(
                 product, report=lambda p, n=number: feedback.report(

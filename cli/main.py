@@ -119,7 +119,8 @@ def build_parser():
     sub.add_argument("product", metavar="PRODUCT", help=PRODUCT_HELP)
     sub.add_argument("-o", "--output", required=True, metavar="OUT.tif",
                      help="the GeoTIFF to write (.tif is added to a name "
-                     "without extension)")
+                     "without extension), or s3://BUCKET/KEY.tif: uploaded "
+                     "once complete")
     add_flags(sub, "equalize")
 
     sub = command("curve", "one shared curve file from many products", (
@@ -131,7 +132,7 @@ def build_parser():
                      help=PRODUCT_HELP)
     sub.add_argument("-o", "--output", required=True, metavar="CURVE.json",
                      help="the curve file to write (.json is added to a "
-                     "name without it)")
+                     "name without it), or s3://BUCKET/KEY.json")
     sub.add_argument("--report", metavar="PAGE.html", help=(
         "also write the curve as an HTML page: per band its histogram and "
         "curve, and the products it was made from"))
@@ -145,7 +146,7 @@ def build_parser():
     sub.add_argument("products", nargs="+", metavar="PRODUCT",
                      help=PRODUCT_HELP)
     sub.add_argument("-o", "--output", required=True, metavar="OUT.tif",
-                     help="the GeoTIFF to write")
+                     help="the GeoTIFF to write, or s3://BUCKET/KEY.tif")
     add_flags(sub, "mosaic")
 
     sub = command("batch", "many products, one output each, on Dask", (
