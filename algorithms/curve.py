@@ -100,7 +100,7 @@ class CurveAlgorithm(S2EqAlgorithm):
         return super().checkParameterValues(parameters, context)
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
-        measure = self.core("measure")
+        measure, errors = self.core("measure"), self.core("errors")
         curves, report = self.core("curves.curve"), self.core("curves.report")
         products = self.products(parameters, context)
         output = self.parameterAsFileOutput(parameters, self.OUTPUT, context)
@@ -120,7 +120,8 @@ class CurveAlgorithm(S2EqAlgorithm):
                 if feedback.isCanceled():
                     break
                 feedback.pushInfo(self.tr("Measuring {} ({} of {})").format(
-                    product, number + 1, len(products)))
+                    errors.without_secrets(product), number + 1,
+                    len(products)))
                 share = 100.0 / len(products)
                 measurements.append(measure.measure(
                     product, bands, sample, resolution,
