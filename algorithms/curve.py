@@ -64,7 +64,9 @@ class CurveAlgorithm(S2EqAlgorithm):
         self.add_products_parameter(self.tr(
             "The Sentinel-2 products the curve is made from, all L1C or all "
             "L2A: each as its .zip, its MTD_MSIL1C.xml / MTD_MSIL2A.xml or "
-            "its .SAFE folder."))
+            "its .SAFE folder, on disk or at an https:// URL or s3:// path, "
+            "or as a STAC item; a STAC ItemCollection file (a saved search) "
+            "stands for its items."))
         self.add_band_parameters()
         self.add_sample_parameter()
         self.add_area_parameters()
