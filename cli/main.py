@@ -56,7 +56,10 @@ Exit status: 0 done, 1 failed, 2 wrong usage, 130 stopped by Ctrl-C, 143
 stopped by SIGTERM."""
 
 PRODUCT_HELP = ("a Sentinel-2 L1C or L2A product: its .SAFE folder, its "
-                ".zip, or its MTD_MSIL1C.xml / MTD_MSIL2A.xml")
+                ".zip, or its MTD_MSIL1C.xml / MTD_MSIL2A.xml, on disk or at "
+                "an https:// URL or s3:// path; or a STAC item (its JSON "
+                "file or URL); where several are taken, a STAC "
+                "ItemCollection file stands for its items")
 
 
 class Mistake(Exception):
