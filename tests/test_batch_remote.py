@@ -187,3 +187,27 @@ def test_search_flags_that_make_no_search_are_refused(tmp_path, flags,
     done = run_s2eq("batch", *flags, "--out-dir", tmp_path / "out")
     assert done.returncode == 2
     assert words in done.stderr, done.stderr
+
+
+def test_a_shared_curve_and_a_mosaic_live_in_the_bucket_too(served, s3):
+    base, folder = served
+    items = items_of(folder, base, [10, 20])
+    with open(str(folder / "shared.json"), "w") as handle:
+        json.dump(item_collection(items), handle)
+    out = "s3://{}/shared".format(BUCKET)
+    mosaic = "s3://{}/shared-mosaic/all.tif".format(BUCKET)
+    flags = (base + "shared.json", "--out-dir", out, "--shared-curve",
+             "--mosaic", mosaic, "--workers", "2")
+    env = s3_environment(s3)
+    result = run_json("batch", *flags, env=env)
+    assert result["written"] == 3 and result["failed"] == 0, result
+    assert result["shared_curve"] == out + "/shared-curve.json"
+    keys = s3.objects(BUCKET)
+    assert "shared/shared-curve.json" in keys
+    assert "shared-mosaic/all.tif" in keys
+    with open(os.path.join(s3.folder, BUCKET, "shared",
+                           "shared-curve.json")) as handle:
+        no_secret(handle.read())
+    # Again: the curve, the outputs and the mosaic are all current.
+    again = run_json("batch", *flags, env=env)
+    assert again["current"] == 3 and again["written"] == 0, again
