@@ -42,6 +42,11 @@ percent from run to run), and prints medians:
            and qgis_process, the core opening a dataset for every block,
            and the decode floor with a dataset per band and thread
            (scripts/bench_area.py)
+  lcog, hcog, lcog60, hcog60, lcogarea, hcogarea, lzip, hzip, lzip60,
+  hzip60, lziparea, hziparea   the product as a STAC item of COG assets
+           and as a SAFE zip, from disk (l) and over loopback HTTP (h):
+           whole, 60 m quick-look, 10 km area; with the bytes each HTTP
+           run fetched (scripts/bench_remote.py)
 
 then the ratios core/floor, core/numpy, q20|q60/core, qgis|qcurve/decode
 (of the medians; the median of each round's own ratio, whose two runs were
@@ -76,15 +81,16 @@ import bench_before
 import bench_checks
 import bench_core
 import bench_modes
+import bench_remote
 from bench_common import CACHE, Ratios, interleaved, product
 
 CASES = ("core", "floor", "numpy", "q20", "q60", "qgis", "decode", "curve",
          "qcurve", "mosaic", "seq", "batch", "cli", "qlum", "qcl", "qad",
          "qadlum", "otb", "skimage", "noverify", "q60nv", "before", "carea",
-         "qarea", "perblock", "dfloor")
+         "qarea", "perblock", "dfloor") + bench_remote.CASES
 #: The modules that run the cases, in the order they prepare a size.
 CASE_MODULES = (bench_batch, bench_modes, bench_before, bench_area,
-                bench_core)
+                bench_remote, bench_core)
 
 
 def run_case(name, path, out, tables):
@@ -121,6 +127,7 @@ def bench_size(size, all_cases, runs):
     bench_modes.report(size, row, ratios)
     bench_before.report(size, row, ratios)
     bench_area.report(size, row, ratios, path)
+    bench_remote.report(size, row, ratios, path)
     bench_checks.report(size, row, path)
     return row
 

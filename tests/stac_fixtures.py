@@ -28,9 +28,10 @@ from osgeo import gdal
 
 from s2files import write_cog
 
-#: COG block size: small, so that the small test products get overviews
-#: several levels down, as a full tile's COG does.
-COG_BLOCK = 64
+#: COG block size: small (the smallest GDAL's COG driver takes), so that
+#: the small test products get overviews several levels down, as a full
+#: tile's COG (of 1024-pixel blocks at Earth Search) does.
+COG_BLOCK = 128
 #: Band -> (Earth Search's key and common name, description, centre
 #: wavelength in micrometres).
 BANDS = {
@@ -74,12 +75,12 @@ def _native(path):
     return int(round(dataset.GetGeoTransform()[1]))
 
 
-def cog_assets(safe, folder, remove_offset=False):
+def cog_assets(safe, folder, remove_offset=False, block=COG_BLOCK):
     """Write each band of ``safe`` (and its SCL) as ``folder/B04.tif``
     ... , a COG with the JPEG2000's pixels; ``remove_offset``: take the
     1000 DN offset out of the pixels, as Earth Search's sentinel-2-l2a
-    did (0 stays no-data, 65535 saturated, the darkest pixels 1).
-    Returns {band: (resolution, COG path, grid facts)}."""
+    did (0 stays no-data, 65535 saturated, the darkest pixels 1);
+    ``block``: the COGs' block size in pixels. Returns {band: (resolution, COG path, grid facts)}."""
     folder = pathlib.Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = {}
@@ -95,7 +96,7 @@ def cog_assets(safe, folder, remove_offset=False):
         target = folder / "{}.tif".format(band)
         write_cog(target, array.astype(np.uint8 if band == "SCL"
                                        else np.uint16),
-                  transform, epsg, COG_BLOCK)
+                  transform, epsg, block)
         written[band] = {"resolution": resolution, "path": target,
                          "jp2": path, "transform": transform,
                          "shape": list(array.shape), "epsg": epsg}
