@@ -297,3 +297,17 @@ class _FrontHandler(http.server.BaseHTTPRequestHandler):
                 self.close_connection = True
                 return None
         return b"".join(chunks)
+
+
+def main(folder):
+    """Serve ``folder`` (its subfolders the buckets) until standard input
+    closes; print the endpoint first. For tests whose reads hold Python's
+    lock while GDAL waits (QGIS's layers, rasterio), which cannot be
+    answered by a server in their own process."""
+    with S3Server(folder) as server:
+        print(server.endpoint, flush=True)
+        sys.stdin.read()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
