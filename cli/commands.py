@@ -108,7 +108,8 @@ def equalize(args, feedback):
     if not args.product.strip():
         raise UsageError(
             "PRODUCT is missing. Point it to a Sentinel-2 .SAFE folder, its "
-            ".zip, or its MTD_MSIL1C.xml / MTD_MSIL2A.xml file.")
+            ".zip, or its MTD_MSIL1C.xml / MTD_MSIL2A.xml file, or give "
+            "a product's or a STAC item's URL.")
     check_run_flags(args)
     output = geotiff_path(args.output, args.product)
     say_bands(args, feedback)

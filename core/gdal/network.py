@@ -130,7 +130,10 @@ def network_bytes():
 
 
 def describe_bytes(count):
-    """``count`` bytes as the log says them: "12.3 MB"."""
+    """``count`` bytes as the log says them: "12.3 MB", or "12 kB" below a
+    tenth of a megabyte (a header or two)."""
+    if count < MEGABYTE / 10:
+        return "{:.0f} kB".format(count / 1000.0)
     return "{:.1f} MB".format(count / MEGABYTE)
 
 
