@@ -152,7 +152,7 @@ class S3Server:
              "--vfs-cache-mode", "off", "--dir-cache-time", "0s",
              "--log-level", "NOTICE"],
             stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env,
-            start_new_session=True)
+            start_new_session=True, preexec_fn=_die_with_parent)
         log.close()
         deadline = time.time() + START_TIMEOUT
         while True:
@@ -198,6 +198,18 @@ class S3Server:
         self.stop()
 
 
+
+
+def _die_with_parent():
+    """In the child, before rclone starts: SIGTERM when the process that
+    started it ends, however it ends (Linux), so that a test process that
+    crashes leaves no server behind."""
+    import ctypes
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(
+            1, signal.SIGTERM)          # PR_SET_PDEATHSIG
+    except OSError:
+        pass
 
 
 class _Front(http.server.ThreadingHTTPServer):
