@@ -34,6 +34,8 @@ import sys
 import threading
 import time
 
+import pytest
+
 from conftest import ROOT
 
 #: The credentials the server accepts.
@@ -41,6 +43,32 @@ ACCESS_KEY = "S2EQTESTKEY0123456789"
 SECRET_KEY = "s2eq-test-secret-9f8e7d6c5b4a"
 #: How long the server may take to listen, in seconds.
 START_TIMEOUT = 30
+
+
+@pytest.fixture(scope="module")
+def s3(tmp_path_factory, request):
+    """A running S3Server for a test module, with the bucket its BUCKET
+    names; stopped after the module. (A plugin of conftest.py.)"""
+    server = S3Server(tmp_path_factory.mktemp("s3") / "root")
+    with server:
+        server.bucket(request.module.BUCKET)
+        yield server
+
+
+def client_environment(server, **more):
+    """The environment of a command run from this checkout as a client of
+    ``server``: its variables, no other AWS_ variable, and ``more``."""
+    from s2eq_runner import environment
+    env = {k: v for k, v in environment().items()
+           if not k.startswith("AWS_")}
+    env.update(server.environment(), **more)
+    return env
+
+
+def no_secret(*texts):
+    """Check that none of ``texts`` holds the server's key or secret."""
+    for text in texts:
+        assert SECRET_KEY not in text and ACCESS_KEY not in text, text
 
 
 def pypi_folder():

@@ -14,18 +14,10 @@ import pytest
 
 from dask_processes import DaskProcesses
 from s2eq_runner import environment, run_json, run_s2eq, same_pixels
-from s3_server import ACCESS_KEY, SECRET_KEY, S3Server, pypi_folder
+from s3_server import client_environment, no_secret, pypi_folder
 from stac_api import folder_server, item_collection, l1c_item, serving_api
 
 BUCKET = "batch"
-
-
-@pytest.fixture(scope="module")
-def s3(tmp_path_factory):
-    server = S3Server(tmp_path_factory.mktemp("s3") / "root")
-    with server:
-        server.bucket(BUCKET)
-        yield server
 
 
 @pytest.fixture(scope="module")
@@ -54,16 +46,7 @@ def items_of(served_folder, base, clouds):
     return [l1c_item(p, url, cloud) for p, cloud in zip(products, clouds)]
 
 
-def s3_environment(s3, **more):
-    env = {k: v for k, v in environment().items()
-           if not k.startswith("AWS_")}
-    env.update(s3.environment(), **more)
-    return env
-
-
-def no_secret(*texts):
-    for text in texts:
-        assert SECRET_KEY not in text and ACCESS_KEY not in text
+s3_environment = client_environment
 
 
 @pytest.fixture(scope="module")

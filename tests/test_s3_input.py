@@ -11,18 +11,10 @@ import shutil
 
 import pytest
 
-from s2eq_runner import environment, run_s2eq, same_pixels, tags
-from s3_server import ACCESS_KEY, SECRET_KEY, S3Server
+from s2eq_runner import error_line, run_s2eq, same_pixels, tags
+from s3_server import client_environment, no_secret
 
 BUCKET = "inputs"
-
-
-@pytest.fixture(scope="module")
-def s3(tmp_path_factory):
-    server = S3Server(tmp_path_factory.mktemp("s3") / "root")
-    with server:
-        server.bucket(BUCKET)
-        yield server
 
 
 @pytest.fixture(scope="module")
@@ -43,21 +35,7 @@ def in_bucket(l1c, zipped, s3):
                                             os.path.basename(str(zipped)))}
 
 
-def error_line(stderr):
-    """The one line of the command's error (after its notes), checked to
-    be the last and only one, with no traceback."""
-    lines = stderr.strip().splitlines()
-    errors = [line for line in lines if line.startswith("s2eq ")]
-    assert len(errors) == 1 and lines[-1] == errors[0], stderr
-    assert "Traceback" not in stderr
-    return errors[0]
-
-
-def s3_env(s3, **more):
-    env = {k: v for k, v in environment().items()
-           if not k.startswith("AWS_")}
-    env.update(s3.environment(), **more)
-    return env
+s3_env = client_environment
 
 
 @pytest.mark.parametrize("kind", ["safe", "zip"])
@@ -74,8 +52,7 @@ def test_a_product_in_a_bucket_is_the_product_on_disk(l1c, zipped, in_bucket,
     assert same_pixels(local, remote)
     written = tags(remote)
     assert written["S2EQ_PRODUCT"] == tags(local)["S2EQ_PRODUCT"]
-    for text in (json.dumps(written), done.stderr, done.stdout):
-        assert SECRET_KEY not in text and ACCESS_KEY not in text
+    no_secret(json.dumps(written), done.stderr, done.stdout)
 
 
 def test_from_a_bucket_to_a_bucket(l1c, in_bucket, s3, tmp_path):

@@ -14,19 +14,11 @@ import time
 
 import pytest
 
-from s2eq_runner import (TIMEOUT, command, environment, run_s2eq,
+from s2eq_runner import (TIMEOUT, command, error_line, run_s2eq,
                          same_pixels, tags)
-from s3_server import ACCESS_KEY, SECRET_KEY, S3Server
+from s3_server import client_environment, no_secret
 
 BUCKET = "outputs"
-
-
-@pytest.fixture(scope="module")
-def s3(tmp_path_factory):
-    server = S3Server(tmp_path_factory.mktemp("s3") / "root")
-    with server:
-        server.bucket(BUCKET)
-        yield server
 
 
 @pytest.fixture
@@ -42,33 +34,16 @@ def clean(s3):
         os.remove(os.path.join(s3.folder, BUCKET, key))
 
 
-def error_line(stderr):
-    """The one line of the command's error (after its notes), checked to
-    be the last and only one, with no traceback."""
-    lines = stderr.strip().splitlines()
-    errors = [line for line in lines if line.startswith("s2eq ")]
-    assert len(errors) == 1 and lines[-1] == errors[0], stderr
-    assert "Traceback" not in stderr
-    return errors[0]
-
-
 def s3_env(s3, tmp_path, **more):
     """The command's environment: the store's variables, its own TMPDIR
     (to see what it leaves there) and no other AWS_ variable."""
-    env = {k: v for k, v in environment().items()
-           if not k.startswith("AWS_")}
-    env.update(s3.environment(), TMPDIR=str(tmp_path / "tmp"), **more)
+    env = client_environment(s3, TMPDIR=str(tmp_path / "tmp"), **more)
     os.makedirs(env["TMPDIR"], exist_ok=True)
     return env
 
 
 def object_file(s3, key):
     return os.path.join(s3.folder, BUCKET, key)
-
-
-def no_secret(*texts):
-    for text in texts:
-        assert SECRET_KEY not in text and ACCESS_KEY not in text, text
 
 
 def test_an_output_in_a_bucket_is_the_local_output(l1c, clean, tmp_path):
