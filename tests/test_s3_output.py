@@ -163,3 +163,23 @@ def test_an_object_there_stays_whole_when_a_run_fails(l1c, clean, tmp_path):
     assert done.returncode == 1
     with open(object_file(s3, "kept.tif"), "rb") as handle:
         assert handle.read() == before
+
+
+def test_a_cancelled_run_leaves_no_object(l1c, clean, tmp_path,
+                                          monkeypatch):
+    from sentinel2_equalizer import api
+    from sentinel2_equalizer.core.errors import Cancelled
+    s3 = clean
+    for key in [k for k in os.environ if k.startswith("AWS_")]:
+        monkeypatch.delenv(key)
+    for key, value in s3.environment().items():
+        monkeypatch.setenv(key, value)
+    notes = []
+    # Cancelled once the file is written, just before it would be sent.
+    with pytest.raises(Cancelled):
+        api.equalize(str(l1c), "s3://{}/cancelled.tif".format(BUCKET),
+                     scratch_dir=str(tmp_path), log=notes.append,
+                     is_cancelled=lambda: any(
+                         n.startswith("Writing the Cloud") for n in notes))
+    assert s3.objects(BUCKET) == [] and s3.puts == 0
+    assert os.listdir(str(tmp_path)) == []
