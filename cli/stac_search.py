@@ -14,7 +14,7 @@ the query extension, and checked on each item found either way; an item
 that does not say its cloud cover is kept, and the log says how many.
 """
 
-from ..core.errors import EqualizerError, first_line
+from ..core.errors import EqualizerError, first_line, without_secrets
 
 #: Items a search may return at most: a batch of more is more likely a
 #: mistake (a bbox or date range far too wide) than a plan.
@@ -88,7 +88,6 @@ def search(url, collection, bbox, datetime, max_cloud=None, log=None):
         from pystac_client import Client
     except ImportError:
         raise StacSearchError(MISSING)
-    from ..core.errors import without_secrets
     where = without_secrets(url)
     try:
         client = Client.open(url)
