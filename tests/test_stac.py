@@ -98,6 +98,15 @@ def test_c1_item_over_http_gives_its_safe_twin(catalogue, server, tmp_path):
         " MB over the network.") for m in messages)
 
 
+def test_relative_hrefs_resolve_against_the_item_url(catalogue, server):
+    item = fixtures.c1_l2a_item(catalogue["l2a"], catalogue["cogs"],
+                                "cogs/")
+    write_item(catalogue, "c1_relative.json", item)
+    product = open_product(server.url("c1_relative.json"))
+    assert product.source.shown(product.granules[0].band_files["B04"][
+        10]) == server.url("cogs/B04.tif")
+
+
 def test_l2a_item_with_offset_taken_out_gives_its_safe_twin(
         catalogue, server, tmp_path):
     item = fixtures.l2a_item(catalogue["l2a"], catalogue["cogs_offset_out"],
