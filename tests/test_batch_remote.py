@@ -13,7 +13,8 @@ import shutil
 import pytest
 
 from dask_processes import DaskProcesses
-from s2eq_runner import environment, run_json, run_s2eq, same_pixels
+from s2eq_runner import (environment, error_line, run_json, run_s2eq,
+                         same_pixels)
 from s3_server import client_environment, no_secret, pypi_folder
 from stac_api import folder_server, item_collection, l1c_item, serving_api
 
@@ -194,3 +195,19 @@ def test_a_shared_curve_and_a_mosaic_live_in_the_bucket_too(served, s3):
     # Again: the curve, the outputs and the mosaic are all current.
     again = run_json("batch", *flags, env=env)
     assert again["current"] == 3 and again["written"] == 0, again
+
+
+def test_wrong_credentials_for_the_out_dir_stop_the_batch_first(
+        served, s3):
+    base, folder = served
+    items = items_of(folder, base, [10, 20])
+    with open(str(folder / "refused.json"), "w") as handle:
+        json.dump(item_collection(items), handle)
+    done = run_s2eq("batch", base + "refused.json", "--out-dir",
+                    "s3://{}/refused".format(BUCKET), "--workers", "1",
+                    env=s3_environment(s3, AWS_SECRET_ACCESS_KEY="wrong"))
+    assert done.returncode == 1
+    line = error_line(done.stderr)
+    assert "credentials" in line and "s3://{}/refused".format(BUCKET) in line
+    assert "wrong" not in line.replace("credentials are wrong", "")
+    assert not [k for k in s3.objects(BUCKET) if k.startswith("refused/")]

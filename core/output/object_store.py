@@ -24,6 +24,7 @@ or a malformed request (400) is not retried: its message names the likely
 cause.
 """
 
+import hashlib
 import os
 import tempfile
 import time
@@ -41,9 +42,11 @@ S3_PREFIX = "/vsis3/"
 UPLOAD_ATTEMPTS = 4
 #: Seconds before the second attempt; doubled before each one after.
 FIRST_RETRY_DELAY = 0.5
-#: The largest object one PUT may carry on Amazon S3 (5 GiB). GDAL keeps
-#: the body in memory until it sends it, in parts of at most 1000 MiB.
-SINGLE_PUT_LIMIT = 1000 * 2 ** 20
+#: The largest output uploaded, in bytes: GDAL sends in one PUT what fits
+#: in one part of at most MAX_PART_MIB, holding it in memory until then
+#: (Amazon S3 would take 5 GiB in one PUT).
+MAX_PART_MIB = 1000
+SINGLE_PUT_LIMIT = (MAX_PART_MIB - 1) * 2 ** 20
 #: HTTP statuses worth another attempt.
 TRANSIENT = (408, 429, 500, 502, 503, 504)
 #: GDAL's own retries of one request (where the user set none), and the
@@ -143,10 +146,13 @@ def read_bytes(url, limit):
 def stand_in(url, scratch_dir=None):
     """The local path in ``scratch_dir`` (None: the system's temporary
     folder) whose partial files (see partials) hold the output ``url``
-    until it is uploaded: named after the bucket and key, so that the next
-    run for the same object removes what a killed one left."""
-    bucket, key = split_url(url)
-    name = "s2eq-upload-{}-{}".format(bucket, key.replace("/", "_"))
+    until it is uploaded: named after the URL, so that the next run for
+    the same object removes what a killed one left."""
+    _, key = split_url(url)
+    # A digest of the whole URL keeps names apart and within the file
+    # system's 255 bytes, however deep the key.
+    digest = hashlib.sha256(url.strip().encode("utf-8")).hexdigest()[:16]
+    name = "s2eq-upload-{}-{}".format(digest, os.path.basename(key)[-80:])
     return os.path.join(scratch_dir or tempfile.gettempdir(), name)
 
 
@@ -215,7 +221,7 @@ def _put(local_path, url, size):
     with open(local_path, "rb") as source:
         body = source.read()
     # One part holding the whole file: a single PUT when GDAL closes it.
-    part_mib = str(max(1, -(-size // 2 ** 20) + 1))
+    part_mib = str(min(MAX_PART_MIB, -(-size // 2 ** 20) + 1))
     options = dict(GDAL_RETRY_OPTIONS, VSIS3_CHUNK_SIZE=part_mib)
     saved = {}
     for key, value in options.items():
