@@ -16,7 +16,8 @@ GDAL_REMOTE_ZIP_PREFIX = re.compile(r"/vsizip/(?=/vsi)")
 
 #: GDAL's names of remote files: /vsicurl/ before a URL, /vsis3/ (and
 #: its cousins) before a bucket and key.
-GDAL_CURL_PREFIX = re.compile(r"/vsicurl(?:_streaming)?/(?=[A-Za-z][\w+.-]*://)")
+GDAL_CURL_PREFIX = re.compile(
+    r"/vsicurl(?:_streaming)?/(?=[A-Za-z][\w+.-]*://)")
 GDAL_BUCKET_PREFIX = re.compile(r"/vsi(s3|gs|az|oss|swift)(?:_streaming)?/")
 #: A URL in running text: its scheme, an optional user part (anything up
 #: to an @ before the first /), its host and path, then an optional query

@@ -80,7 +80,9 @@ def cog_assets(safe, folder, remove_offset=False, block=COG_BLOCK):
     ... , a COG with the JPEG2000's pixels; ``remove_offset``: take the
     1000 DN offset out of the pixels, as Earth Search's sentinel-2-l2a
     did (0 stays no-data, 65535 saturated, the darkest pixels 1);
-    ``block``: the COGs' block size in pixels. Returns {band: (resolution, COG path, grid facts)}."""
+    ``block``: the COGs' block size in pixels. Returns {band: facts}:
+    its resolution, COG path, JPEG2000 path, transform, shape and EPSG
+    code."""
     folder = pathlib.Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = {}

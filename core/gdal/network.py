@@ -15,8 +15,6 @@ import io
 import json
 import os
 import re
-import threading
-
 
 from ..errors import as_users_know
 from .env import _Counted
@@ -167,12 +165,10 @@ class _RemoteOptions(_Counted):
 
 class RemoteReading:
     """While a run reads remote files (use in a with block): GDAL's
-    retries and no folder listings (RUN_OPTIONS), and, at the end,
+    retries (RUN_OPTIONS), and, at the end,
     ``Read 12.3 MB over the network`` in ``log`` where the run fetched
     anything. The count is the process's: runs at the same time in one
     process count each other's bytes."""
-
-    _lock = threading.Lock()
 
     def __init__(self, log=None):
         self.log = log or (lambda message: None)
