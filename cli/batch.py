@@ -35,7 +35,7 @@ import os
 import time
 import uuid
 
-from ..core.errors import EqualizerError, first_line
+from ..core.errors import EqualizerError, first_line, without_secrets
 from ..core.output import object_store
 from ..core.product.discovery import expand_products
 from . import tasks
@@ -84,6 +84,14 @@ def run_batch(args, arguments, feedback):
     return driver.summary(time.time() - started)
 
 
+def shown(product):
+    """``product`` (a path or URL, with an ItemCollection's #item-id or
+    not) as it may be printed or recorded: a URL without its user part
+    and query string, the item's id kept."""
+    base, mark, item = str(product).partition("#")
+    return without_secrets(base) + mark + item
+
+
 def whole(path):
     """``path`` as every worker can resolve it: a local one made absolute,
     a URL (https://, s3://) as given."""
@@ -125,8 +133,6 @@ class Driver:
         # Workers resolve paths from where they run: give them whole ones.
         self.arguments = dict(arguments, curve=self.curve, scratch_dir=(
             os.path.abspath(args.scratch_dir) if args.scratch_dir else None))
-        # An object store has no partial files to remove.
-        self.local = not object_store.is_object_url(self.out_dir)
         self.token = uuid.uuid4().hex[:8]
         self.futures = []
         self.names = {}                 # product path -> name
@@ -204,7 +210,7 @@ class Driver:
                      if n == record["name"]][0]
             self.fail(tasks.record(product, SKIPPED, message=(
                 "the product {} again (first given as {}): written "
-                "once").format(record["name"], first)))
+                "once").format(record["name"], shown(first))))
         else:
             self.names[product] = record["name"]
 
@@ -215,7 +221,8 @@ class Driver:
     def note(self, record):
         if "message" in record:
             self.feedback.log("{}: {}: {}".format(
-                record["status"], record["product"], record["message"]))
+                record["status"], shown(record["product"]),
+                record["message"]))
         else:
             self.feedback.log("{}: {}".format(record["status"],
                                               record["output"]))
@@ -284,7 +291,7 @@ class Driver:
     def refuse(self):
         """With --shared-curve and a product failed so far: say why the
         curve is not written, and return True."""
-        failed = [r["product"] for r in self.records
+        failed = [shown(r["product"]) for r in self.records
                   if r["status"] == tasks.FAILED]
         if not (self.args.shared_curve and failed):
             return False
@@ -327,8 +334,8 @@ class Driver:
         records = self.records
         failed = [r for r in records if r["status"] == tasks.FAILED]
         for record in failed:
-            self.feedback.error("FAILED {}: {}".format(record["product"],
-                                                      record["message"]))
+            self.feedback.error("FAILED {}: {}".format(
+                shown(record["product"]), record["message"]))
         if self.refused:
             self.feedback.error(self.refused)
         counts = {status: sum(r["status"] == status for r in records)
@@ -338,7 +345,10 @@ class Driver:
             "ok": not failed, "out_dir": self.out_dir,
             "curve": self.shared if self.args.shared_curve else self.curve,
             "shared_curve": self.shared, "mosaic": self.mosaic,
-            "products": records,
+            # Products as they may be recorded: a URL's user part and
+            # query string (a password, a signature) dropped.
+            "products": [dict(r, product=shown(r["product"]))
+                         for r in records],
             "workers": {"count": len(self.peaks), "peak_memory_mib": {
                 address: round(mib, 1) for address, mib in self.peaks.items()
             }},

@@ -211,3 +211,24 @@ def test_wrong_credentials_for_the_out_dir_stop_the_batch_first(
     assert "credentials" in line and "s3://{}/refused".format(BUCKET) in line
     assert "wrong" not in line.replace("credentials are wrong", "")
     assert not [k for k in s3.objects(BUCKET) if k.startswith("refused/")]
+
+
+def test_no_password_or_signature_of_a_product_url_is_printed(served, s3):
+    base, folder = served
+    good, bad = items_of(folder, base, [10, 20])
+    bad = dict(bad, assets={key: dict(asset, href=asset["href"] + ".gone")
+                            for key, asset in bad["assets"].items()})
+    with open(str(folder / "signed.json"), "w") as handle:
+        json.dump(item_collection([good, bad]), handle)
+    signed = base.replace("http://", "http://s2eq:hunter2@") + \
+        "signed.json?sig=TOPSECRET"
+    done = run_s2eq("batch", signed, "--out-dir",
+                    "s3://{}/signed".format(BUCKET), "--workers", "1",
+                    "--json", env=s3_environment(s3))
+    assert done.returncode == 1, done.stderr
+    result = json.loads(done.stdout)
+    assert result["written"] == 1 and result["failed"] == 1, result
+    assert "FAILED " in done.stderr
+    for text in (done.stdout, done.stderr):
+        assert "hunter2" not in text and "TOPSECRET" not in text, text
+    no_secret(done.stdout, done.stderr)
