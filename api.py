@@ -230,13 +230,23 @@ def product_name(product):
 
 def output_tags(output):
     """The metadata of the GeoTIFF at ``output``, or None where there is
-    no readable file (outputs appear only once complete)."""
+    no readable file (outputs appear only once complete). An object in a
+    store (``s3://...``) is read with range requests: its header only.
+    Raises OutputError where the store cannot say (refused credentials)."""
     import rasterio
     from rasterio.errors import RasterioError
-    if not os.path.isfile(output):
+    from .core.output import object_store
+    # No listing of the object's "folder" for side files: it has none.
+    options = {}
+    if object_store.is_object_url(output):
+        if object_store.existing_size(output) is None:
+            return None
+        output = object_store.vsi_path(output)
+        options["GDAL_DISABLE_READDIR_ON_OPEN"] = "EMPTY_DIR"
+    elif not os.path.isfile(output):
         return None
     try:
-        with rasterio.open(output) as image:
+        with rasterio.Env(**options), rasterio.open(output) as image:
             return image.tags()
     except RasterioError:
         return None

@@ -68,7 +68,9 @@ class CurveAlgorithm(S2EqAlgorithm):
         self.add_products_parameter(self.tr(
             "The Sentinel-2 products the curve is made from, all L1C or all "
             "L2A: each as its .zip, its MTD_MSIL1C.xml / MTD_MSIL2A.xml or "
-            "its .SAFE folder."))
+            "its .SAFE folder, on disk or at an https:// URL or s3:// path, "
+            "or as a STAC item; a STAC ItemCollection file (a saved search) "
+            "stands for its items."))
         self.add_band_parameters()
         self.add_sample_parameter()
         self.add_area_parameters()
@@ -106,7 +108,7 @@ class CurveAlgorithm(S2EqAlgorithm):
         return super().checkParameterValues(parameters, context)
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
-        measure = self.core("measure")
+        measure, errors = self.core("measure"), self.core("errors")
         curves, report = self.core("curves.curve"), self.core("curves.report")
         products = self.products(parameters, context)
         output = self.parameterAsFileOutput(parameters, self.OUTPUT, context)
@@ -127,7 +129,8 @@ class CurveAlgorithm(S2EqAlgorithm):
                 if feedback.isCanceled():
                     break
                 feedback.pushInfo(self.tr("Measuring {} ({} of {})").format(
-                    product, number + 1, len(products)))
+                    errors.without_secrets(product), number + 1,
+                    len(products)))
                 share = 100.0 / len(products)
                 measurements.append(measure.measure(
                     product, bands, sample, resolution,

@@ -38,7 +38,16 @@ class EqualizeAlgorithm(S2EqAlgorithm):
             "and the land around them both stay readable.</p>"
             "<p><b>Sentinel-2 product.</b> Its .zip or MTD_MSIL1C.xml / "
             "MTD_MSIL2A.xml with the file button, its .SAFE folder with the "
-            "folder button, or a path typed or pasted.</p>"
+            "folder button, or a path typed or pasted. Also typed or pasted: "
+            "the https:// URL or s3:// path of a .SAFE folder or .zip, which "
+            "is read in place (only the parts the run needs), and a STAC "
+            "item, as its JSON file or its URL. For an item found in QGIS's "
+            "STAC browser (Browser panel, STAC), right-click it, choose "
+            "Details… and copy its 'self' link: that is the item's URL. "
+            "Credentials come from the usual places only (AWS_* environment "
+            "variables or profile, GDAL's HTTP options); a signed URL is "
+            "used as given. No URL's user part or query string is written "
+            "to the log or the output.</p>"
             "<p><b>Band combination.</b> A named combination decides the "
             "bands: the red, green and blue fields are greyed out and show "
             "its bands, and the log names them. 'Custom bands' uses the "
@@ -123,7 +132,9 @@ class EqualizeAlgorithm(S2EqAlgorithm):
         product.setHelp(self.tr(
             "A Sentinel-2 L1C or L2A product: its .zip or its MTD_MSIL1C.xml "
             "/ MTD_MSIL2A.xml (file button), its .SAFE folder (folder "
-            "button), or a folder holding exactly one product."))
+            "button), or a folder holding exactly one product; typed or "
+            "pasted, the https:// URL or s3:// path of a .SAFE folder or "
+            ".zip, or a STAC item (its JSON file or URL)."))
         self.addParameter(widget(product, "product.ProductWrapper"))
         self.add_band_parameters()
         self.add_sample_parameter()
@@ -158,7 +169,8 @@ class EqualizeAlgorithm(S2EqAlgorithm):
         if not str(parameters.get(self.INPUT) or "").strip():
             return False, self.tr(
                 "INPUT is missing. Point it to a Sentinel-2 .SAFE folder, its "
-                ".zip, or its MTD_MSIL1C.xml / MTD_MSIL2A.xml file.")
+                ".zip, or its MTD_MSIL1C.xml / MTD_MSIL2A.xml file, or give "
+                "a product's or a STAC item's URL.")
         for check in (self.check_bands_and_sample, self.check_method,
                       self.check_clouds):
             ok, message = check(parameters, context)

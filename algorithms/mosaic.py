@@ -77,8 +77,10 @@ class MosaicAlgorithm(S2EqAlgorithm):
         self.add_products_parameter(self.tr(
             "The Sentinel-2 products to mosaic, all L1C or all L2A: each as "
             "its .zip, its MTD_MSIL1C.xml / MTD_MSIL2A.xml or its .SAFE "
-            "folder. Where they overlap, the first listed with data there "
-            "is shown."))
+            "folder, on disk or at an https:// URL or s3:// path, or as a "
+            "STAC item; a STAC ItemCollection file (a saved search) stands "
+            "for its items. Where they overlap, the first listed with data "
+            "there is shown."))
         self.add_band_parameters()
         self.add_sample_parameter()
         self.parameterDefinition(self.SAMPLE_PERCENT).setHelp(self.tr(

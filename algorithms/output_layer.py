@@ -33,7 +33,21 @@ class OutputLayer:
     def load_as_equalized(self, context, output, name):
         """Have QGIS load ``output``, where it is to load it at all, as a
         layer called ``name``, drawn as the equalized picture it is."""
-        if context.willLoadLayerOnCompletion(output):
-            details = context.layerToLoadOnCompletionDetails(output)
-            details.name = name
-            details.setPostProcessor(EqualizedStyle.create())
+        if not context.willLoadLayerOnCompletion(output):
+            return
+        if self.in_bucket(output):
+            # Not loaded: QGIS 3.22 crashes opening a /vsis3/ layer from
+            # here. The result names the object; the Browser opens it.
+            layers = context.layersToLoadOnCompletion()
+            layers.pop(output, None)
+            context.setLayersToLoadOnCompletion(layers)
+            return
+        details = context.layerToLoadOnCompletionDetails(output)
+        details.name = name
+        details.setPostProcessor(EqualizedStyle.create())
+
+    @staticmethod
+    def in_bucket(output):
+        """Whether ``output`` is an object in a bucket (``s3://...``),
+        uploaded once written."""
+        return output[:5].lower() == "s3://"

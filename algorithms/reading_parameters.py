@@ -5,6 +5,7 @@ messages naming the parameter, and their values as the core takes them
 from ..core.curves.modes import COLOURS, EQUALIZE, METHODS, PER_BAND, Method
 from ..core.errors import SettingError
 from ..core.product.bands import BAND_NAMES, combination
+from .core_loader import load_core
 from .messages import Messages
 from ..core.product.masks import CLOUD_WORDS
 from .shared_parameters import (COMPOSITE_CHOICES, CUSTOM, FINEST,
@@ -16,16 +17,20 @@ class ReadingParameters(ParameterNames, Messages):
     parameters."""
 
     def products(self, parameters, context):
-        """The product paths in INPUTS, blanks left out."""
-        return [path for path in self.parameterAsFileList(
+        """The product paths in INPUTS, blanks left out, each STAC
+        ItemCollection file among them replaced by its items."""
+        paths = [path for path in self.parameterAsFileList(
             parameters, self.INPUTS, context) if path.strip()]
+        discovery = load_core("product.discovery")[0]
+        return discovery.expand_products(paths) if discovery else paths
 
     def check_products(self, parameters, context):
         """(False, message) when INPUTS is empty, else (True, "")."""
         if not self.products(parameters, context):
             return False, self.tr(
                 "INPUTS is empty. Add one or more Sentinel-2 products: their "
-                ".zip, MTD_MSIL1C.xml / MTD_MSIL2A.xml, or .SAFE folders.")
+                ".zip, MTD_MSIL1C.xml / MTD_MSIL2A.xml, or .SAFE folders, "
+                "STAC items, or a STAC ItemCollection file.")
         return True, ""
 
     def check_bands_and_sample(self, parameters, context):

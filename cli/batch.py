@@ -18,6 +18,14 @@ the whole set makes, and so would every picture made with it) is not
 written, nor anything with it, and the failed products are named. Fixed or
 left out, the same command then writes everything.
 
+Storage without a shared disk: the products may be URLs (https://,
+s3://) and --out-dir an ``s3://bucket/prefix``; then every worker reads
+and writes over the network, each in its own working folders, and only
+this driver needs the list of products (or the STAC search that makes
+it, see stac_search.py). Resume reads the tags of the objects already
+there with range requests, and an object appears only once complete, so
+there are no partial files to remove.
+
 Faults: a worker that dies mid-task loses the task to the scheduler, which
 runs it again on another worker (up to distributed.scheduler.allowed-
 failures times); a task that raises is retried RETRIES times. Outputs are
@@ -30,12 +38,15 @@ import os
 import time
 import uuid
 
-from ..core.errors import EqualizerError, first_line
+from ..core.errors import EqualizerError, first_line, without_secrets
+from ..core.output import object_store
+from ..core.product.discovery import expand_products
 from . import tasks
 from .cluster import connect
 from .inflight import Flight, in_flight_limit, one_by_one
 from .report import batch_report, product_figures, report_lines
 from .tree import GROUP, TreeSum, per_leaf
+from .stac_search import search
 
 #: How many times a task that raised (not a worker that died) is retried.
 RETRIES = 2
@@ -53,6 +64,11 @@ def run_batch(args, arguments, feedback):
     keywords of the run. Returns (result for --json, exit status)."""
     started = time.time()
     driver = None
+    if args.stac:
+        # Only the driver needs the list: the workers get the items' URLs.
+        args.products = list(args.products) + search(
+            args.stac, args.collection, args.bbox, args.datetime,
+            args.max_cloud, feedback.log)
     try:
         with connect(args.scheduler, args.workers, feedback.log,
                      args.dashboard, tls_files(args),
@@ -74,6 +90,30 @@ def run_batch(args, arguments, feedback):
     return driver.summary(time.time() - started)
 
 
+def shown(product):
+    """``product`` (a path or URL, with an ItemCollection's #item-id or
+    not) as it may be printed or recorded: a URL without its user part
+    and query string, the item's id kept."""
+    base, mark, item = str(product).partition("#")
+    return without_secrets(base) + mark + item
+
+
+def whole(path):
+    """``path`` as every worker can resolve it: a local one made absolute,
+    a URL (https://, s3://) as given."""
+    if "://" in path:
+        return path
+    return os.path.abspath(path)
+
+
+def in_folder(folder, name):
+    """The file ``name`` in ``folder``, a local folder or an ``s3://``
+    prefix."""
+    if object_store.is_object_url(folder):
+        return object_store.join(folder, name)
+    return os.path.join(folder, name)
+
+
 def tls_files(args):
     """The certificate files of the --tls-* flags, as cluster.security()
     takes them."""
@@ -88,10 +128,12 @@ class Driver:
         self.client, self.args, self.arguments = client, args, arguments
         self.feedback = feedback
         self.embedded = not args.scheduler
-        self.products = [os.path.abspath(p) for p in args.products]
-        self.out_dir = os.path.abspath(args.out_dir)
-        self.mosaic = os.path.abspath(args.mosaic) if args.mosaic else None
-        self.curve = os.path.abspath(args.curve) if args.curve else None
+        # An ItemCollection is read here, once: each worker reads its
+        # own item.
+        self.products = [whole(p) for p in expand_products(args.products)]
+        self.out_dir = whole(args.out_dir)
+        self.mosaic = whole(args.mosaic) if args.mosaic else None
+        self.curve = whole(args.curve) if args.curve else None
         self.shared = None              # the shared curve made, if any
         self.refused = None             # why the shared curve was not made
         # Workers resolve paths from where they run: give them whole ones.
@@ -200,7 +242,7 @@ class Driver:
                      if n == record["name"]][0]
             self.fail(tasks.record(product, SKIPPED, message=(
                 "the product {} again (first given as {}): written "
-                "once").format(record["name"], first)))
+                "once").format(record["name"], shown(first))))
         else:
             self.names[product] = record["name"]
 
@@ -211,13 +253,14 @@ class Driver:
     def note(self, record):
         if "message" in record:
             self.feedback.log("{}: {}: {}".format(
-                record["status"], record["product"], record["message"]))
+                record["status"], shown(record["product"]),
+                record["message"]))
         else:
             self.feedback.log("{}: {}".format(record["status"],
                                               record["output"]))
 
     def output(self, product):
-        return os.path.join(self.out_dir, self.names[product] + ".tif")
+        return in_folder(self.out_dir, self.names[product] + ".tif")
 
     def outputs(self):
         """Every file the batch writes (partial files of each may be
@@ -241,7 +284,7 @@ class Driver:
         it already holds their histograms). With --shared-curve, None
         where a product failed (see refuse); for a mosaic alone, the curve
         of the products that measured, which the mosaic shows."""
-        path = os.path.join(self.out_dir, SHARED_CURVE)
+        path = in_folder(self.out_dir, SHARED_CURVE)
         if self.refuse() or not self.names:
             return None
         names = list(self.names.values())
@@ -316,7 +359,7 @@ class Driver:
     def refuse(self):
         """With --shared-curve and a product failed so far: say why the
         curve is not written, and return True."""
-        failed = [r["product"] for r in self.records
+        failed = [shown(r["product"]) for r in self.records
                   if r["status"] == tasks.FAILED]
         if not (self.args.shared_curve and failed):
             return False
@@ -368,8 +411,8 @@ class Driver:
             self.feedback.log(line)
         failed = [r for r in records if r["status"] == tasks.FAILED]
         for record in failed:
-            self.feedback.error("FAILED {}: {}".format(record["product"],
-                                                      record["message"]))
+            self.feedback.error("FAILED {}: {}".format(
+                shown(record["product"]), record["message"]))
         if self.refused:
             self.feedback.error(self.refused)
         counts = {status: sum(r["status"] == status for r in records)
@@ -379,7 +422,10 @@ class Driver:
             "ok": not failed, "out_dir": self.out_dir,
             "curve": self.shared if self.args.shared_curve else self.curve,
             "shared_curve": self.shared, "mosaic": self.mosaic,
-            "products": records,
+            # Products as they may be recorded: a URL's user part and
+            # query string (a password, a signature) dropped.
+            "products": [dict(r, product=shown(r["product"]))
+                         for r in records],
             "workers": {"count": len(self.peaks), "peak_memory_mib": {
                 address: round(mib, 1) for address, mib in self.peaks.items()
             }},

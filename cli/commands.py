@@ -108,7 +108,8 @@ def equalize(args, feedback):
     if not args.product.strip():
         raise UsageError(
             "PRODUCT is missing. Point it to a Sentinel-2 .SAFE folder, its "
-            ".zip, or its MTD_MSIL1C.xml / MTD_MSIL2A.xml file.")
+            ".zip, or its MTD_MSIL1C.xml / MTD_MSIL2A.xml file, or give "
+            "a product's or a STAC item's URL.")
     check_run_flags(args)
     output = geotiff_path(args.output, args.product)
     say_bands(args, feedback)
@@ -129,6 +130,10 @@ def equalize(args, feedback):
 
 def curve(args, feedback):
     check_run_flags(args)
+    # A STAC ItemCollection file stands for its items.
+    from ..core.errors import without_secrets
+    from ..core.product.discovery import expand_products
+    args.products = expand_products(args.products)
     output = args.output
     not_a_folder(output, "--output", ".json")
     if not output.lower().endswith(".json"):
@@ -145,7 +150,7 @@ def curve(args, feedback):
     with cancel_on_interrupt(feedback):
         for number, product in enumerate(args.products):
             feedback.later("Measuring {} ({} of {})".format(
-                product, number + 1, len(args.products)))
+                without_secrets(product), number + 1, len(args.products)))
             share = 100.0 / len(args.products)
             measured.append(api.measure(
                 product, report=lambda p, n=number: feedback.report(
@@ -186,6 +191,7 @@ def mosaic(args, feedback):
 
 def batch(args, feedback):
     check_run_flags(args)
+    check_search_flags(args)
     if args.curve and args.shared_curve:
         raise UsageError("Give either --curve FILE or --shared-curve, not "
                          "both: --shared-curve makes the curve.")
@@ -203,6 +209,21 @@ def batch(args, feedback):
     say_bands(args, feedback)
     with interrupt_on_sigterm(feedback):
         return run_batch(args, _arguments(args), feedback)
+
+
+def check_search_flags(args):
+    """UsageError for a batch without products or a search, or with
+    --stac flags that make no search."""
+    from .stac_search import StacSearchError, check_flags
+    try:
+        check_flags(args)
+    except StacSearchError as exc:
+        raise UsageError(str(exc))
+    if not args.products and not args.stac:
+        raise UsageError(
+            "No products given. Give PRODUCT paths or URLs (or a saved "
+            "search's ItemCollection file), or search a STAC API with "
+            "--stac URL --collection C --bbox W,S,E,N --datetime A/B.")
 
 
 def check_cluster_flags(args):

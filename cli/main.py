@@ -56,7 +56,10 @@ Exit status: 0 done, 1 failed, 2 wrong usage, 130 stopped by Ctrl-C, 143
 stopped by SIGTERM."""
 
 PRODUCT_HELP = ("a Sentinel-2 L1C or L2A product: its .SAFE folder, its "
-                ".zip, or its MTD_MSIL1C.xml / MTD_MSIL2A.xml")
+                ".zip, or its MTD_MSIL1C.xml / MTD_MSIL2A.xml, on disk or at "
+                "an https:// URL or s3:// path; or a STAC item (its JSON "
+                "file or URL); where several are taken, a STAC "
+                "ItemCollection file stands for its items")
 
 
 class Mistake(Exception):
@@ -119,7 +122,8 @@ def build_parser():
     sub.add_argument("product", metavar="PRODUCT", help=PRODUCT_HELP)
     sub.add_argument("-o", "--output", required=True, metavar="OUT.tif",
                      help="the GeoTIFF to write (.tif is added to a name "
-                     "without extension)")
+                     "without extension), or s3://BUCKET/KEY.tif: uploaded "
+                     "once complete")
     add_flags(sub, "equalize")
 
     sub = command("curve", "one shared curve file from many products", (
@@ -131,7 +135,7 @@ def build_parser():
                      help=PRODUCT_HELP)
     sub.add_argument("-o", "--output", required=True, metavar="CURVE.json",
                      help="the curve file to write (.json is added to a "
-                     "name without it)")
+                     "name without it), or s3://BUCKET/KEY.json")
     sub.add_argument("--report", metavar="PAGE.html", help=(
         "also write the curve as an HTML page: per band its histogram and "
         "curve, and the products it was made from"))
@@ -145,7 +149,7 @@ def build_parser():
     sub.add_argument("products", nargs="+", metavar="PRODUCT",
                      help=PRODUCT_HELP)
     sub.add_argument("-o", "--output", required=True, metavar="OUT.tif",
-                     help="the GeoTIFF to write")
+                     help="the GeoTIFF to write, or s3://BUCKET/KEY.tif")
     add_flags(sub, "mosaic")
 
     sub = command("batch", "many products, one output each, on Dask", (
@@ -159,10 +163,26 @@ def build_parser():
         "finish, and the exit status is 1 (with --shared-curve, the curve "
         "is made of every product or not at all: a failed product stops "
         "it and every output made with it)."))
-    sub.add_argument("products", nargs="+", metavar="PRODUCT",
-                     help=PRODUCT_HELP)
-    sub.add_argument("--out-dir", required=True, metavar="DIR",
-                     help="the folder for the outputs (made if missing)")
+    sub.add_argument("products", nargs="*", metavar="PRODUCT", help=(
+        PRODUCT_HELP + "; none with --stac, whose search finds them"))
+    sub.add_argument("--out-dir", required=True, metavar="DIR", help=(
+        "the folder for the outputs (made if missing), or s3://BUCKET/PATH "
+        "to upload each output there once complete (credentials from the "
+        "AWS_* variables or ~/.aws, AWS_S3_ENDPOINT for another store)"))
+    stac = sub.add_argument_group(
+        "products from a STAC search (needs the module pystac-client)")
+    stac.add_argument("--stac", metavar="URL", help=(
+        "search the STAC API at URL (its landing page, e.g. "
+        "https://earth-search.aws.element84.com/v1) and run every item "
+        "found; only this command reads the list, the workers read each "
+        "item from its URL; --bbox is also each output's area"))
+    stac.add_argument("--collection", metavar="C", help=(
+        "the collection searched, e.g. sentinel-2-l2a"))
+    stac.add_argument("--datetime", metavar="A/B", help=(
+        "the time range searched, e.g. 2023-06-01/2023-06-30 (.. for an "
+        "open end)"))
+    stac.add_argument("--max-cloud", type=float, metavar="N", help=(
+        "keep only items with at most N %% cloud cover (eo:cloud_cover)"))
     sub.add_argument("--shared-curve", action="store_true", help=(
         "measure all products, add their histograms up and write every "
         "product with that one curve (kept as DIR/shared-curve.json); "

@@ -20,6 +20,9 @@ from .messages import worded
 CURRENT, WRITTEN, FAILED = "current", "written", "failed"
 #: The status of a product measured for the shared curve.
 MEASURED = "measured"
+#: The object whose size prepare() asks of an s3:// --out-dir: it need not
+#: exist; the answer says whether the store takes the credentials.
+PROBE = "s2eq-probe.tif"
 
 
 def record(product, status, **more):
@@ -35,8 +38,17 @@ def identify(product):
 
 
 def prepare(out_dir):
-    """Make the output folder where the workers see it; None, or why it
-    cannot be made."""
+    """Make the output folder where the workers see it (an ``s3://``
+    prefix: ask the store whether it takes the credentials); None, or why
+    it cannot be used."""
+    from ..core.output import object_store
+    if object_store.is_object_url(out_dir):
+        try:
+            object_store.check_destination(
+                object_store.join(out_dir, PROBE), "output")
+        except EqualizerError as exc:
+            return worded(exc)
+        return None
     try:
         os.makedirs(out_dir, exist_ok=True)
     except OSError as exc:
@@ -170,8 +182,8 @@ def shared_curve(path, names, arguments, parts=None, partial=True):
     from ..core.curves import curve as curves
     from ..core.errors import CurveError
     try:
-        existing = curves.load(path) if os.path.isfile(path) else None
-    except CurveError:
+        existing = curves.load(path)
+    except CurveError:                  # none there yet, or unusable
         existing = None
     if parts is None:
         return existing is not None and _same_source(existing, names,
@@ -291,8 +303,10 @@ def _same_composite(tags, arguments):
 def remove_partials(outputs):
     """Delete the partial files that killed runs left for ``outputs``
     (those no live run holds); return how many."""
+    from ..core.output.object_store import is_object_url
     from ..core.output.partials import remove_abandoned
-    return sum(len(remove_abandoned(output)) for output in outputs)
+    return sum(len(remove_abandoned(output)) for output in outputs
+               if not is_object_url(output))
 
 
 def peak_memory():

@@ -9,12 +9,44 @@ import re
 #: GDAL's name for a file inside a zip, /vsizip/ then the zip's path:
 #: users know the zip's path alone.
 GDAL_ZIP_PREFIX = re.compile(r"/vsizip/(?=/|[A-Za-z]:)")
+#: The same, for a zip GDAL reads over the network: /vsizip/ then
+#: /vsicurl/ or /vsis3/.
+GDAL_REMOTE_ZIP_PREFIX = re.compile(r"/vsizip/(?=/vsi)")
+
+
+#: GDAL's names of remote files: /vsicurl/ before a URL, /vsis3/ (and
+#: its cousins) before a bucket and key.
+GDAL_CURL_PREFIX = re.compile(
+    r"/vsicurl(?:_streaming)?/(?=[A-Za-z][\w+.-]*://)")
+GDAL_BUCKET_PREFIX = re.compile(r"/vsi(s3|gs|az|oss|swift)(?:_streaming)?/")
+#: A URL in running text: its scheme, an optional user part (anything up
+#: to an @ before the first /), its host and path, then an optional query
+#: string or fragment. Quotes, brackets and white space end it.
+URL_IN_TEXT = re.compile(
+    r"(?P<scheme>\b[A-Za-z][\w+.-]*://)(?P<user>[^/@\s'\"<>()\[\]]*@)?"
+    r"(?P<rest>[^?#\s'\"<>()\[\]]*)(?P<query>[?#][^\s'\"<>()\[\]]*)?")
+
+
+def without_secrets(text):
+    """``text`` with every URL in it cut to its scheme, host and path: its
+    user part (``user:password@``) and its query string (a signed URL's
+    token, ``?sig=...``) are dropped, whatever else the text says. The
+    one way a URL is recorded anywhere: tags, logs, messages, curve
+    files."""
+    def clean(found):
+        return found.group("scheme") + found.group("rest")
+    return URL_IN_TEXT.sub(clean, str(text))
 
 
 def as_users_know(text):
-    """``text`` with GDAL's names of files in a zip as users know them:
-    the zip's path, then the file's inside it."""
-    return GDAL_ZIP_PREFIX.sub("", str(text))
+    """``text`` with GDAL's names of files as users know them: for a file
+    in a zip, the zip's path, then the file's inside it; for a remote
+    file, its URL (``s3://bucket/key`` for /vsis3/), without secrets."""
+    text = GDAL_ZIP_PREFIX.sub("", str(text))
+    text = GDAL_REMOTE_ZIP_PREFIX.sub("", text)
+    text = GDAL_CURL_PREFIX.sub("", text)
+    text = GDAL_BUCKET_PREFIX.sub(lambda m: m.group(1) + "://", text)
+    return without_secrets(text)
 
 
 class EqualizerError(Exception):

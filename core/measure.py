@@ -12,6 +12,7 @@ from .errors import DataError
 from .gdal.decode_warnings import DecodeWarnings
 from .gdal.env import BoundedGdalCache
 from .pixels.area import area_record
+from .gdal.network import RemoteReading
 from .pixels.reading import spool_bands
 from .pixels.spool import Spool
 from .plan import check_sample, make_plan
@@ -135,7 +136,8 @@ def measure(product_path, bands, sample_fraction=0.01, resolution=None,
     """
     progress = Progress(report, is_cancelled, log, warn)
     check_sample(sample_fraction)
-    with BoundedGdalCache(), DecodeWarnings(progress.warn):
+    with BoundedGdalCache(), DecodeWarnings(progress.warn), \
+            RemoteReading(progress.log):
         plan = make_plan(product_path, bands, resolution, utm_zone,
                          progress.log, area, clouds)
         grid = _grid_measure(plan, sample_fraction, seed, luminance,

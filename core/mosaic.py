@@ -48,6 +48,7 @@ from .curves.mapping import check_curve, check_on_grid, grid_measure
 from .curves.mapping import mapper as method_mapper
 from .curves.modes import DEFAULT_CLIP_LIMIT, DEFAULT_TILE_SIZE, Method
 from .gdal.env import BoundedGdalCache
+from .gdal.network import RemoteReading
 from .measure import (add_grid_measure, band_counters, check_counted,
                       measurement)
 from .mosaic_scale import Rescaled, on_spools, spool_scale
@@ -130,7 +131,7 @@ def mosaic(product_paths, output, bands=("B04", "B03", "B02"),
     composite, order = check_composite(composite, order)
     if isinstance(curve, str):
         curve = curves.load(curve)
-    with BoundedGdalCache():
+    with BoundedGdalCache(), RemoteReading(progress.log):
         plans = make_plans(product_paths, bands, resolution, progress.log)
         products = [p.product for p in plans]
         check_output_path(output, [f for p in products for f in p.files()],

@@ -9,7 +9,7 @@ from .pixels.area import AreaOnGrid, touches
 from .pixels.clouds import MASK, both, clear_mask
 from .pixels.grid import Grid, choose_zone, granule_box, output_grid
 from .product.bands import RESOLUTIONS, check_band
-from .product.discovery import open_product
+from .product.discovery import expand_products, open_product
 from .product.model import Product
 
 
@@ -142,10 +142,12 @@ def make_plans(product_paths, bands, resolution=None, log=None):
     """A Plan per distinct product of ``product_paths``, in order (each on
     its own grid), for a run over many products. Raises EqualizerError
     subclasses naming the product that fails, and ProductError for no
-    products or a mix of L1C and L2A. The log describes the products once
+    products or a mix of L1C and L2A. A STAC ItemCollection file among
+    ``product_paths`` stands for its items. The log describes the products once
     all have been read: nothing is said of a run that one of them stops."""
     log = log or (lambda message: None)
-    paths = [str(p) for p in (product_paths or []) if str(p).strip()]
+    paths = expand_products(
+        [str(p) for p in (product_paths or []) if str(p).strip()])
     if not paths:
         raise ProductError(
             "No products given. Give one or more Sentinel-2 products: .SAFE "

@@ -22,6 +22,7 @@ from .curves.mapping import check_curve, check_on_grid, grid_measure
 from .curves.mapping import mapper as method_mapper
 from .gdal.decode_warnings import DecodeWarnings
 from .gdal.env import BoundedGdalCache
+from .gdal.network import RemoteReading
 from .measure import band_counters, measurement, no_valid_pixel
 # Options: what callers pass to run(), by its long-standing name here.
 from .options import ENCODING_TAG, OPTIONS_TAG, Options, options_tag  # noqa
@@ -93,7 +94,8 @@ def run(options, report=None, is_cancelled=None, log=None, warn=None):
     curve = options.curve
     if isinstance(curve, str):
         curve = curves.load(curve)
-    with BoundedGdalCache(), DecodeWarnings(progress.warn):
+    with BoundedGdalCache(), DecodeWarnings(progress.warn), \
+            RemoteReading(progress.log):
         plan = make_plan(options.product, options.bands, options.resolution,
                          options.utm_zone, progress.log, options.area,
                          options.clouds)

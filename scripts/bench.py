@@ -46,6 +46,11 @@ percent from run to run), and prints medians:
            composites of a season of four (and eight) dates of the size's
            tile, and one product with its clouds excluded from the curve
            and masked (scripts/bench_clouds.py)
+  lcog, hcog, lcog60, hcog60, lcogarea, hcogarea, lzip, hzip, lzip60,
+  hzip60, lziparea, hziparea   the product as a STAC item of COG assets
+           and as a SAFE zip, from disk (l) and over loopback HTTP (h):
+           whole, 60 m quick-look, 10 km area; with the bytes each HTTP
+           run fetched (scripts/bench_remote.py)
 
 then the ratios core/floor, core/numpy, q20|q60/core, qgis|qcurve/decode
 (of the medians; the median of each round's own ratio, whose two runs were
@@ -82,16 +87,17 @@ import bench_checks
 import bench_clouds
 import bench_core
 import bench_modes
+import bench_remote
 from bench_common import CACHE, Ratios, interleaved, product
 
 CASES = ("core", "floor", "numpy", "q20", "q60", "qgis", "decode", "curve",
          "qcurve", "mosaic", "seq", "batch", "cli", "qlum", "qcl", "qad",
          "qadlum", "otb", "skimage", "noverify", "q60nv", "before", "carea",
          "qarea", "perblock", "dfloor", "clear4", "median4", "median8",
-         "cexcl", "cmask")
+         "cexcl", "cmask") + bench_remote.CASES
 #: The modules that run the cases, in the order they prepare a size.
 CASE_MODULES = (bench_batch, bench_modes, bench_before, bench_area,
-                bench_clouds, bench_core)
+                bench_clouds, bench_remote, bench_core)
 
 
 def run_case(name, path, out, tables):
@@ -129,6 +135,7 @@ def bench_size(size, all_cases, runs):
     bench_before.report(size, row, ratios)
     bench_area.report(size, row, ratios, path)
     bench_clouds.report(size, row, ratios)
+    bench_remote.report(size, row, ratios, path)
     bench_checks.report(size, row, path)
     return row
 

@@ -31,9 +31,10 @@ os.makedirs(os.environ["XDG_RUNTIME_DIR"], mode=0o700, exist_ok=True)
 
 #: Fixtures that a family of test files shares, each module with the
 #: helpers those files import: test_checksums*, test_errors*, test_hostile*,
-#: test_mosaic* and the generator's test_s2products_*.
+#: test_mosaic*, the generator's test_s2products_*, and the S3 server of
+#: test_s3_* and test_batch_remote.
 pytest_plugins = ("checksum_damage", "error_checks", "hostile",
-                  "mosaic_products", "s2products_checks")
+                  "mosaic_products", "s2products_checks", "s3_server")
 
 
 @pytest.fixture(scope="session")

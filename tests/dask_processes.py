@@ -31,27 +31,40 @@ class DaskProcesses:
         self.processes = []
         self.address = "tcp://127.0.0.1:{}".format(free_port())
 
-    def start_process(self, name, *args, env=None):
+    def start_process(self, name, *args, env=None, cwd=None):
         """Start ``dask args`` (``env``: its environment, by default one
-        with this checkout's package)."""
+        with this checkout's package; ``cwd``: its working folder)."""
         log = open(str(self.folder / (name + ".log")), "w")
         # A session of its own: stop() ends a worker's nanny and the worker
         # process under it together.
         self.processes.append(subprocess.Popen(
             [sys.executable, "-m", "dask"] + list(args),
             stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-            env=env or environment(), start_new_session=True))
+            env=env or environment(), start_new_session=True, cwd=cwd))
         log.close()
 
-    def start(self):
+    def start(self, worker_env=None, apart=False):
+        """Start the scheduler and the workers (``worker_env``: their
+        environment; ``apart``: each worker in a folder of its own,
+        self.worker_folders, as its working folder, Dask's local directory
+        and TMPDIR: they share no disk but what the test gives them)."""
         port = self.address.rsplit(":", 1)[1]
         self.start_process("scheduler", "scheduler", "--host", "127.0.0.1",
                            "--port", port, "--no-dashboard")
+        self.worker_folders = []
         for number in range(WORKERS):
+            name = "worker-{}".format(number)
+            extra, env, cwd = [], worker_env, None
+            if apart:
+                cwd = self.folder / (name + "-home")
+                cwd.mkdir()
+                self.worker_folders.append(cwd)
+                extra = ["--local-directory", str(cwd / "dask")]
+                env = dict(worker_env or environment(), TMPDIR=str(cwd))
             self.start_process(
-                "worker-{}".format(number), "worker", self.address,
+                name, "worker", self.address,
                 "--host", "127.0.0.1", "--nthreads", "1", "--no-dashboard",
-                "--name", "worker-{}".format(number))
+                "--name", name, *extra, env=env, cwd=cwd)
         from distributed import Client
         with Client(self.address, timeout=TIMEOUT) as client:
             client.wait_for_workers(WORKERS, timeout=TIMEOUT)

@@ -66,3 +66,13 @@ def tags(path):
 def partials(folder):
     """The partial files (written, never committed) in ``folder``."""
     return [n for n in os.listdir(folder) if n.endswith(".partial")]
+
+
+def error_line(stderr):
+    """The one line of a failed command's error (after its notes),
+    checked to be its last and only one, with no traceback."""
+    lines = stderr.strip().splitlines()
+    errors = [line for line in lines if line.startswith("s2eq ")]
+    assert len(errors) == 1 and lines[-1] == errors[0], stderr
+    assert "Traceback" not in stderr
+    return errors[0]

@@ -4,7 +4,8 @@ folder button for the .SAFE folder.
 A file dialog picks either files or folders, never both, and a Sentinel-2
 product is delivered as either. QGIS's own raster source dialog answers the
 same problem with a File / Directory switch; here a second button beside the
-file button opens a folder dialog. The path can still be typed or pasted.
+file button opens a folder dialog. The path can still be typed or pasted,
+and so can a URL (https://, s3://) or a STAC item's, taken as typed.
 """
 
 import os
@@ -51,7 +52,8 @@ class ProductWrapper(PluginWrapper):
 
     def createWidget(self, **options):  # noqa: N802 (Processing API)
         texts = {
-            "placeholder": self.tr(".zip, MTD XML or .SAFE folder"),
+            "placeholder": self.tr(".zip, MTD XML, .SAFE folder, or a "
+                                   "URL or STAC item"),
             "file title": self.tr("Choose a Sentinel-2 product's .zip or "
                                   "MTD_MSIL1C.xml / MTD_MSIL2A.xml"),
             "folder tip": self.tr("Choose a Sentinel-2 .SAFE folder"),

@@ -22,6 +22,7 @@ from qgis.PyQt.QtWidgets import (QAbstractItemView, QDialog,
                                  QPushButton, QToolButton, QVBoxLayout,
                                  QWidget)
 
+from ...core.errors import without_secrets
 from .base import PluginWrapper
 from .product import LAST_INPUT_PATH
 
@@ -37,8 +38,9 @@ PRODUCT_NAME = re.compile(
 def product_label(path):
     """What the list shows of the product at ``path``: its .SAFE folder's
     or zip's name (not the metadata file inside), led by tile, date and
-    level where that is a Sentinel-2 product's name."""
-    path = str(path).rstrip("/\\")
+    level where that is a Sentinel-2 product's name; a URL without its
+    user part and query string."""
+    path = without_secrets(path).rstrip("/\\")
     name = os.path.basename(path)
     if ROOT_XML.match(name):
         name = os.path.basename(os.path.dirname(path)) or name
@@ -88,7 +90,7 @@ class ProductsDialog(QDialog):
     def add(self, path):
         item = QListWidgetItem(product_label(path))
         item.setData(Qt.ItemDataRole.UserRole, path)
-        item.setToolTip(path)
+        item.setToolTip(without_secrets(path))
         self.list.addItem(item)
 
     def paths(self):
@@ -154,7 +156,8 @@ class ProductsField(QWidget):
         count = self.texts["one" if len(labels) == 1 else "count"]
         self.summary.setText(count.format(len(labels), "; ".join(labels))
                              if labels else "")
-        self.summary.setToolTip("\n".join(self.paths))
+        self.summary.setToolTip("\n".join(without_secrets(p)
+                                          for p in self.paths))
 
 
 class ProductsWrapper(PluginWrapper):

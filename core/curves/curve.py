@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import CurveError
+from ..output import object_store
 from ..output.atomic import check_apart, check_output_path, write_text
 from ..product.bands import BAND_NAMES, RESOLUTIONS
 from ..product.discovery import open_product
@@ -204,17 +205,28 @@ def check_outputs(outputs, product_paths=()):
                           os.path.splitext(path)[1] or ".json")
 
 
-def load(path):
-    """Read a curve file; raises CurveError naming what is wrong."""
+def _curve_bytes(path):
+    """The first bytes of the curve file ``path``, one more than a curve
+    may have, or None where there is none."""
+    if object_store.is_object_url(path):
+        return object_store.read_bytes(path, MAX_CURVE_BYTES + 1)
     if not path or not os.path.isfile(path):
-        raise CurveError("The curve file '{}' does not exist. {}".format(
-            path, HOW_TO_MAKE))
+        return None
+    with open(path, "rb") as handle:
+        return handle.read(MAX_CURVE_BYTES + 1)
+
+
+def load(path):
+    """Read a curve file (a path, or an object's ``s3://`` URL); raises
+    CurveError naming what is wrong."""
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_CURVE_BYTES + 1)
+        data = _curve_bytes(path)
     except OSError as exc:
         raise CurveError("The curve file '{}' cannot be read ({}).".format(
             path, exc.strerror or exc))
+    if data is None:
+        raise CurveError("The curve file '{}' does not exist. {}".format(
+            path, HOW_TO_MAKE))
     if len(data) > MAX_CURVE_BYTES:
         raise CurveError("'{}' is far larger than any curve file. {}".format(
             path, HOW_TO_MAKE))

@@ -9,10 +9,12 @@ Offers:
 * ``encoding``: the compression and JPEG quality of an output (plain
   Python, no numpy);
 * ``geotiff``: ``write_geotiff``, blocks in, a COG out;
+* ``object_store``: outputs at ``s3://`` URLs, uploaded once complete;
 * ``provenance``: layer names and the tags an output carries.
 
 Private to the package: ``staging`` (the uncompressed staging file),
 ``pyramid`` (overviews made as blocks pass) and ``cog`` (the COG copy).
 """
 
-__all__ = ["atomic", "encoding", "geotiff", "partials", "provenance"]
+__all__ = ["atomic", "encoding", "geotiff", "object_store", "partials",
+           "provenance"]

@@ -12,6 +12,10 @@ and that output is a regular file they may write: a folder, a device or a
 named pipe, a read-only file, a file of an input product (through links
 too) or another output of the same run is refused before anything is
 written.
+
+An output may also be an object in a store (``s3://bucket/key``): it is
+written in a local file of the scratch folder and uploaded once complete
+(object_store), so it too appears only whole.
 """
 
 import contextlib
@@ -21,6 +25,7 @@ import stat
 import tempfile
 
 from ..errors import OutputError, ScratchError
+from . import object_store
 from .partials import create_partial, release, remove_abandoned
 
 
@@ -38,6 +43,9 @@ def check_output_path(output, inputs=(), folders=(), name="output",
     if not output:
         raise OutputError("No {} given. Choose where to save it.".format(
             another))
+    if object_store.is_object_url(output):
+        object_store.check_destination(output, name, extension)
+        return
     folder = os.path.dirname(os.path.abspath(output)) or "."
     if not os.path.isdir(folder):
         raise OutputError("The {} folder '{}' does not exist. Create it or "
@@ -177,19 +185,41 @@ class AtomicOutput:
 
     The temporary file is created with the process's usual permissions (the
     kernel applies the umask), so the result gets them too.
+
+    For an object in a store (``s3://...``) the temporary file is in
+    ``scratch_dir`` (None: the system's temporary folder), and
+    ``commit()`` uploads it (OutputError where the store does not take
+    it, with no object left), telling ``log(message)`` of it and of each
+    retry.
     """
 
-    def __init__(self, output):
+    def __init__(self, output, scratch_dir=None, log=None):
         self.output = output
+        self.scratch_dir = scratch_dir
+        self.log = log or (lambda message: None)
         self.partial = None
         self.handle = None
 
     def __enter__(self):
-        remove_abandoned(self.output)
-        self.partial, self.handle = create_partial(self.output)
+        local = self.output
+        if object_store.is_object_url(self.output):
+            local = object_store.stand_in(self.output, self.scratch_dir)
+        remove_abandoned(local)
+        try:
+            self.partial, self.handle = create_partial(local)
+        except OSError as exc:
+            if local == self.output:
+                raise
+            raise scratch_failed(self.scratch_dir, exc)
         return self
 
     def commit(self):
+        if object_store.is_object_url(self.output):
+            self.log("Uploading to {}".format(
+                object_store.shown(self.output)))
+            object_store.upload(self.partial, self.output, self.log)
+            self._remove()
+            return
         if os.name == "nt":        # Windows renames no file that is open
             self._release()
         os.replace(self.partial, self.output)
@@ -201,6 +231,9 @@ class AtomicOutput:
         self.handle = None
 
     def __exit__(self, *exc_info):
+        self._remove()
+
+    def _remove(self):
         self._release()            # first: Windows deletes no open file
         if self.partial is not None:
             try:

@@ -64,7 +64,8 @@ def write_geotiff(output, grid, blocks, tags, descriptions, progress,
     total = max(len(blocks), 1)
     tail = tail or progress.span(TAIL_START, 1.0 - TAIL_START)
     try:
-        with AtomicOutput(output) as target, open_staging(
+        with AtomicOutput(output, scratch_dir,
+                          progress.log) as target, open_staging(
                 scratch_dir, where, factors, tags, descriptions,
                 GDAL_WRITE_OPTIONS) as staging:
             for done, ((top, rows, left, cols), rgb, mask) in enumerate(

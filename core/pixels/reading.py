@@ -36,6 +36,7 @@ from rasterio.windows import Window
 
 from ..errors import BandError, Cancelled, DecodeError, first_line
 from ..gdal.env import GDAL_ERRORS
+from ..gdal.network import open_options
 from ..gdal.native import POLL_SECONDS
 
 #: Rows read at a time where the file has no useful tiling.
@@ -52,7 +53,8 @@ DECODE_WORKERS = min(max(os.cpu_count() or 1, 2), 4)
 
 def _open(path, band):
     try:
-        return rasterio.open(path)
+        with rasterio.Env(**open_options(path)):
+            return rasterio.open(path)
     except GDAL_ERRORS as exc:
         raise DecodeError(
             "Band {} file {} cannot be read ({}). The download is probably "
@@ -183,7 +185,8 @@ class ThreadDatasets:
 
     def open(self):
         """A new dataset of the file."""
-        return rasterio.open(self.path)
+        with rasterio.Env(**open_options(self.path)):
+            return rasterio.open(self.path)
 
     def close(self):
         """Close the datasets; see the class's help."""

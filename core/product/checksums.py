@@ -67,15 +67,23 @@ def start_verification(plan, enabled=True, log=None):
     too) and whose checksum does not match either."""
     log = log or (lambda message: None)
     files = []
+    source = plan.product.source
+    listing = checksum_list(source)
     if not enabled:
         log("Band files not checked against the product's checksums "
             "(verification is off).")
     else:
-        checksums, reason = read_checksums(plan.product.source)
-        unlisted = []
+        checksums, reason = read_checksums(source)
+        unlisted, in_part = [], []
         for band, relpath in band_files(plan):
-            if relpath in checksums:
-                _check_usable(band, relpath, checksums[relpath])
+            if relpath in checksums and getattr(source, "remote", False) \
+                    and reads_part(plan, band):
+                # Hashing would fetch the whole file for a run that needs
+                # a part of it; a cut file still fails to decode.
+                in_part.append("{} ({})".format(band,
+                                                posixpath.basename(relpath)))
+            elif relpath in checksums:
+                _check_usable(band, relpath, checksums[relpath], listing)
                 files.append((band, relpath, checksums[relpath]))
             else:
                 unlisted.append("{} ({})".format(band,
@@ -84,18 +92,50 @@ def start_verification(plan, enabled=True, log=None):
             log("Band files not verified: {}.".format(reason))
         elif unlisted:
             log("Not verified, for want of a checksum in {}: {}.".format(
-                MANIFEST, ", ".join(unlisted)))
+                listing, ", ".join(unlisted)))
+        if in_part:
+            log("Not verified, as the run reads only part of them over the "
+                "network: {}.".format(", ".join(in_part)))
         for band, relpath, checksum in files:
-            _check_size(plan.product.source, band, relpath, checksum, log)
-    return Verification(plan.product.source, files, log).start()
+            _check_size(source, band, relpath, checksum, log)
+    return Verification(source, files, log).start()
 
 
-def _check_usable(band, relpath, checksum):
+def checksum_list(source):
+    """Where the checksums of ``source``'s files are listed, as messages
+    name it: manifest.safe, or a STAC item's file:checksum."""
+    return getattr(source, "checksum_list", MANIFEST)
+
+
+def reads_part(plan, band):
+    """Whether ``plan`` reads only part of ``band``'s files: at a coarser
+    resolution than theirs (reduced levels, overviews), or over an area
+    smaller than their granule."""
+    grid = plan.grid
+    for granule in plan.granules:
+        native = plan.product.band_relpath(granule, band,
+                                           grid.resolution)[1]
+        if grid.resolution > native:
+            return True
+        corner = granule.grids.get(native)
+        if corner is None:
+            continue
+        ulx, uly, width, height = corner
+        if (grid.ulx > ulx + 1e-6 or grid.uly < uly - 1e-6
+                or grid.ulx + grid.width * grid.resolution
+                < ulx + width * native - 1e-6
+                or grid.uly - grid.height * grid.resolution
+                > uly - height * native + 1e-6):
+            return True
+    return False
+
+
+def _check_usable(band, relpath, checksum, listing=MANIFEST):
     """Raise UnverifiedError if ``checksum`` cannot be computed."""
     if checksum.unusable:
         raise UnverifiedError(
             "The product's {} lists band {} file {} with {}, so the file "
-            "cannot be checked.".format(MANIFEST, band, relpath,
+            "cannot be checked.".format(listing, band, relpath,
                                         checksum.unusable))
 
 
@@ -114,19 +154,20 @@ def _check_size(source, band, relpath, checksum, log):
     if _digest(source, band, relpath, checksum) == checksum.digest:
         log("{} lists {} bytes for band {} file {}, which has {} and "
             "matches its {} checksum: the manifest's size is wrong, the file "
-            "is whole.".format(MANIFEST, checksum.size, band, relpath, size,
+            "is whole.".format(checksum_list(source), checksum.size, band,
+                               relpath, size,
                                checksum.kind))
         return
     if size < checksum.size:
         raise ChecksumError(
             "Band {} file {} is incomplete: {} of the {} bytes {} lists. {}"
-            .format(band, relpath, size, checksum.size, MANIFEST,
+            .format(band, relpath, size, checksum.size, checksum_list(source),
                     REDOWNLOAD))
     if size > checksum.size:
         raise ChecksumError(
             "Band {} file {} has {} bytes, not the {} {} lists: the file "
             "is damaged. Download the product again.".format(
-                band, relpath, size, checksum.size, MANIFEST))
+                band, relpath, size, checksum.size, checksum_list(source)))
 
 
 class Verification:
@@ -183,7 +224,8 @@ class Verification:
             self.reported = True          # said once, even if checked again
             kinds = sorted({checksum.kind for _, _, checksum in self.files})
             self.log("Band files verified against {}: {} ({}).".format(
-                MANIFEST, len(self.files), ", ".join(kinds)))
+                checksum_list(self.source), len(self.files),
+                ", ".join(kinds)))
 
     @contextlib.contextmanager
     def explaining(self, cancelled=None):
@@ -235,7 +277,8 @@ class Verification:
                 self.problems.append(ChecksumError(
                     "Band {} file {} does not match its {} checksum in {}: "
                     "the file is damaged. Download the product again."
-                    .format(band, relpath, checksum.kind, MANIFEST)))
+                    .format(band, relpath, checksum.kind,
+                            checksum_list(self.source))))
 
 
 def _digest(source, band, relpath, checksum, halt=None):

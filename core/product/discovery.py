@@ -3,7 +3,9 @@
 Accepted inputs: a ``.SAFE`` folder, its downloaded ``.zip`` (read in place,
 never extracted), the product's root metadata file (``MTD_MSIL1C.xml``,
 ``MTD_MSIL2A.xml`` or the 2015-2016 ``S2?_OPER_MTD_SAFL1C_*.xml``), or a
-folder holding exactly one of those.
+folder holding exactly one of those; any of these at an ``https://`` URL
+or an ``s3://`` path (``remote``); a STAC Item, as a JSON file or its URL,
+or one item of an ItemCollection file (``stac``).
 
 Everything is taken from the product's own XML: band file names, processing
 baseline, radiometric offsets, special values and each granule's grid. No
@@ -12,13 +14,17 @@ path read from a product may point outside it.
 
 import errno
 import os
+import posixpath
 import re
 import stat
 import zipfile
 
 from ..errors import ProductError
+from ..gdal.network import is_remote, shown, vsi_path
+from . import stac
 from .metadata import read_product
 from .model import REDOWNLOAD
+from .remote import RemoteZipSource, open_zip, remote_folder
 from .sources import FolderSource, ZipSource
 
 ROOT_XML = re.compile(
@@ -26,7 +32,9 @@ ROOT_XML = re.compile(
 OTHER_ROOT_XML = re.compile(r"^(MTD_MSI\w+|S2[A-D]_\w+_MTD_SAF\w+)\.xml$",
                             re.I)
 HOW_TO_POINT = ("Give a Sentinel-2 product's .SAFE folder, its .zip, or its "
-                "MTD_MSIL1C.xml / MTD_MSIL2A.xml file.")
+                "MTD_MSIL1C.xml / MTD_MSIL2A.xml file (on disk, at an "
+                "https:// URL or an s3:// path), or a STAC item (its JSON "
+                "file or URL).")
 
 
 def open_product(path):
@@ -36,6 +44,10 @@ def open_product(path):
     """
     if not path or not str(path).strip():
         raise ProductError("No input product given. " + HOW_TO_POINT)
+    if stac.is_item_path(path):
+        return stac.open_item(path)
+    if is_remote(path):
+        return _open_remote(str(path).strip())
     path = os.path.abspath(os.path.expanduser(str(path).strip()))
     mode = _mode(path)
     if stat.S_ISDIR(mode):
@@ -143,6 +155,14 @@ def _open_zip(path):
     except (zipfile.BadZipFile, OSError) as exc:
         raise ProductError(
             "'{}' is not a readable zip ({}). {}".format(path, exc, REDOWNLOAD))
+    return _product_in_zip(path, archive, names,
+                           lambda prefix: ZipSource(path, archive, prefix))
+
+
+def _product_in_zip(label, archive, names, make_source):
+    """The product in the zip ``archive`` (shown as ``label``) whose
+    member names are ``names``; ``make_source(prefix)`` gives the source
+    of its files under ``prefix``."""
     top = sorted({n.split("/")[0] + "/" for n in names if "/" in n})
     found = []
     for prefix in top + [""]:
@@ -156,18 +176,56 @@ def _open_zip(path):
         raise ProductError(
             "Zip '{}' holds {} products ({}). Give a zip of one product, or "
             "unzip it and use one of them.".format(
-                path, len(found), ", ".join(
+                label, len(found), ", ".join(
                     prefix.rstrip("/") or root_xml
                     for prefix, root_xml in found)))
     if found:
         prefix, root_xml = found[0]
-        return read_product(ZipSource(path, archive, prefix), root_xml)
+        return read_product(make_source(prefix), root_xml)
     for prefix in top + [""]:
         level = [n[len(prefix):] for n in names
                  if n.startswith(prefix) and "/" not in n[len(prefix):]]
-        _refuse_other_product(path, level)
+        _refuse_other_product(label, level)
     archive.close()
     raise ProductError(
         "Zip '{}' holds no Sentinel-2 product (no MTD_MSIL1C.xml or "
-        "MTD_MSIL2A.xml inside its top folder). {}".format(path,
+        "MTD_MSIL2A.xml inside its top folder). {}".format(label,
                                                            HOW_TO_POINT))
+
+
+def _open_remote(path):
+    """The product at the remote ``path``: a zip (its name ends in .zip),
+    else a .SAFE folder or its root metadata file."""
+    gdal_path = vsi_path(path)
+    name = posixpath.basename(gdal_path.split("?")[0].rstrip("/"))
+    if name.lower().endswith(".zip"):
+        archive, names = open_zip(gdal_path)
+        return _product_in_zip(
+            shown(gdal_path), archive, names,
+            lambda prefix: RemoteZipSource(gdal_path, archive, prefix))
+    source, root_xml = remote_folder(path)
+    if root_xml is not None:
+        if ROOT_XML.match(root_xml):
+            return read_product(source, root_xml)
+        _refuse_other_xml(source.label + "/" + root_xml, root_xml)
+    names = source.listdir("")
+    root_xml = _root_xml_in(names) or next(
+        (candidate for candidate in ("MTD_MSIL2A.xml", "MTD_MSIL1C.xml")
+         if source.exists(candidate)), None)
+    if root_xml:
+        return read_product(source, root_xml)
+    _refuse_other_product(source.label, names)
+    raise ProductError(
+        "No Sentinel-2 product found at '{}': it has no manifest.safe "
+        "naming its files and no MTD_MSIL1C.xml or MTD_MSIL2A.xml. {}".format(
+            source.label, HOW_TO_POINT))
+
+
+def expand_products(paths):
+    """``paths`` with every STAC ItemCollection file among them replaced
+    by its items (each as ``FILE#item-id``, which open_product takes), in
+    order: for the runs that take several products."""
+    expanded = []
+    for path in paths:
+        expanded.extend(stac.collection_items(path) or [path])
+    return expanded

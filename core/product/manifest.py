@@ -34,8 +34,8 @@ MANIFEST = "manifest.safe"
 
 #: Checksum names as manifests write them -> hashlib's names, the strongest
 #: first: where a file has several, the first of these is used.
-ALGORITHMS = {"SHA3-256": "sha3_256", "SHA-256": "sha256",
-              "SHA256": "sha256", "MD5": "md5"}
+ALGORITHMS = {"SHA3-256": "sha3_256", "SHA-512": "sha512",
+              "SHA-256": "sha256", "SHA256": "sha256", "MD5": "md5"}
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,10 @@ def read_checksums(source):
     ZipSource) lists with a checksum, and None; or an empty dict and why
     there is nothing to check against (the product has no manifest).
     Raises UnverifiedError for a manifest that is there but cannot be
-    read."""
+    read. A source with checksums of its own (a STAC item's
+    file:checksum) gives them itself."""
+    if hasattr(source, "checksums"):
+        return source.checksums()
     try:
         if not source.exists(MANIFEST):
             return {}, "the product has no {}".format(MANIFEST)
@@ -83,6 +86,17 @@ def read_checksums(source):
             checksums[relpath] = Checksum(checksum.kind, checksum.digest,
                                           _size(stream), checksum.unusable)
     return checksums, None
+
+
+def manifest_files(data):
+    """The paths inside the product of every file the manifest ``data``
+    (its bytes) names, checksum or not: the file list of a product whose
+    folder cannot be listed (over HTTP). ProductError where it cannot be
+    parsed."""
+    root = parse_xml(data, MANIFEST)
+    found = (_product_path(_href(stream))
+             for stream in _elements(root, "byteStream"))
+    return sorted({path for path in found if path})
 
 
 def _local(tag):

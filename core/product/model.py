@@ -15,7 +15,8 @@ USER_BASELINE = "99.99"
 class Granule:
     """One tile of a product: its grid per resolution and its band files."""
 
-    def __init__(self, name, tile, epsg, grids, band_files, masks=()):
+    def __init__(self, name, tile, epsg, grids, band_files, masks=(),
+                 scl_files=None):
         self.name = name              # folder name under GRANULE/
         self.tile = tile              # MGRS tile id, e.g. "31UFQ"
         self.epsg = epsg              # EPSG code of its UTM zone
@@ -26,6 +27,10 @@ class Granule:
         self.band_files = band_files
         #: the cloud masks (masks.MaskFile) it carries, maybe none
         self.masks = list(masks)
+        #: resolution (m) -> the product's source path (a STAC item's asset
+        #: key) of its scene classification (SCL, L2A), where known; read
+        #: through ``product.source.gdal_path``. Filled for STAC items.
+        self.scl_files = scl_files or {}
 
 
 class Product:
@@ -125,17 +130,21 @@ class Product:
         """GDAL path of ``band``'s file at ``resolution`` in ``granule``,
         checked to exist and to be non-empty."""
         relpath = granule.band_files[band][resolution]
+        # A STAC item's assets are named by their URL, a SAFE's files by
+        # their place in it.
+        named = (self.source.shown(relpath)
+                 if getattr(self.source, "checksum_list", None) else relpath)
         if not self.source.exists(relpath):
             raise BandError(
                 "Band {} file {} is listed in the metadata but missing from "
-                "the product. {}".format(band, relpath, REDOWNLOAD))
+                "the product. {}".format(band, named, REDOWNLOAD))
         if self.source.size(relpath) == 0:
             raise BandError("Band {} file {} is empty (0 bytes). {}".format(
-                band, relpath, REDOWNLOAD))
+                band, named, REDOWNLOAD))
         damage = self.source.damage(relpath)
         if damage:
             raise BandError("Band {} file {} is incomplete ({}). {}".format(
-                band, relpath, damage, REDOWNLOAD))
+                band, named, damage, REDOWNLOAD))
         return self.source.gdal_path(relpath)
 
     def describe(self):
