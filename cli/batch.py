@@ -405,7 +405,10 @@ class Driver:
     def summary(self, seconds):
         """(result for --json, exit status)."""
         records = self.records
-        report = batch_report(records, len(self.products), seconds,
+        # Products as they may be recorded or printed: a URL's user part
+        # and query string (a password, a signature) dropped.
+        recorded = [dict(r, product=shown(r["product"])) for r in records]
+        report = batch_report(recorded, len(self.products), seconds,
                               self.tree)
         for line in report_lines(report):
             self.feedback.log(line)
@@ -422,10 +425,7 @@ class Driver:
             "ok": not failed, "out_dir": self.out_dir,
             "curve": self.shared if self.args.shared_curve else self.curve,
             "shared_curve": self.shared, "mosaic": self.mosaic,
-            # Products as they may be recorded: a URL's user part and
-            # query string (a password, a signature) dropped.
-            "products": [dict(r, product=shown(r["product"]))
-                         for r in records],
+            "products": recorded,
             "workers": {"count": len(self.peaks), "peak_memory_mib": {
                 address: round(mib, 1) for address, mib in self.peaks.items()
             }},
