@@ -54,6 +54,19 @@ DASHBOARD_PORT = 8787
 TRANSITION_LOG = 2000
 
 
+def log_lengths(dask):
+    """The settings that bound the embedded scheduler's logs to
+    TRANSITION_LOG entries, under the names the installed Dask knows:
+    Dask 2023 and later keep one ``distributed.admin.low-level-log-length``
+    (and warn of the older names), earlier ones a length per log."""
+    import distributed  # noqa: F401 (its defaults join dask.config)
+    if dask.config.get("distributed.admin.low-level-log-length",
+                       None) is not None:
+        return {"distributed.admin.low-level-log-length": TRANSITION_LOG}
+    return {"distributed.scheduler.transition-log-length": TRANSITION_LOG,
+            "distributed.scheduler.events-log-length": TRANSITION_LOG}
+
+
 class ClusterError(EqualizerError):
     """The Dask scheduler cannot be reached, or its workers cannot run the
     tasks."""
@@ -154,10 +167,8 @@ def connect(scheduler=None, workers=None, log=None, dashboard=False,
     # Newer Dask also makes a dask-scratch-space folder of its own for the
     # scheduler and the nannies in its temporary directory: that too goes
     # in the run's private folder.
-    with private_folder(scratch_dir) as local, dask.config.set({
-            "temporary-directory": local,
-            "distributed.scheduler.transition-log-length": TRANSITION_LOG,
-            "distributed.scheduler.events-log-length": TRANSITION_LOG}):
+    with private_folder(scratch_dir) as local, dask.config.set(
+            dict(log_lengths(dask), **{"temporary-directory": local})):
         with workers_ignore_ctrl_c():
             cluster = embedded_cluster(count, limit, dashboard, local)
         try:
