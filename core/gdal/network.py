@@ -242,7 +242,11 @@ def remote_size(path):
     the server says something else than "not found" (access denied, a
     server error after GDAL's retries, no server at all)."""
     gdal = osgeo_gdal()
-    flags = gdal.VSI_STAT_EXISTS_FLAG | gdal.VSI_STAT_SIZE_FLAG
+    # VSI_STAT_SET_ERROR_FLAG: the HTTP status of a refused stat reaches
+    # VSIGetLastErrorMsg (GDAL 3.10 leaves the error message empty
+    # without it, and a 403 would look like a 404).
+    flags = (gdal.VSI_STAT_EXISTS_FLAG | gdal.VSI_STAT_SIZE_FLAG
+             | getattr(gdal, "VSI_STAT_SET_ERROR_FLAG", 0))
     info, message = _quietly(gdal, gdal.VSIStatL, path, flags)
     if info is not None:
         return None if info.IsDirectory() else info.size
