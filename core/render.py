@@ -20,6 +20,7 @@ from .curves import curve as curves
 from .curves.equalize import dn_table, map_planes
 from .curves.mapping import check_curve, check_on_grid, grid_measure
 from .curves.mapping import mapper as method_mapper
+from .curves.totals import area_text
 from .gdal.decode_warnings import DecodeWarnings
 from .gdal.env import BoundedGdalCache
 from .gdal.network import RemoteReading
@@ -108,7 +109,7 @@ def run(options, report=None, is_cancelled=None, log=None, warn=None):
             progress.log("Curve: {} ({} product{}{})".format(
                 curve.source or "given", len(curve.products),
                 "" if len(curve.products) == 1 else "s",
-                ", measured over " + curves.area_text(curve.area)
+                ", measured over " + area_text(curve.area)
                 if curve.area else ""))
         with start_verification(plan, options.verify,
                                 progress.log) as verification:

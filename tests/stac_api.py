@@ -6,8 +6,7 @@ pystac-client: its landing page (conformance to STAC API core, item
 search and the query extension), ``/search`` by GET and POST (filtering
 by collection, bbox, datetime range and ``eo:cloud_cover``), and each item
 at ``/collections/C/items/ID``. It records each search's parameters.
-``folder_server(folder)`` serves a folder tree's files with byte ranges,
-for the items' assets.
+The items' assets are served by tests/http_server.py (``serving``).
 
 ``l1c_item(product, asset_url, cloud)`` is a Sentinel-2 L1C item in
 Earth Search's ``sentinel-2-l1c`` layout (JPEG2000 assets under the band
@@ -22,11 +21,9 @@ import glob
 import http.server
 import json
 import os
-import shutil
 import threading
 import urllib.parse
 
-from range_server import byte_range
 
 STAC_VERSION = "1.0.0"
 CONFORMANCE = [
@@ -228,64 +225,6 @@ class _ApiHandler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(data)
 
 
-class _FileHandler(http.server.BaseHTTPRequestHandler):
-    """GET and HEAD of a folder tree's files, with single byte ranges."""
-
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format, *args):
-        pass
-
-    def do_HEAD(self):
-        self._answer(False)
-
-    def do_GET(self):
-        self._answer(True)
-
-    def _answer(self, body):
-        folder = self.server.folder
-        relative = urllib.parse.unquote(urllib.parse.urlsplit(
-            self.path).path).lstrip("/")
-        path = os.path.realpath(os.path.join(folder, relative))
-        if not path.startswith(folder + os.sep) or not os.path.isfile(path):
-            self.send_response(404)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return
-        size = os.path.getsize(path)
-        span = byte_range(self.headers.get("Range"), size)
-        if span == "unsatisfiable":
-            self.send_response(416)
-            self.send_header("Content-Range", "bytes */{}".format(size))
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return
-        first, last = span or (0, size - 1)
-        self.send_response(206 if span else 200)
-        self.send_header("Accept-Ranges", "bytes")
-        self.send_header("Content-Length", str(last - first + 1))
-        if span:
-            self.send_header("Content-Range", "bytes {}-{}/{}".format(
-                first, last, size))
-        self.end_headers()
-        if body:
-            with open(path, "rb") as handle:
-                handle.seek(first)
-                shutil.copyfileobj(_Limited(handle, last - first + 1),
-                                   self.wfile)
-
-
-class _Limited:
-    def __init__(self, handle, left):
-        self.handle, self.left = handle, left
-
-    def read(self, size=-1):
-        size = self.left if size < 0 else min(size, self.left)
-        data = self.handle.read(size)
-        self.left -= len(data)
-        return data
-
-
 class _Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
 
@@ -312,12 +251,3 @@ def serving_api(items):
     with _running(_ApiHandler, api=api) as server:
         api.port = server.server_address[1]
         yield api
-
-
-@contextlib.contextmanager
-def folder_server(folder):
-    """The base URL (ending in /) of ``folder``'s files served on
-    127.0.0.1 with byte ranges, for a with block."""
-    with _running(_FileHandler, folder=os.path.realpath(str(folder))) as \
-            server:
-        yield "http://127.0.0.1:{}/".format(server.server_address[1])

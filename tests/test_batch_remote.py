@@ -16,7 +16,8 @@ from dask_processes import DaskProcesses
 from s2eq_runner import (environment, error_line, run_json, run_s2eq,
                          same_pixels)
 from s3_server import client_environment, no_secret, pypi_folder
-from stac_api import folder_server, item_collection, l1c_item, serving_api
+from http_server import serving
+from stac_api import item_collection, l1c_item, serving_api
 
 BUCKET = "batch"
 
@@ -29,8 +30,8 @@ def served(dates, tmp_path_factory):
     for number, product in enumerate(dates):
         shutil.copytree(str(product), str(
             folder / str(number) / os.path.basename(str(product))))
-    with folder_server(folder) as base:
-        yield base, folder
+    with serving(folder) as server:
+        yield server.url(""), folder
 
 
 def items_of(served_folder, base, clouds):

@@ -47,7 +47,6 @@ from ..output.atomic import check_apart, check_output_path, write_text
 from ..product.bands import BAND_NAMES, RESOLUTIONS
 from ..product.discovery import open_product
 from . import curve_tiles, totals
-from .totals import area_text  # noqa: F401 (curve.area_text names an area)
 from .curve_tiles import whole
 from .equalize import LEVELS_IN, LEVELS_OUT, lookup_table
 from .luminance import LUMINANCE, WEIGHTS
