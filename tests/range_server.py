@@ -95,6 +95,10 @@ class _RangeHandler(http.server.BaseHTTPRequestHandler):
     (206 and Content-Range), keep-alive, no logging."""
 
     protocol_version = "HTTP/1.1"
+    # Headers and body leave in separate writes: without TCP_NODELAY the
+    # body waits for the client's delayed acknowledgement (about 40 ms a
+    # request on Linux), as no production server makes a client wait.
+    disable_nagle_algorithm = True
     timeout = 30                         # seconds a silent connection lives
 
     def setup(self):
