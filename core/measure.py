@@ -13,6 +13,7 @@ from .gdal.decode_warnings import DecodeWarnings
 from .gdal.env import BoundedGdalCache
 from .pixels.area import area_record
 from .gdal.network import RemoteReading
+from .pixels.fetch import fetched_whole
 from .pixels.reading import spool_bands
 from .pixels.spool import Spool
 from .plan import check_sample, make_plan
@@ -149,8 +150,9 @@ def measure(product_path, bands, sample_fraction=0.01, resolution=None,
             if grid is not None:
                 spools = [Spool(plan.grid.width, plan.grid.height,
                                 scratch_dir) for _ in plan.unique_bands]
-            with start_verification(plan, verify,
-                                    progress.log) as verification:
+            with fetched_whole(plan, scratch_dir, progress.log,
+                               progress.cancelled), start_verification(
+                    plan, verify, progress.log) as verification:
                 with verification.explaining(progress.cancelled):
                     spool_bands(plan.product, plan.granules,
                                 plan.unique_bands, plan.grid,

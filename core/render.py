@@ -33,6 +33,7 @@ from .output.geotiff import TILE, write_geotiff
 from .output.provenance import layer_name, provenance
 from .pixels.area import area_tags
 from .pixels.clouds import cloud_tags
+from .pixels.fetch import fetched_whole
 from .pixels.reading import prefetched, spool_bands
 from .pixels.spool import Spool
 from .pixels.strips import STRIP_ROWS, band_strips
@@ -111,8 +112,9 @@ def run(options, report=None, is_cancelled=None, log=None, warn=None):
                 "" if len(curve.products) == 1 else "s",
                 ", measured over " + area_text(curve.area)
                 if curve.area else ""))
-        with start_verification(plan, options.verify,
-                                progress.log) as verification:
+        with fetched_whole(plan, options.scratch_dir, progress.log,
+                           progress.cancelled), start_verification(
+                plan, options.verify, progress.log) as verification:
             if curve is None:
                 result = _measure_and_write(plan, options, progress,
                                             verification)

@@ -1,7 +1,8 @@
 """A product over HTTP, read in place: its .SAFE folder (which the server
 will not list: the files are found from its manifest) and its .zip give
 the pixels the product gives from disk, with the same metadata and the
-same checksum checks; a quick-look of the zip reads a part of it. The
+same checksum checks; a quick-look of the zip reads a part of it, and
+band files a run reads whole are fetched once. The
 server is a real one on 127.0.0.1 (tests/http_server.py), started and
 stopped here."""
 
@@ -96,23 +97,115 @@ def test_quick_look_of_zip_reads_part_of_it(products, server, tmp_path):
         messages
 
 
-def test_quick_look_of_l1c_folder_skips_the_hash(products, server,
-                                                  tmp_path):
-    # L1C has only the 10 m files: a 60 m run decodes a reduced level of
-    # each, and hashing would fetch them whole. (A small JPEG2000 file of
-    # one tile is fetched whole by its decoder anyway; a tiled one of a
-    # full product, or a COG, is not.)
+def l1c_product(products):
+    """An L1C product in the served folder: only 10 m files of its 10 m
+    bands."""
     l1c = products["folder"] / "l1c"
     l1c.mkdir(exist_ok=True)
-    safe = next(l1c.glob("*.SAFE"), None) or make_product(
+    return next(l1c.glob("*.SAFE"), None) or make_product(
         l1c, level="L1C", size=SIZE, bands=list(BANDS))
+
+
+def band_file_sends(server, safe):
+    """{band file's name: [bytes sent by each request]} of ``safe``'s
+    JPEG2000 files."""
+    sends = {}
+    for request in server.requests(".jp2"):
+        if request.method == "GET" and safe.name in request.path:
+            sends.setdefault(os.path.basename(request.path), []).append(
+                request.sent)
+    return sends
+
+
+@pytest.mark.parametrize("resolution", [None, 60])
+def test_files_read_whole_are_fetched_once_and_verified(
+        products, server, resolution, tmp_path):
+    # L1C has only 10 m files: the full run reads them whole, and so does
+    # a 60 m run (JPEG2000's reduced levels are spread through every
+    # tile): each is fetched once, in a few large requests, into the
+    # scratch folder, then decoded and hashed there.
+    safe = l1c_product(products)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
     server.reset_log()
     messages = []
     api.equalize(server.url("l1c/" + safe.name), str(tmp_path / "q.tif"),
-                 resolution=60, log=messages.append)
+                 resolution=resolution, log=messages.append,
+                 scratch_dir=str(scratch))
+    sends = band_file_sends(server, safe)
+    files = {os.path.basename(p): os.path.getsize(p)
+             for p in safe.glob("GRANULE/*/IMG_DATA/*.jp2")}
+    assert sorted(sends) == sorted(files)
+    for name, sent in sends.items():
+        assert sum(sent) == files[name], name          # every byte once
+        assert len(sent) <= 1 + files[name] // (4 << 20)
+    assert any(m.startswith("Fetching B04, B03, B02 whole (")
+               for m in messages)
+    assert "Band files verified against manifest.safe: 3 (SHA3-256)." in \
+        messages
+    assert os.listdir(scratch) == []                   # the copies are gone
+
+
+def test_a_run_cancelled_while_fetching_leaves_nothing(products, server,
+                                                     tmp_path):
+    from sentinel2_equalizer.core.errors import Cancelled
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    output = tmp_path / "q.tif"
+    messages = []
+    fetching = lambda: any(m.startswith("Fetching") for m in messages)  # noqa
+    with pytest.raises(Cancelled):
+        api.equalize(server.url("l1c/" + l1c_product(products).name),
+                     str(output), log=messages.append,
+                     is_cancelled=fetching, scratch_dir=str(scratch))
+    assert fetching()
+    assert not output.exists()
+    assert os.listdir(scratch) == []
+    assert os.listdir(tmp_path) == ["scratch"]
+
+
+def test_an_area_reads_by_range_and_skips_the_hash(products, server,
+                                                   tmp_path):
+    # An area reads only its tiles of each file: nothing is fetched whole,
+    # and hashing would fetch the files whole.
+    safe = l1c_product(products)
+    with rasterio.open(next(safe.glob("GRANULE/*/IMG_DATA/*_B04.jp2"))) \
+            as band:
+        bounds = band.bounds
+    x = (bounds.left + bounds.right) / 2
+    y = (bounds.bottom + bounds.top) / 2
+    server.reset_log()
+    messages = []
+    api.equalize(server.url("l1c/" + safe.name), str(tmp_path / "q.tif"),
+                 extent=(x - 300, y - 300, x + 300, y + 300),
+                 log=messages.append)
     assert any(m.startswith("Not verified, as the run reads only part of "
                             "them over the network: B04") for m in messages)
-    assert not any(m.startswith("Band files verified") for m in messages)
+    assert not any(m.startswith("Band files verified") or
+                   m.startswith("Fetching") for m in messages)
+    assert all(request.range for request in server.requests(".jp2")
+               if request.method == "GET" and request.sent)
+
+
+def test_copies_left_by_a_killed_run_are_removed(products, server,
+                                                 tmp_path):
+    import fcntl
+    scratch = tmp_path / "scratch"
+    dead = scratch / "s2eq-k1lled00.fetched"        # its run was killed
+    dead.mkdir(parents=True)
+    (dead / ".lock").write_bytes(b"")
+    (dead / "0-T31UFQ_B04.jp2").write_bytes(b"\0" * 1000)
+    live = scratch / "s2eq-running.fetched"         # a run still going
+    live.mkdir()
+    (live / ".lock").write_bytes(b"")
+    unrelated = scratch / "s2eq-other.staging"
+    unrelated.mkdir()
+    with open(live / ".lock", "rb") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)
+        api.equalize(server.url("l1c/" + l1c_product(products).name),
+                     str(tmp_path / "q.tif"), scratch_dir=str(scratch))
+        assert sorted(os.listdir(scratch)) == ["s2eq-other.staging",
+                                               "s2eq-running.fetched"]
 
 
 def test_damaged_band_over_http_fails_its_checksum(products, server,

@@ -11,10 +11,12 @@ Offers:
 * ``warp``: a granule of another UTM zone onto the grid;
 * ``area``: an area of interest, the grid it crops and its mask;
 * ``clouds``: a product's cloud mask on the grid, and what a run does
-  with clouds.
+  with clouds;
+* ``fetch``: remote band files a run reads whole, fetched once into the
+  scratch folder before the decode.
 
 Private to the package: ``ahead`` (work computed ahead of its reader).
 """
 
-__all__ = ["area", "clouds", "grid", "reading", "spool", "strips",
-           "warp"]
+__all__ = ["area", "clouds", "fetch", "grid", "reading", "spool",
+           "strips", "warp"]

@@ -51,7 +51,8 @@ MIN_TILE = 64
 DECODE_WORKERS = min(max(os.cpu_count() or 1, 2), 4)
 
 
-def _open(path, band):
+def _open(path, band, label=None):
+    label = label or path
     try:
         with rasterio.Env(**open_options(path)):
             return rasterio.open(path)
@@ -59,7 +60,7 @@ def _open(path, band):
         raise DecodeError(
             "Band {} file {} cannot be read ({}). The download is probably "
             "incomplete: download the product again.".format(
-                band, path, first_line(exc)))
+                band, label, first_line(exc).replace(path, label)))
 
 
 
@@ -211,15 +212,17 @@ class GranuleBand:
         self.nodata = product.nodata
         self.path, native = product.band_source(granule, band,
                                                 grid.resolution)
+        #: The file as messages name it (a fetched copy by its original).
+        self.label = product.path_label(self.path)
         expected = granule.grids.get(native)
         ulx, uly = (expected[0], expected[1]) if expected else granule.grids[
             min(granule.grids)][:2]
         self.row0, self.col0 = grid.offset_of(ulx, uly)
         self.native = native                # the file's pixel size (m)
         self.corner = (ulx, uly)            # its upper-left corner (m)
-        with _open(self.path, band) as src:
+        with _open(self.path, band, self.label) as src:
             if expected:
-                _check_grid(src, self.path, band, expected, native)
+                _check_grid(src, self.label, band, expected, native)
             width, height = src.width, src.height
             tile_rows, tile_cols = src.block_shapes[0]
         self.width, self.height = width, height     # the file's, in pixels
@@ -282,7 +285,8 @@ class GranuleBand:
             raise DecodeError(
                 "Band {} file {} could not be decoded ({}). The file is "
                 "damaged or truncated: download the product again."
-                .format(self.band, self.path, first_line(exc)))
+                .format(self.band, self.label,
+                        first_line(exc).replace(self.path, self.label)))
 
     def put(self, window, block):
         """Count ``block`` (decoded from ``window``) and spool it, where

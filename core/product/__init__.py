@@ -15,7 +15,9 @@ Offers:
   decode;
 * ``masks``: a granule's cloud masks (SCL, MSK_CLASSI, MSK_CLOUDS GML)
   and the table of their classes;
-* ``cloud_polygons``: the polygons of a MSK_CLOUDS GML.
+* ``cloud_polygons``: the polygons of a MSK_CLOUDS GML;
+* ``copies``: a remote product whose band files are read from local
+  copies (``FetchedSource``).
 
 Private to the package: ``sources`` (folder or zip), ``remote`` (a folder
 or zip over the network), ``stac`` (a STAC item's assets), ``metadata``
@@ -23,5 +25,5 @@ or zip over the network), ``stac`` (a STAC item's assets), ``metadata``
 checks of GeoTIFF bands).
 """
 
-__all__ = ["bands", "checksums", "cloud_polygons", "discovery", "masks",
-           "model"]
+__all__ = ["bands", "checksums", "cloud_polygons", "copies", "discovery",
+           "masks", "model"]

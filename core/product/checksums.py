@@ -76,7 +76,7 @@ def start_verification(plan, enabled=True, log=None):
         checksums, reason = read_checksums(source)
         unlisted, in_part = [], []
         for band, relpath in band_files(plan):
-            if relpath in checksums and getattr(source, "remote", False) \
+            if relpath in checksums and _over_network(source, relpath) \
                     and reads_part(plan, band):
                 # Hashing would fetch the whole file for a run that needs
                 # a part of it; a cut file still fails to decode.
@@ -101,6 +101,13 @@ def start_verification(plan, enabled=True, log=None):
     return Verification(source, files, log).start()
 
 
+def _over_network(source, relpath):
+    """Whether the run reads ``source``'s file at ``relpath`` over the
+    network (not from a local copy of it)."""
+    copy = getattr(source, "local_copy", None)
+    return getattr(source, "remote", False) and not (copy and copy(relpath))
+
+
 def checksum_list(source):
     """Where the checksums of ``source``'s files are listed, as messages
     name it: manifest.safe, or a STAC item's file:checksum."""
@@ -111,12 +118,30 @@ def reads_part(plan, band):
     """Whether ``plan`` reads only part of ``band``'s files: at a coarser
     resolution than theirs (reduced levels, overviews), or over an area
     smaller than their granule."""
+    return _coarser(plan, band) or _cropped(plan, band)
+
+
+def reads_all(plan, band, relpath):
+    """Whether ``plan`` reads (about) every byte of ``band``'s file at
+    ``relpath``: the whole granule, at the file's own resolution, or at
+    any resolution from JPEG2000, whose reduced levels are spread through
+    every tile of the file."""
+    if _cropped(plan, band):
+        return False
+    return not _coarser(plan, band) or relpath.lower().endswith(".jp2")
+
+
+def _coarser(plan, band):
+    grid = plan.grid
+    return any(grid.resolution > plan.product.band_relpath(
+        granule, band, grid.resolution)[1] for granule in plan.granules)
+
+
+def _cropped(plan, band):
     grid = plan.grid
     for granule in plan.granules:
         native = plan.product.band_relpath(granule, band,
                                            grid.resolution)[1]
-        if grid.resolution > native:
-            return True
         corner = granule.grids.get(native)
         if corner is None:
             continue

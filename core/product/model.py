@@ -147,6 +147,12 @@ class Product:
                 band, named, damage, REDOWNLOAD))
         return self.source.gdal_path(relpath)
 
+    def path_label(self, path):
+        """The band file at GDAL's ``path`` as messages name it: a local
+        copy of a remote file (pixels.fetch) by the original's name."""
+        label = getattr(self.source, "label_of", None)
+        return label(path) if label else path
+
     def describe(self):
         """Spacecraft, level, tiles, date, baseline and granules: enough to
         tell the products of a mosaic apart in its log."""
