@@ -294,11 +294,23 @@ def batch_columns(app):
     return facts
 
 
+#: What products_field types into the list of products: a signed zip's
+#: URL, a folder in a bucket, a STAC item's URL.
+TYPED_URLS = [
+    "https://reader:pa55@example.org/S2B_MSIL1C_20230614T105629_N0509_"
+    "R094_T31UFQ_20230614T130000.zip?se=2026&sig=SECRET",
+    "s3://bucket/l2a/S2A_MSIL2A_20230704T105631_N0509_R094_T31UGQ_"
+    "20230704T150000.SAFE",
+    "https://example.org/v1/collections/sentinel-2-c1-l2a/items/"
+    "S2B_T31UFQ_20230614T105629_L2A"]
+
+
 def products_field(app, product):
     """s2eq:mosaic's products field given ``product`` by its metadata file,
     a zip and a .SAFE folder: the line, the list it opens (labels and
     tooltips), its file filter, the order after the last is dragged
-    first, and the widget of a batch row."""
+    first, what "Add URLs…" adds (TYPED_URLS), and the widget of a batch
+    row."""
     from processing.gui.AlgorithmDialog import AlgorithmDialog
     from processing.gui.BatchAlgorithmDialog import BatchAlgorithmDialog
     from qgis.core import QgsApplication
@@ -329,6 +341,21 @@ def products_field(app, product):
     shown.accept()
     settle(app)
     facts["reordered"] = dialog.createProcessingParameters()["INPUTS"]
+    # locations typed or pasted through "Add URLs…", one a line
+    wrapper.field.button.click()
+    settle(app)
+    shown = wrapper.list_dialog
+    facts["urls_button"] = shown.add_urls.text()
+    shown.add_typed("\n".join(TYPED_URLS) + "\n   \n")
+    facts["typed_labels"] = [shown.list.item(r).text() for r in range(
+        shown.list.count() - len(TYPED_URLS), shown.list.count())]
+    facts["typed_tooltips"] = [shown.list.item(r).toolTip() for r in range(
+        shown.list.count() - len(TYPED_URLS), shown.list.count())]
+    shown.accept()
+    settle(app)
+    facts["typed_passed"] = dialog.createProcessingParameters()["INPUTS"]
+    facts["typed_summary"] = wrapper.field.summary.text()
+    facts["typed_summary_tip"] = wrapper.field.summary.toolTip()
     dialog.close()
     batch = BatchAlgorithmDialog(registry.createAlgorithmById("s2eq:mosaic"))
     batch.show()

@@ -229,6 +229,27 @@ def test_products_are_picked_with_a_filter_and_shown_by_name(seen, l1c):
     assert field["batch_widget"] == "ProductsField"
 
 
+def test_products_are_added_by_url_as_typed_and_shown_without_secrets(seen):
+    from dialog_probe import TYPED_URLS
+    field = seen["products"]
+    assert field["urls_button"] == "Add URLs…"
+    # passed on exactly as typed, the blank line left out
+    assert field["typed_passed"] == field["reordered"] + TYPED_URLS
+    assert field["typed_labels"] == [
+        "T31UFQ 2023-06-14 L1C   S2B_MSIL1C_20230614T105629_N0509_R094_"
+        "T31UFQ_20230614T130000.zip",
+        "T31UGQ 2023-07-04 L2A   S2A_MSIL2A_20230704T105631_N0509_R094_"
+        "T31UGQ_20230704T150000.SAFE",
+        "S2B_T31UFQ_20230614T105629_L2A"]
+    assert field["typed_tooltips"][0] == (
+        "https://example.org/S2B_MSIL1C_20230614T105629_N0509_R094_T31UFQ_"
+        "20230614T130000.zip")
+    assert field["typed_summary"].startswith("6 products: ")
+    for shown in (field["typed_labels"], field["typed_tooltips"],
+                  [field["typed_summary"], field["typed_summary_tip"]]):
+        assert not any("SECRET" in text or "pa55" in text for text in shown)
+
+
 class Page(HTMLParser):
     """A page's headings and table rows, and whether its tags balance."""
 

@@ -7,7 +7,9 @@ its metadata file ends in .../MTD_MSIL1C.xml like every other, and the
 entries cannot be told apart. Here each entry shows the product's tile,
 date and level and its .SAFE folder's or zip's name (the full path is its
 tooltip); "Add products..." picks .zip and MTD XML files with a filter for
-them, "Add .SAFE folder..." a folder; the entries are dragged into order
+them, "Add .SAFE folder..." a folder, "Add URLs..." takes typed or pasted
+locations, one a line (an https:// or s3:// product, a STAC item's or an
+ItemCollection's URL or file); the entries are dragged into order
 (the mosaic shows the first product listed where products overlap).
 """
 
@@ -18,7 +20,7 @@ from qgis.core import QgsSettings
 from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtWidgets import (QAbstractItemView, QDialog,
                                  QDialogButtonBox, QFileDialog, QHBoxLayout,
-                                 QLineEdit, QListWidget, QListWidgetItem,
+                                 QInputDialog, QLineEdit, QListWidget, QListWidgetItem,
                                  QPushButton, QToolButton, QVBoxLayout,
                                  QWidget)
 
@@ -75,10 +77,13 @@ class ProductsDialog(QDialog):
             texts["add files"], QDialogButtonBox.ButtonRole.ActionRole)
         self.add_folder = buttons.addButton(
             texts["add folder"], QDialogButtonBox.ButtonRole.ActionRole)
+        self.add_urls = buttons.addButton(
+            texts["add urls"], QDialogButtonBox.ButtonRole.ActionRole)
         self.remove = buttons.addButton(
             texts["remove"], QDialogButtonBox.ButtonRole.ActionRole)
         self.add_files.clicked.connect(self.choose_files)
         self.add_folder.clicked.connect(self.choose_folder)
+        self.add_urls.clicked.connect(self.type_urls)
         self.remove.clicked.connect(self.remove_selected)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -108,6 +113,19 @@ class ProductsDialog(QDialog):
         for path in paths:
             self.add(path)
         remember(paths)
+
+    def add_typed(self, text):
+        """Add each non-blank line of ``text`` as a product, as typed (a
+        URL keeps its signature: only what is shown loses it)."""
+        for line in text.splitlines():
+            if line.strip():
+                self.add(line.strip())
+
+    def type_urls(self):
+        text, chosen = QInputDialog.getMultiLineText(
+            self, self.texts["urls title"], self.texts["urls label"])
+        if chosen:
+            self.add_typed(text)
 
     def choose_folder(self):
         path = QFileDialog.getExistingDirectory(
@@ -171,7 +189,14 @@ class ProductsWrapper(PluginWrapper):
             "count": self.tr("{} products: {}"),
             "add files": self.tr("Add products…"),
             "add folder": self.tr("Add .SAFE folder…"),
+            "add urls": self.tr("Add URLs…"),
             "remove": self.tr("Remove"),
+            "urls title": self.tr("Add products by URL"),
+            "urls label": self.tr(
+                "One a line: a .SAFE folder or .zip at an https:// or s3:// "
+                "URL, a STAC item's URL (from QGIS's STAC browser: "
+                "Details…, its self link) or an ItemCollection's URL or "
+                "file."),
             "files title": self.tr("Choose Sentinel-2 products: their .zip "
                                    "or MTD_MSIL1C.xml / MTD_MSIL2A.xml"),
             "folder title": self.tr("Choose a Sentinel-2 .SAFE folder"),
