@@ -5,7 +5,8 @@
 pystac-client: its landing page (conformance to STAC API core, item
 search and the query extension), ``/search`` by GET and POST (filtering
 by collection, bbox, datetime range and ``eo:cloud_cover``), and each item
-at ``/collections/C/items/ID``. It records each search's parameters.
+at ``/collections/C/items/ID``, all under a root path of choice (``v1/``,
+as Earth Search's). It records each search's parameters.
 The items' assets are served by tests/http_server.py (``serving``).
 
 ``l1c_item(product, asset_url, cloud)`` is a Sentinel-2 L1C item in
@@ -74,11 +75,13 @@ def l1c_item(product, asset_url, cloud, item_id=None, bands=None):
 
 
 def footprint(product):
-    """(west, south, east, north) in degrees of the product's B02 grid."""
+    """(west, south, east, north) in degrees of the product's B02 grid
+    (an L2A's finest, in IMG_DATA/R10m)."""
     import rasterio
     from rasterio.warp import transform_bounds
-    band = glob.glob(os.path.join(str(product), "GRANULE", "*", "IMG_DATA",
-                                  "*_B02.jp2"))[0]
+    band = sorted(glob.glob(os.path.join(
+        str(product), "GRANULE", "*", "IMG_DATA", "**", "*_B02*.jp2"),
+        recursive=True))[0]
     with rasterio.open(band) as image:
         return transform_bounds(image.crs, "EPSG:4326", *image.bounds)
 
@@ -90,17 +93,31 @@ def item_collection(items):
 
 
 class Api:
-    """A running serving_api(): ``url``, ``searches`` (the parameters of
-    each search, as dicts)."""
+    """A running serving_api(): ``url`` (its landing page, the root path
+    included), ``searches`` (the parameters of each search, as dicts)."""
 
-    def __init__(self, items):
+    def __init__(self, items, root=""):
         self.items = list(items)
         self.searches = []
         self.port = None
+        #: The path the API lives under: "" or "v1/".
+        self.root = root.strip("/") + "/" if root.strip("/") else ""
 
     @property
     def url(self):
-        return "http://127.0.0.1:{}/".format(self.port)
+        return "http://127.0.0.1:{}/{}".format(self.port, self.root)
+
+    def relative(self, path):
+        """``path`` (stripped of slashes) below the root, or None when it is
+        not under it."""
+        root = self.root.strip("/")
+        if not root:
+            return path
+        if path == root:
+            return ""
+        if path.startswith(self.root):
+            return path[len(self.root):]
+        return None
 
     def item_url(self, item):
         return "{}collections/{}/items/{}".format(
@@ -193,7 +210,9 @@ class _ApiHandler(http.server.BaseHTTPRequestHandler):
     def _get(self):
         api = self.server.api
         parts = urllib.parse.urlsplit(self.path)
-        path = parts.path.strip("/")
+        path = api.relative(parts.path.strip("/"))
+        if path is None:
+            return self._json({"code": "NotFound"}, 404)
         if path == "":
             return self._json(api.landing())
         if path == "search":
@@ -211,7 +230,8 @@ class _ApiHandler(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
         length = int(self.headers.get("Content-Length") or 0)
         body = json.loads(self.rfile.read(length) or b"{}")
-        if urllib.parse.urlsplit(self.path).path.strip("/") != "search":
+        if self.server.api.relative(
+                urllib.parse.urlsplit(self.path).path.strip("/")) != "search":
             return self._json({"code": "NotFound"}, 404)
         return self._json(self.server.api.search(body))
 
@@ -245,9 +265,10 @@ def _running(handler, **attributes):
 
 
 @contextlib.contextmanager
-def serving_api(items):
-    """An Api serving ``items`` (dicts) on 127.0.0.1, for a with block."""
-    api = Api(items)
+def serving_api(items, root=""):
+    """An Api serving ``items`` (dicts) on 127.0.0.1 under the path
+    ``root`` ("v1/": its landing page is /v1/), for a with block."""
+    api = Api(items, root)
     with _running(_ApiHandler, api=api) as server:
         api.port = server.server_address[1]
         yield api
