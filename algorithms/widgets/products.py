@@ -20,9 +20,9 @@ from qgis.core import QgsSettings
 from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtWidgets import (QAbstractItemView, QDialog,
                                  QDialogButtonBox, QFileDialog, QHBoxLayout,
-                                 QInputDialog, QLineEdit, QListWidget, QListWidgetItem,
-                                 QPushButton, QToolButton, QVBoxLayout,
-                                 QWidget)
+                                 QInputDialog, QLineEdit, QListWidget,
+                                 QListWidgetItem, QPushButton, QToolButton,
+                                 QVBoxLayout, QWidget)
 
 from ...core.errors import without_secrets
 from .base import PluginWrapper

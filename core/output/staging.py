@@ -34,7 +34,8 @@ from rasterio.windows import Window
 from ..errors import Cancelled
 from ..gdal.env import GdalErrors
 from ..gdal.native import run_detached
-from ..gdal.thread import GdalThread, config_value, osgeo_gdal
+from ..gdal.thread import (ExceptionsOn, GdalThread, config_value,
+                           osgeo_gdal)
 from .atomic import scratch_failed
 from .pyramid import block_overviews
 
@@ -139,7 +140,8 @@ class _GdalStaging:
             effect = self.thread.effect
             effect(self.dataset.SetGeoTransform,
                    profile["transform"].to_gdal())
-            crs = osr.SpatialReference()
+            with ExceptionsOn():          # GDAL 3.7+ warns without
+                crs = osr.SpatialReference()
             effect(crs.SetFromUserInput, str(profile["crs"]))
             effect(self.dataset.SetProjection, crs.ExportToWkt())
             effect(self.dataset.SetMetadata, dict(tags))

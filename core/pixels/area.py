@@ -191,11 +191,11 @@ class Polygons:
                       if LAYER_SUFFIX in str(mask) else None)
         if not os.path.exists(path):
             raise AreaError("The mask file {} does not exist.".format(path))
-        target = osr.SpatialReference()
-        target.ImportFromEPSG(int(epsg))
-        target.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
         self.geometries = []
         with ExceptionsOn():
+            target = osr.SpatialReference()
+            target.ImportFromEPSG(int(epsg))
+            target.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
             try:
                 source = ogr.Open(path)
             except RuntimeError as exc:
@@ -253,9 +253,9 @@ class Polygons:
         """A bool array (grid.height, grid.width): True where a pixel's
         centre lies inside a polygon (not in a hole)."""
         from osgeo import gdal, ogr, osr
-        srs = osr.SpatialReference()
-        srs.ImportFromEPSG(int(grid.epsg))
         with ExceptionsOn():
+            srs = osr.SpatialReference()
+            srs.ImportFromEPSG(int(grid.epsg))
             raster = gdal.GetDriverByName("MEM").Create(
                 "", grid.width, grid.height, 1, gdal.GDT_Byte)
             raster.SetGeoTransform(grid.transform.to_gdal())

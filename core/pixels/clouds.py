@@ -410,9 +410,9 @@ def _gml_states(product, chosen, clouds, label, window, size, epsg):
     states = np.full((height, width), CLEAR, np.uint8)
     if not polygons:
         return states                    # an empty GML: no clouds
-    srs = osr.SpatialReference()
-    srs.ImportFromEPSG(int(epsg))
     with ExceptionsOn():
+        srs = osr.SpatialReference()
+        srs.ImportFromEPSG(int(epsg))
         raster = gdal.GetDriverByName("MEM").Create("", width, height, 1,
                                                     gdal.GDT_Byte)
         raster.SetGeoTransform((left, size, 0.0, top, 0.0, -size))
