@@ -59,6 +59,7 @@ from .output.geotiff import write_geotiff
 from .output.provenance import mosaic_layer_name, provenance
 from .pixels.area import AreaOnGrid, area_tags, touches
 from .pixels.clouds import EXCLUDE, KEEP, MASK, Clouds, cloud_tags
+from .pixels.fetch import fetched_whole
 from .pixels.grid import Grid, granule_box, mosaic_grid
 from .pixels.reading import GranuleBand, decode_into
 from .pixels.spool import Spool
@@ -167,10 +168,14 @@ def mosaic(product_paths, output, bands=("B04", "B03", "B02"),
         measured = curve is None
         encoding = choose_encoding(plans[0].bands, compression, jpeg_quality,
                                    grid.resolution)
-        curve, tables = _measure_and_write(
-            plans, output, curve, sample_fraction, seed, scratch_dir,
-            software, progress, how, encoding, area, verify,
-            _Composite(composite, order, clouds))
+        with contextlib.ExitStack() as fetched:
+            for plan in plans:
+                fetched.enter_context(fetched_whole(
+                    plan, scratch_dir, progress.log, progress.cancelled))
+            curve, tables = _measure_and_write(
+                plans, output, curve, sample_fraction, seed, scratch_dir,
+                software, progress, how, encoding, area, verify,
+                _Composite(composite, order, clouds))
     progress.at(1.0)
     bands = plans[0].bands
     sampled = {band: counts.sampled_pixels

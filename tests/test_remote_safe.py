@@ -147,6 +147,40 @@ def test_files_read_whole_are_fetched_once_and_verified(
     assert os.listdir(scratch) == []                   # the copies are gone
 
 
+def test_a_mosaic_fetches_each_product_s_files_once(products, server,
+                                                   tmp_path):
+    # two dates of the tile, as a folder and as a zip, each read whole
+    later = products["folder"] / "later"
+    later.mkdir(exist_ok=True)
+    zipped = next(later.glob("*.zip"), None) or make_product(
+        later, level="L2A", size=SIZE, bands=list(BANDS), zipped=True,
+        sensing="20230704T105631")
+    server.reset_log()
+    messages = []
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    api.mosaic([server.url(products["safe"].name),
+                server.url("later/" + zipped.name)], str(tmp_path / "m.tif"),
+               log=messages.append, scratch_dir=str(scratch))
+    assert sum(m.startswith("Fetching B04, B03, B02 whole (")
+               for m in messages) == 2
+    assert sum(m.startswith("Band files verified against manifest.safe")
+               for m in messages) == 2
+    files = {os.path.basename(p): os.path.getsize(p) for p in
+             products["safe"].glob("GRANULE/*/IMG_DATA/R10m/*.jp2")}
+    sends = band_file_sends(server, products["safe"])
+    assert sorted(sends) == sorted(files)
+    for name, sent in sends.items():
+        assert files[name] <= sum(sent) <= files[name] + (64 << 10), name
+    # the zip read no more than when it is equalized alone
+    sent = sum(r.sent for r in server.requests(zipped.name))
+    server.reset_log()
+    api.equalize(server.url("later/" + zipped.name), str(tmp_path / "z.tif"))
+    alone = sum(r.sent for r in server.requests(zipped.name))
+    assert sent <= alone + (64 << 10)
+    assert os.listdir(scratch) == []
+
+
 def test_a_run_cancelled_while_fetching_leaves_nothing(products, server,
                                                      tmp_path):
     from sentinel2_equalizer.core.errors import Cancelled

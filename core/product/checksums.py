@@ -140,6 +140,8 @@ def _coarser(plan, band):
 def _cropped(plan, band):
     grid = plan.grid
     for granule in plan.granules:
+        if granule.epsg != grid.epsg:
+            return True       # warped from another zone: taken as a part
         native = plan.product.band_relpath(granule, band,
                                            grid.resolution)[1]
         corner = granule.grids.get(native)
