@@ -142,6 +142,8 @@ def test_files_read_whole_are_fetched_once_and_verified(
         assert len(sent) <= 1 + files[name] // (4 << 20)
     assert any(m.startswith("Fetching B04, B03, B02 whole (")
                for m in messages)
+    assert sorted(m.split()[1] for m in messages
+                  if m.startswith("Fetched ")) == ["B02", "B03", "B04"]
     assert "Band files verified against manifest.safe: 3 (SHA3-256)." in \
         messages
     assert os.listdir(scratch) == []                   # the copies are gone

@@ -45,6 +45,8 @@ PREFIX, SUFFIX, LOCK = "s2eq-", ".fetched", ".lock"
 #: fit there are fetched twice.
 CHUNK_BYTES = 4 << 20
 THREADS = 3
+#: How often the calling thread checks for cancel, in seconds.
+POLL_SECONDS = 0.05
 #: Room left free in the scratch folder besides the copies (the spools and
 #: the output's staging file need it).
 SPARE_BYTES = 1 << 30
@@ -86,7 +88,7 @@ def fetched_whole(plan, scratch_dir=None, log=None, cancelled=None):
         log("Fetching {} whole ({}), as the run reads all of {}.".format(
             ", ".join(band for band, _ in wanted), describe_bytes(sum(sizes)),
             "it" if len(wanted) == 1 else "them"))
-        _fetch_all(source, wanted, copies, cancelled)
+        _fetch_all(source, wanted, copies, cancelled, log)
         plan.product.source = FetchedSource(source, copies)
         try:
             yield plan
@@ -106,11 +108,12 @@ def _check_remote(plan, relpaths):
                 plan.product.band_file(granule, band, native)
 
 
-def _fetch_all(source, wanted, copies, cancelled):
+def _fetch_all(source, wanted, copies, cancelled, log):
     """Copy each ``(band, relpath)`` of ``wanted`` to ``copies[relpath]``,
-    a few at a time."""
+    a few at a time; ``log`` hears of each file fetched, from the calling
+    thread."""
     stop = threading.Event()
-    problems = []
+    problems, fetched = [], []
     queue = iter(wanted)
     lock = threading.Lock()
 
@@ -121,33 +124,45 @@ def _fetch_all(source, wanted, copies, cancelled):
             if job is None:
                 return
             try:
-                _fetch(source, job[0], job[1], copies[job[1]], stop)
+                size = _fetch(source, job[0], job[1], copies[job[1]], stop)
             except BaseException as problem:     # noqa: B902 (re-raised)
                 problems.append(problem)
                 stop.set()
+            else:
+                fetched.append((job[0], size))
 
     threads = [threading.Thread(target=work, name="s2eq-fetch", daemon=True)
                for _ in range(min(THREADS, len(wanted)))]
     for thread in threads:
         thread.start()
+    told = 0
     try:
-        for thread in threads:
-            while thread.is_alive():
-                thread.join(0.05)
-                if cancelled is not None and cancelled():
-                    stop.set()
-                    raise Cancelled()
+        while any(thread.is_alive() for thread in threads):
+            threads[0].join(POLL_SECONDS)
+            if cancelled is not None and cancelled():
+                stop.set()
+                raise Cancelled()
+            told = _tell(fetched, told, log)
     finally:
         stop.set()
         for thread in threads:
             thread.join()
     if problems:
         raise problems[0]
+    _tell(fetched, told, log)
+
+
+def _tell(fetched, told, log):
+    """Log the files of ``fetched`` from the ``told``-th on; the count
+    told."""
+    for band, size in fetched[told:]:
+        log("Fetched {} ({}).".format(band, describe_bytes(size)))
+    return len(fetched)
 
 
 def _fetch(source, band, relpath, target, stop):
-    """Copy the file at ``relpath`` of ``source`` to ``target``; stops
-    (leaving a part) when ``stop`` is set."""
+    """Copy the file at ``relpath`` of ``source`` to ``target``; the bytes
+    copied. Stops (leaving a part) when ``stop`` is set."""
     expected = source.size(relpath)
     written = 0
     buffer = memoryview(bytearray(CHUNK_BYTES))
@@ -177,6 +192,7 @@ def _fetch(source, band, relpath, target, stop):
             "bytes arrived. Try again; if it persists, the server is "
             "serving an incomplete file.".format(
                 band, source.shown(relpath), written, expected))
+    return written
 
 
 @contextlib.contextmanager
