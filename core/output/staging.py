@@ -205,10 +205,10 @@ class _GdalStaging:
         if background and not self.named:
             def drop(call):
                 with GdalThread(self.gdal, self.config):  # errors unheard
-                    dataset.clear()
+                    _drop(dataset, self.gdal)
             run_detached(drop, "s2eq-staging")
             return
-        dataset.clear()
+        _drop(dataset, self.gdal)
         remove_staging(self.path)
 
     def __enter__(self):
@@ -221,6 +221,24 @@ class _GdalStaging:
         # finds no thread still inside GDAL.
         self.close(background=exc_type is not None
                    and issubclass(exc_type, Cancelled))
+
+
+def _drop(held, gdal):
+    """Close the dataset ``held`` holds (a list of one), whatever GDAL says
+    of it: the staging file is thrown away, and its last blocks with it.
+    With GDAL's exceptions on (a process-wide switch that QGIS and other
+    plugins may turn), GDAL 3.7 and later raise from a dataset's destructor
+    when its close fails (a full disk), and Python prints that as an
+    "Exception ignored" traceback: here they are off, in this thread, and
+    GDAL's message unheard."""
+    manager = getattr(gdal, "ExceptionMgr", None)
+    gdal.PushErrorHandler("CPLQuietErrorHandler")
+    try:
+        with (manager(useExceptions=False) if manager is not None
+              else contextlib.nullcontext()):
+            held.clear()
+    finally:
+        gdal.PopErrorHandler()
 
 
 class _RasterioStaging:
