@@ -232,7 +232,10 @@ def test_copies_left_by_a_killed_run_are_removed(products, server,
     dead.mkdir(parents=True)
     (dead / ".lock").write_bytes(b"")
     (dead / "0-T31UFQ_B04.jp2").write_bytes(b"\0" * 1000)
-    live = scratch / "s2eq-running.fetched"         # a run still going
+    live = scratch / "s2eq-running1.fetched"        # a run still going
+    users = scratch / "s2eq-mine.fetched"           # not a run's name
+    users.mkdir()
+    (users / ".lock").write_bytes(b"")
     live.mkdir()
     (live / ".lock").write_bytes(b"")
     unrelated = scratch / "s2eq-other.staging"
@@ -241,8 +244,9 @@ def test_copies_left_by_a_killed_run_are_removed(products, server,
         fcntl.flock(held.fileno(), fcntl.LOCK_EX)
         api.equalize(server.url("l1c/" + l1c_product(products).name),
                      str(tmp_path / "q.tif"), scratch_dir=str(scratch))
-        assert sorted(os.listdir(scratch)) == ["s2eq-other.staging",
-                                               "s2eq-running.fetched"]
+        assert sorted(os.listdir(scratch)) == [
+            "s2eq-mine.fetched", "s2eq-other.staging",
+            "s2eq-running1.fetched"]
 
 
 def test_damaged_band_over_http_fails_its_checksum(products, server,

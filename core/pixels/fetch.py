@@ -21,12 +21,13 @@ where they are, and the log says so.
 
 import contextlib
 import os
+import re
 import shutil
 import tempfile
 import threading
 
 from ..errors import BandError, Cancelled
-from ..gdal.network import describe_bytes
+from ..gdal.network import describe_bytes, is_remote
 from ..output.atomic import scratch_failed
 from ..product.checksums import band_files, reads_all
 from ..product.copies import FetchedSource, copy_name
@@ -38,6 +39,9 @@ except ImportError:                       # Windows: no sweeping
 
 #: The copies' folder: its name's start and end, and its lock file.
 PREFIX, SUFFIX, LOCK = "s2eq-", ".fetched", ".lock"
+#: The names tempfile.mkdtemp gives such a folder: only those are swept.
+OWN_NAME = re.compile(r"\A{}[a-z0-9_]{{8}}{}\Z".format(
+    re.escape(PREFIX), re.escape(SUFFIX)))
 #: Bytes asked of the server at a time, and files fetched at the same
 #: time: a full band in a few dozen requests. GDAL holds what it fetches
 #: in its own cache (16 MB unless CPL_VSIL_CURL_CACHE_SIZE says otherwise)
@@ -63,6 +67,7 @@ def fetched_whole(plan, scratch_dir=None, log=None, cancelled=None):
     source = plan.product.source
     wanted = [(band, relpath) for band, relpath in band_files(plan)
               if getattr(source, "remote", False)
+              and is_remote(source.gdal_path(relpath))
               and reads_all(plan, band, relpath)]
     if not wanted:
         yield plan
@@ -233,7 +238,7 @@ def sweep(folder):
     except OSError:
         return
     for name in names:
-        if not (name.startswith(PREFIX) and name.endswith(SUFFIX)):
+        if not OWN_NAME.match(name):
             continue
         path = os.path.join(folder, name)
         lock_path = os.path.join(path, LOCK)
