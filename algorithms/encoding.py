@@ -2,14 +2,13 @@
 a GeoTIFF: COMPRESSION and JPEG_QUALITY, both advanced, both optional (the
 defaults are what the core chooses per combination of bands)."""
 
-from qgis.core import QgsProcessingParameterEnum, QgsProcessingParameterNumber
+from qgis.core import QgsProcessingParameterNumber
 from qgis.PyQt.QtCore import QCoreApplication
 
 from ..core.output.encoding import (AUTO_QUALITY, COARSE_QUALITY, COMPRESSIONS,
                                     RGB_QUALITY, YCBCR_QUALITY)
 from .compat import NUMBER_INTEGER
-from .parameters import optional, widget
-from .shared_parameters import CHOICE
+from .parameters import advanced_choice, optional
 
 COMPRESSION = "COMPRESSION"
 JPEG_QUALITY = "JPEG_QUALITY"
@@ -21,16 +20,12 @@ def _tr(text):
 
 def add_encoding_parameters(algorithm):
     """Add COMPRESSION and JPEG_QUALITY to ``algorithm``."""
-    compression = QgsProcessingParameterEnum(
-        COMPRESSION, _tr("Compression"), options=list(COMPRESSIONS),
-        defaultValue=COMPRESSIONS[0], usesStaticStrings=True)
-    compression.setHelp(_tr(
-        "JPEG: small files, each band within 4 levels of the exact picture "
-        "on average. DEFLATE or ZSTD: lossless, the exact equalized values, "
-        "several times larger; for analysing the picture rather than "
-        "looking at it."))
-    algorithm.addParameter(widget(optional(compression, advanced=True),
-                                  CHOICE))
+    algorithm.addParameter(advanced_choice(
+        COMPRESSION, _tr("Compression"), COMPRESSIONS, COMPRESSIONS[0], _tr(
+            "JPEG: small files, each band within 4 levels of the exact "
+            "picture on average. DEFLATE or ZSTD: lossless, the exact "
+            "equalized values, several times larger; for analysing the "
+            "picture rather than looking at it.")))
     quality = QgsProcessingParameterNumber(
         JPEG_QUALITY, _tr("JPEG quality (0 = automatic)"),
         type=NUMBER_INTEGER, defaultValue=AUTO_QUALITY, minValue=0,

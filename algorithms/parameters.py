@@ -15,6 +15,8 @@ imports them when it builds a dialog, so qgis_process and scripts never load
 any GUI code.
 """
 
+from qgis.core import QgsProcessingParameterEnum
+
 from .compat import FLAG_ADVANCED, FLAG_OPTIONAL, add_flags
 
 #: Parameters a run cannot do without: the product (or the products of a
@@ -23,6 +25,8 @@ REQUIRED = ("INPUT", "INPUTS")
 
 #: The module holding this plugin's dialog widget wrappers.
 WIDGETS_MODULE = __name__.rsplit(".", 1)[0] + ".widgets"
+#: The drop-down of a choice of words, without QGIS's blank entry.
+CHOICE = "choice.ChoiceWrapper"
 
 
 def optional(parameter, advanced=False):
@@ -54,3 +58,14 @@ def widget(parameter, wrapper=None, **options):
     metadata["widget_wrapper"] = settings
     parameter.setMetadata(metadata)
     return parameter
+
+
+def advanced_choice(name, label, options, default, help_text):
+    """An optional, advanced choice among the words ``options`` (the value
+    is the word itself), ``default`` chosen, with ``help_text`` and the
+    CHOICE drop-down."""
+    parameter = QgsProcessingParameterEnum(
+        name, label, options=list(options), defaultValue=default,
+        usesStaticStrings=True)
+    parameter.setHelp(help_text)
+    return widget(optional(parameter, advanced=True), CHOICE)

@@ -26,11 +26,9 @@ from ..core.product.bands import (BAND_NAMES, COMBINATIONS, DEFAULT_BANDS,
 from ..core.product.masks import (CATEGORIES, CLOUD_WORDS, DEFAULT_BUFFER,
                                   DEFAULT_CATEGORIES)
 from .compat import FILE_BEHAVIOR, NUMBER_DOUBLE, SOURCE_FILE, SOURCE_POLYGONS
-from .parameters import optional, widget
+from .parameters import CHOICE, advanced_choice, optional, widget
 
 CUSTOM = "Custom bands"  # no comma: Processing splits enum strings on commas
-#: The dialog widget of the enum parameters: their options, no blank entry.
-CHOICE = "choice.ChoiceWrapper"
 FINEST = "finest"
 #: COMPOSITE's and ORDER's choices -> the core's names (composite.py).
 COMPOSITE_CHOICES = {"first valid": "first-valid",
@@ -123,16 +121,12 @@ class SharedParameters(ParameterNames):
         self.addParameter(widget(optional(sample), decimals=2))
 
     def add_resolution_parameter(self):
-        resolution = QgsProcessingParameterEnum(
+        self.addParameter(advanced_choice(
             self.RESOLUTION, self.tr("Output pixel size (m)"),
-            options=[FINEST] + [str(r) for r in RESOLUTIONS],
-            defaultValue=FINEST, usesStaticStrings=True)
-        resolution.setHelp(self.tr(
-            "'finest' keeps the finest resolution of the chosen bands. 20 or "
-            "60 reads the bands at a reduced JPEG2000 resolution level: a "
-            "quick-look in seconds."))
-        self.addParameter(widget(optional(resolution, advanced=True),
-                                 CHOICE))
+            [FINEST] + [str(r) for r in RESOLUTIONS], FINEST, self.tr(
+                "'finest' keeps the finest resolution of the chosen bands. "
+                "20 or 60 reads the bands at a reduced JPEG2000 resolution "
+                "level: a quick-look in seconds.")))
 
     def add_curve_parameter(self):
         curve = QgsProcessingParameterFile(
@@ -168,28 +162,22 @@ class SharedParameters(ParameterNames):
         """METHOD, COLOUR, CLIP_LIMIT and TILE_SIZE, all advanced: the
         defaults are the plugin's original behaviour, and the dialog keeps
         its output field in view at its default size."""
-        method = QgsProcessingParameterEnum(
-            self.METHOD, self.tr("Method"), options=list(METHODS),
-            defaultValue=EQUALIZE, usesStaticStrings=True)
-        method.setHelp(self.tr(
-            "equalize: each value gets its rank among the valid pixels, the "
-            "most contrast. contrast-limited: the same with the histogram "
-            "clipped at the clip limit first, so that flat water and fields "
-            "do not turn into amplified noise. adaptive: a contrast-limited "
-            "curve per tile of the tile size, blended between tiles, so a "
-            "bright snowfield and a dark valley of one product each get "
-            "their contrast."))
-        self.addParameter(widget(optional(method, advanced=True), CHOICE))
-        colour = QgsProcessingParameterEnum(
-            self.COLOUR, self.tr("Colour"), options=list(COLOURS),
-            defaultValue=PER_BAND, usesStaticStrings=True)
-        colour.setHelp(self.tr(
-            "per band: each band gets its own curve, the most contrast in "
-            "each, but colours shift (water turns purple). luminance: one "
-            "curve from the brightness of the three bands (Rec. 709 weights "
-            "of the red, green and blue channels), applied to all three as "
-            "one gain, so the colours stay as they are."))
-        self.addParameter(widget(optional(colour, advanced=True), CHOICE))
+        self.addParameter(advanced_choice(
+            self.METHOD, self.tr("Method"), METHODS, EQUALIZE, self.tr(
+                "equalize: each value gets its rank among the valid pixels, "
+                "the most contrast. contrast-limited: the same with the "
+                "histogram clipped at the clip limit first, so that flat "
+                "water and fields do not turn into amplified noise. adaptive: "
+                "a contrast-limited curve per tile of the tile size, blended "
+                "between tiles, so a bright snowfield and a dark valley of "
+                "one product each get their contrast.")))
+        self.addParameter(advanced_choice(
+            self.COLOUR, self.tr("Colour"), COLOURS, PER_BAND, self.tr(
+                "per band: each band gets its own curve, the most contrast in "
+                "each, but colours shift (water turns purple). luminance: one "
+                "curve from the brightness of the three bands (Rec. 709 "
+                "weights of the red, green and blue channels), applied to all "
+                "three as one gain, so the colours stay as they are.")))
         limit = QgsProcessingParameterNumber(
             self.CLIP_LIMIT, self.tr("Clip limit (0 = automatic)"),
             type=NUMBER_DOUBLE, defaultValue=DEFAULT_CLIP_LIMIT,
@@ -250,20 +238,17 @@ class SharedParameters(ParameterNames):
         """CLOUDS, CLOUD_BUFFER and CLOUD_CLASSES: what the run does with
         the clouds the product's own mask marks. The defaults keep them
         as any pixel, as before."""
-        clouds = QgsProcessingParameterEnum(
-            self.CLOUDS, self.tr("Clouds"), options=list(CLOUD_WORDS),
-            defaultValue="keep", usesStaticStrings=True)
-        clouds.setHelp(self.tr(
-            "What to do with the clouds the product's own mask marks (L2A: "
-            "the scene classification SCL; L1C: MSK_CLASSI_B00 from "
-            "processing baseline 04.00, MSK_CLOUDS_B00.gml before). keep: "
-            "they are pixels like any other. exclude from curve: they are "
-            "left out of the histogram, so the clear ground gets the whole "
-            "output range; they are still drawn, by where they fall on that "
-            "curve, mostly white. mask: also no-data in the output "
-            "(transparent). A product without a cloud mask stops the run "
-            "unless the clouds are kept."))
-        self.addParameter(widget(optional(clouds, advanced=True), CHOICE))
+        self.addParameter(advanced_choice(
+            self.CLOUDS, self.tr("Clouds"), CLOUD_WORDS, "keep", self.tr(
+                "What to do with the clouds the product's own mask marks "
+                "(L2A: the scene classification SCL; L1C: MSK_CLASSI_B00 from "
+                "processing baseline 04.00, MSK_CLOUDS_B00.gml before). keep: "
+                "they are pixels like any other. exclude from curve: they are "
+                "left out of the histogram, so the clear ground gets the "
+                "whole output range; they are still drawn, by where they fall "
+                "on that curve, mostly white. mask: also no-data in the "
+                "output (transparent). A product without a cloud mask stops "
+                "the run unless the clouds are kept.")))
         buffer = QgsProcessingParameterNumber(
             self.CLOUD_BUFFER, self.tr("Cloud buffer (m)"),
             type=NUMBER_DOUBLE, defaultValue=DEFAULT_BUFFER, minValue=0.0,
@@ -289,27 +274,20 @@ class SharedParameters(ParameterNames):
     def add_composite_parameters(self):
         """COMPOSITE and ORDER, a mosaic's: the defaults are the mosaic as
         it always was."""
-        composite = QgsProcessingParameterEnum(
-            self.COMPOSITE, self.tr("Composite"),
-            options=list(COMPOSITE_CHOICES), defaultValue="first valid",
-            usesStaticStrings=True)
-        composite.setHelp(self.tr(
-            "Which pixel the mosaic shows where products overlap. first "
-            "valid: the first product with data there. first clear: the "
-            "first where the pixel is clear by its cloud mask, else the "
-            "first valid. median of clear: per band, the median of the "
-            "clear observations (on the reflectance scale), else the first "
-            "valid: a cloud-free, haze-reduced picture of a season. The "
-            "curve is made of the composite's own pixels."))
-        self.addParameter(widget(optional(composite, advanced=True),
-                                 CHOICE))
-        order = QgsProcessingParameterEnum(
-            self.ORDER, self.tr("Order of the products"),
-            options=list(ORDER_CHOICES), defaultValue="as given",
-            usesStaticStrings=True)
-        order.setHelp(self.tr(
-            "as given: the products in the order listed. clearest first: "
-            "the products with the largest clear share of the area (by "
-            "their cloud masks) first, so that first valid and first clear "
-            "take the clearest date."))
-        self.addParameter(widget(optional(order, advanced=True), CHOICE))
+        self.addParameter(advanced_choice(
+            self.COMPOSITE, self.tr("Composite"), COMPOSITE_CHOICES,
+            "first valid", self.tr(
+                "Which pixel the mosaic shows where products overlap. first "
+                "valid: the first product with data there. first clear: the "
+                "first where the pixel is clear by its cloud mask, else the "
+                "first valid. median of clear: per band, the median of the "
+                "clear observations (on the reflectance scale), else the "
+                "first valid: a cloud-free, haze-reduced picture of a season. "
+                "The curve is made of the composite's own pixels.")))
+        self.addParameter(advanced_choice(
+            self.ORDER, self.tr("Order of the products"), ORDER_CHOICES,
+            "as given", self.tr(
+                "as given: the products in the order listed. clearest first: "
+                "the products with the largest clear share of the area (by "
+                "their cloud masks) first, so that first valid and first "
+                "clear take the clearest date.")))
